@@ -1,0 +1,84 @@
+"""Products and variants. A variant is its own item, so that checkout can reserve its stock
+with a condition on that one item, addressed by the variant id alone."""
+
+from ...domain.catalog import Product, Variant
+from . import keys
+from .table import MainTable, Page, model_item, without_keys
+
+PRODUCTS = "PRODUCTS"
+
+
+class CatalogRepository:
+    def __init__(self, table: MainTable):
+        self.table = table
+
+    def _product_item(self, product: Product) -> dict:
+        listing = keys.listing_entry(
+            product.merchant_id, PRODUCTS, product.created_at.isoformat(), product.id
+        )
+        return model_item(product, {**keys.product(product.id), **listing})
+
+    def add(self, product: Product, variants: list[Variant]) -> None:
+        tx = self.table.transaction()
+        tx.put(self._product_item(product), "attribute_not_exists(pk)")
+        for variant in variants:
+            tx.put(model_item(variant, keys.variant(variant.id)), "attribute_not_exists(pk)")
+        self.table.commit(tx)
+
+    def get(self, product_id: str) -> tuple[Product, list[Variant]] | None:
+        item = self.table.get(keys.product(product_id))
+        if item is None:
+            return None
+        product = Product.model_validate(without_keys(item))
+        return product, self.variants(product.variant_ids)
+
+    def products(self, product_ids: list[str]) -> list[Product]:
+        items = self.table.get_many([keys.product(pid) for pid in product_ids])
+        return [Product.model_validate(without_keys(i)) for i in items]
+
+    def variants(self, variant_ids: list[str]) -> list[Variant]:
+        items = self.table.get_many([keys.variant(vid) for vid in variant_ids])
+        return [Variant.model_validate(without_keys(i)) for i in items]
+
+    def page(self, merchant_id: str, limit: int, cursor: str | None) -> tuple[list, str | None]:
+        page: Page = self.table.query_listing(
+            keys.merchant_listing(merchant_id, PRODUCTS), limit, cursor
+        )
+        products = [Product.model_validate(without_keys(i)) for i in page.items]
+        variants = self.variants([vid for p in products for vid in p.variant_ids])
+        return [(p, variants) for p in products], page.next_cursor
+
+    def replace(
+        self,
+        product: Product,
+        changed: list[Variant],
+        added: list[Variant],
+    ) -> None:
+        """Write a patched product if nobody changed it since it was read (`version` + 1).
+
+        A changed variant's stock is set only if it stays at or above what is reserved;
+        `reserved` itself is never written here, so concurrent checkouts keep their holds.
+        The transaction's failed item tells the caller which rule broke.
+        """
+        tx = self.table.transaction()
+        tx.put(
+            self._product_item(product),
+            "attribute_exists(pk) AND version = :read",
+            values={":read": product.version - 1},
+        )
+        for variant in changed:
+            tx.update(
+                keys.variant(variant.id),
+                "SET sku = :sku, price = :price, options = :options, on_hand = :on_hand",
+                "attribute_exists(pk) AND product_id = :pid AND reserved <= :on_hand",
+                values={
+                    ":sku": variant.sku,
+                    ":price": variant.price.model_dump(),
+                    ":options": variant.options,
+                    ":on_hand": variant.on_hand,
+                    ":pid": product.id,
+                },
+            )
+        for variant in added:
+            tx.put(model_item(variant, keys.variant(variant.id)), "attribute_not_exists(pk)")
+        self.table.commit(tx)

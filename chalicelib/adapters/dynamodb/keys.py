@@ -1,0 +1,42 @@
+"""Every key of the main table is built here and nowhere else."""
+
+
+def merchant(merchant_id: str) -> dict:
+    return {"pk": f"MER#{merchant_id}", "sk": "MERCHANT"}
+
+
+def api_key(secret_hash: str) -> dict:
+    return {"pk": f"KEY#{secret_hash}", "sk": "KEY"}
+
+
+def product(product_id: str) -> dict:
+    return {"pk": f"PROD#{product_id}", "sk": "PRODUCT"}
+
+
+def variant(variant_id: str) -> dict:
+    return {"pk": f"VAR#{variant_id}", "sk": "VARIANT"}
+
+
+def post(post_id: str) -> dict:
+    return {"pk": f"POST#{post_id}", "sk": "POST"}
+
+
+def connection(platform: str, account_id: str) -> dict:
+    return {"pk": f"CONN#{platform}#{account_id}", "sk": "CONNECTION"}
+
+
+# Powertools builds an idempotency record's id as `IDEM#<hash>`; that id is the partition key.
+IDEMPOTENCY_PREFIX = "IDEM"
+
+
+def idempotency(record_id: str) -> dict:
+    return {"pk": record_id, "sk": "IDEMPOTENCY"}
+
+
+def merchant_listing(merchant_id: str, kind: str) -> str:
+    """The GSI1 partition holding one merchant's objects of one kind, newest last."""
+    return f"MER#{merchant_id}#{kind}"
+
+
+def listing_entry(merchant_id: str, kind: str, created_at: str, object_id: str) -> dict:
+    return {"gsi1pk": merchant_listing(merchant_id, kind), "gsi1sk": f"{created_at}#{object_id}"}

@@ -1,0 +1,28 @@
+"""Shoppable posts."""
+
+from ...domain.posts import Post
+from . import keys
+from .table import MainTable, model_item, without_keys
+
+POSTS = "POSTS"
+
+
+class PostRepository:
+    def __init__(self, table: MainTable):
+        self.table = table
+
+    def add(self, post: Post) -> None:
+        listing = keys.listing_entry(post.merchant_id, POSTS, post.created_at.isoformat(), post.id)
+        self.table.put(
+            model_item(post, {**keys.post(post.id), **listing}), "attribute_not_exists(pk)"
+        )
+
+    def get(self, post_id: str) -> Post | None:
+        item = self.table.get(keys.post(post_id))
+        return Post.model_validate(without_keys(item)) if item else None
+
+    def page(
+        self, merchant_id: str, limit: int, cursor: str | None
+    ) -> tuple[list[Post], str | None]:
+        page = self.table.query_listing(keys.merchant_listing(merchant_id, POSTS), limit, cursor)
+        return [Post.model_validate(without_keys(i)) for i in page.items], page.next_cursor

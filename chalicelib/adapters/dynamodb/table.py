@@ -1,0 +1,234 @@
+"""The main table: (de)serialisation, cursor pages, transactions, and error translation.
+
+Repositories build their expressions on top of this; nothing above the adapters sees
+`ClientError` or DynamoDB's attribute-value format.
+"""
+
+import base64
+import binascii
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+from pydantic import BaseModel
+
+from ...errors import InvalidRequest, ServiceUnavailable
+from . import schema
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+RETRYABLE = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "TransactionConflictException",
+    }
+)
+
+
+class ConditionFailed(Exception):
+    """A condition of a write did not hold. `reasons` has one code per transaction item."""
+
+    def __init__(self, reasons: list[str] | None = None):
+        super().__init__("condition failed")
+        self.reasons = reasons or []
+
+    def failed_indexes(self) -> list[int]:
+        return [i for i, code in enumerate(self.reasons) if code == "ConditionalCheckFailed"]
+
+
+def to_attributes(values: dict[str, Any]) -> dict[str, dict]:
+    return {name: _serializer.serialize(value) for name, value in values.items()}
+
+
+def from_attributes(item: dict[str, dict]) -> dict[str, Any]:
+    return {name: _plain(_deserializer.deserialize(value)) for name, value in item.items()}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | set | frozenset):
+        return [_plain(v) for v in value]
+    return value
+
+
+def model_item(model: BaseModel, keys: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """A model as a plain item (floats as Decimal, as DynamoDB wants), plus its keys."""
+    body = json.loads(model.model_dump_json(exclude={"object"}), parse_float=Decimal)
+    return {**body, **keys, **extra}
+
+
+def without_keys(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in item.items() if k not in schema.KEY_ATTRIBUTES}
+
+
+@dataclass
+class Page:
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+@dataclass
+class Transaction:
+    """Write items gathered for one `TransactWriteItems` (100 items at most)."""
+
+    table_name: str
+    items: list[dict] = field(default_factory=list)
+
+    def put(self, item: dict[str, Any], condition: str | None = None, **expression: Any) -> None:
+        op: dict[str, Any] = {"TableName": self.table_name, "Item": to_attributes(item)}
+        self.items.append({"Put": _with_condition(op, condition, expression)})
+
+    def update(self, key: dict, update: str, condition: str | None = None, **expression) -> None:
+        op = {"TableName": self.table_name, "Key": to_attributes(key), "UpdateExpression": update}
+        self.items.append({"Update": _with_condition(op, condition, expression)})
+
+    def check(self, key: dict, condition: str, **expression: Any) -> None:
+        op = {"TableName": self.table_name, "Key": to_attributes(key)}
+        self.items.append({"ConditionCheck": _with_condition(op, condition, expression)})
+
+
+def _with_condition(op: dict, condition: str | None, expression: dict) -> dict:
+    if condition:
+        op["ConditionExpression"] = condition
+    names = expression.get("names")
+    values = expression.get("values")
+    if names:
+        op["ExpressionAttributeNames"] = names
+    if values:
+        op["ExpressionAttributeValues"] = to_attributes(values)
+    return op
+
+
+class MainTable:
+    def __init__(self, client, table_name: str):
+        self.client = client
+        self.name = table_name
+
+    @contextmanager
+    def _translated(self) -> Iterator[None]:
+        try:
+            yield
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "")
+            if code == "ConditionalCheckFailedException":
+                raise ConditionFailed(["ConditionalCheckFailed"]) from error
+            if code == "TransactionCanceledException":
+                reasons = [
+                    r.get("Code", "None") for r in error.response.get("CancellationReasons", [])
+                ]
+                if "ConditionalCheckFailed" in reasons:
+                    raise ConditionFailed(reasons) from error
+                raise ServiceUnavailable("the store is busy; retry the request") from error
+            if code in RETRYABLE:
+                raise ServiceUnavailable("the store is busy; retry the request") from error
+            raise
+
+    def get(self, key: dict[str, str], consistent: bool = True) -> dict[str, Any] | None:
+        with self._translated():
+            response = self.client.get_item(
+                TableName=self.name, Key=to_attributes(key), ConsistentRead=consistent
+            )
+        item = response.get("Item")
+        return from_attributes(item) if item else None
+
+    def get_many(self, keys: list[dict[str, str]]) -> list[dict[str, Any]]:
+        """Strongly consistent batch read; order is not kept, duplicates are read once."""
+        unique = list({(k["pk"], k["sk"]): k for k in keys}.values())
+        found: list[dict[str, Any]] = []
+        for start in range(0, len(unique), 100):
+            pending = {
+                self.name: {
+                    "Keys": [to_attributes(k) for k in unique[start : start + 100]],
+                    "ConsistentRead": True,
+                }
+            }
+            while pending:
+                with self._translated():
+                    response = self.client.batch_get_item(RequestItems=pending)
+                found += [from_attributes(i) for i in response["Responses"].get(self.name, [])]
+                pending = response.get("UnprocessedKeys") or {}
+        return found
+
+    def put(self, item: dict[str, Any], condition: str | None = None, **expression: Any) -> None:
+        op = _with_condition(
+            {"TableName": self.name, "Item": to_attributes(item)}, condition, expression
+        )
+        with self._translated():
+            self.client.put_item(**op)
+
+    def update(
+        self, key: dict, update: str, condition: str | None = None, **expression: Any
+    ) -> dict[str, Any]:
+        op = _with_condition(
+            {"TableName": self.name, "Key": to_attributes(key), "UpdateExpression": update},
+            condition,
+            expression,
+        )
+        with self._translated():
+            response = self.client.update_item(**op, ReturnValues="ALL_NEW")
+        return from_attributes(response.get("Attributes", {}))
+
+    def transaction(self) -> Transaction:
+        return Transaction(self.name)
+
+    def commit(self, transaction: Transaction, token: str | None = None) -> None:
+        request: dict[str, Any] = {"TransactItems": transaction.items}
+        if token:
+            request["ClientRequestToken"] = token
+        with self._translated():
+            self.client.transact_write_items(**request)
+
+    def query_listing(self, gsi1pk: str, limit: int, cursor: str | None) -> Page:
+        """One page of a merchant listing, newest first."""
+        request: dict[str, Any] = {
+            "TableName": self.name,
+            "IndexName": schema.GSI1,
+            "KeyConditionExpression": "gsi1pk = :p",
+            "ExpressionAttributeValues": {":p": {"S": gsi1pk}},
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if cursor:
+            request["ExclusiveStartKey"] = to_attributes(_decode_cursor(cursor, gsi1pk))
+        with self._translated():
+            response = self.client.query(**request)
+        items = [from_attributes(i) for i in response.get("Items", [])]
+        last = response.get("LastEvaluatedKey")
+        return Page(items, _encode_cursor(from_attributes(last)) if last else None)
+
+
+_CURSOR_FIELDS = {"pk", "sk", "gsi1pk", "gsi1sk"}
+
+
+def _encode_cursor(last_key: dict[str, Any]) -> str:
+    raw = json.dumps(last_key, separators=(",", ":"), sort_keys=True).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, gsi1pk: str) -> dict[str, str]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        key = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        key = None
+    if (
+        not isinstance(key, dict)
+        or set(key) != _CURSOR_FIELDS
+        or not all(isinstance(v, str) for v in key.values())
+        or key["gsi1pk"] != gsi1pk
+    ):
+        raise InvalidRequest("cursor is not one this listing returned", param="cursor")
+    return key

@@ -1,0 +1,167 @@
+"""Catalog: products, their variants and each variant's inventory."""
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
+
+from .fields import HttpsUrl, ObjectId, Title
+from .money import Money
+
+# One product and its variants are written in one DynamoDB transaction (100 items at most).
+MAX_VARIANTS = 50
+MAX_ON_HAND = 1_000_000_000
+
+Sku = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-/]*$")]
+OptionName = Annotated[str, Field(min_length=1, max_length=40)]
+OptionValue = Annotated[str, Field(min_length=1, max_length=100)]
+Options = Annotated[dict[OptionName, OptionValue], Field(max_length=10)]
+
+
+class InventoryInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    on_hand: int = Field(ge=0, le=MAX_ON_HAND)
+
+
+class VariantCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sku: Sku
+    price: Money
+    options: Options = {}
+    inventory: InventoryInput = InventoryInput(on_hand=0)
+
+
+class VariantPatch(BaseModel):
+    """With `id`, changes that variant; without, adds a new one (then `sku` and `price` are due)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: ObjectId | None = None
+    sku: Sku | None = None
+    price: Money | None = None
+    options: Options | None = None
+    inventory: InventoryInput | None = None
+
+    @model_validator(mode="after")
+    def _new_variant_is_complete(self) -> "VariantPatch":
+        if self.id is None and (self.sku is None or self.price is None):
+            raise ValueError("a new variant needs sku and price (or give the id of one to change)")
+        return self
+
+
+class ProductCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: Title
+    description: Annotated[str, Field(max_length=5000)] = ""
+    images: Annotated[list[HttpsUrl], Field(max_length=20)] = []
+    variants: Annotated[list[VariantCreate], Field(min_length=1, max_length=MAX_VARIANTS)]
+
+    @model_validator(mode="after")
+    def _consistent_variants(self) -> "ProductCreate":
+        check_variants([(v.sku, v.price.currency) for v in self.variants])
+        return self
+
+
+class ProductPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: Title | None = None
+    description: Annotated[str, Field(max_length=5000)] | None = None
+    images: Annotated[list[HttpsUrl], Field(max_length=20)] | None = None
+    variants: Annotated[list[VariantPatch], Field(min_length=1, max_length=MAX_VARIANTS)] | None = (
+        None
+    )
+
+
+def check_variants(sku_and_currency: list[tuple[str, str]]) -> None:
+    """A product's SKUs are unique and its variants are priced in one currency."""
+    skus = [sku for sku, _ in sku_and_currency]
+    if len(set(skus)) != len(skus):
+        raise ValueError("each variant of a product needs its own sku")
+    if len({currency for _, currency in sku_and_currency}) > 1:
+        raise ValueError("all variants of a product are priced in one currency")
+
+
+class Variant(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    product_id: str
+    merchant_id: str
+    sku: str
+    price: Money
+    options: dict[str, str] = {}
+    on_hand: int
+    reserved: int = 0
+
+    @property
+    def available(self) -> int:
+        return max(self.on_hand - self.reserved, 0)
+
+
+class Product(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    merchant_id: str
+    title: str
+    description: str = ""
+    images: list[str] = []
+    variant_ids: list[str]
+    created_at: datetime
+    updated_at: datetime
+    version: int = Field(0, description="Bumped by every change; guards concurrent patches.")
+
+
+class Inventory(BaseModel):
+    on_hand: int
+    reserved: int
+
+    @computed_field
+    @property
+    def available(self) -> int:
+        return max(self.on_hand - self.reserved, 0)
+
+
+class VariantView(BaseModel):
+    id: str
+    sku: str
+    price: Money
+    options: dict[str, str]
+    inventory: Inventory
+
+
+class ProductView(BaseModel):
+    object: Literal["product"] = "product"
+    id: str
+    title: str
+    description: str
+    images: list[str]
+    variants: list[VariantView]
+    created_at: datetime
+    updated_at: datetime
+
+
+def product_view(product: Product, variants: list[Variant]) -> ProductView:
+    by_id = {variant.id: variant for variant in variants}
+    return ProductView(
+        id=product.id,
+        title=product.title,
+        description=product.description,
+        images=product.images,
+        variants=[
+            VariantView(
+                id=v.id,
+                sku=v.sku,
+                price=v.price,
+                options=v.options,
+                inventory=Inventory(on_hand=v.on_hand, reserved=v.reserved),
+            )
+            for v in (by_id[vid] for vid in product.variant_ids if vid in by_id)
+        ],
+        created_at=product.created_at,
+        updated_at=product.updated_at,
+    )

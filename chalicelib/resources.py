@@ -1,0 +1,46 @@
+"""Every AWS resource the code uses, defined once.
+
+`infra/` turns these definitions into CloudFormation; `make run` and the tests create them
+in the emulator with `provision`.
+"""
+
+from dataclasses import dataclass
+
+from .adapters.dynamodb.schema import create_main_table
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    """A work queue and its dead-letter queue."""
+
+    setting: str  # the Settings field holding the queue's name
+    visibility_timeout: int = 60
+    max_receive_count: int = 5
+    batch_size: int = 10
+
+
+QUEUES = (QueueSpec(setting="ingest_queue"),)
+
+
+def provision(rt) -> dict[str, str]:
+    """Create the table and queues in the (emulated) account; returns queue name -> URL."""
+    create_main_table(rt.dynamodb, rt.settings.main_table)
+    urls = {}
+    for spec in QUEUES:
+        name = getattr(rt.settings, spec.setting)
+        dlq_url = rt.sqs.create_queue(QueueName=f"{name}-dlq")["QueueUrl"]
+        dlq_arn = rt.sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        redrive = (
+            f'{{"deadLetterTargetArn":"{dlq_arn}","maxReceiveCount":"{spec.max_receive_count}"}}'
+        )
+        urls[name] = rt.sqs.create_queue(
+            QueueName=name,
+            Attributes={
+                "VisibilityTimeout": str(spec.visibility_timeout),
+                "RedrivePolicy": redrive,
+            },
+        )["QueueUrl"]
+        urls[f"{name}-dlq"] = dlq_url
+    return urls

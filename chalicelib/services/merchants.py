@@ -1,0 +1,63 @@
+"""Onboarding merchants and authenticating their API keys."""
+
+from dataclasses import dataclass
+
+from ..domain.ids import Prefix
+from ..domain.merchants import (
+    ALL_SCOPES,
+    ApiKey,
+    Merchant,
+    Scope,
+    hash_secret,
+    hint_for,
+    key_secret,
+    looks_like_key,
+)
+from ..errors import AuthenticationFailed, PermissionDenied
+
+
+@dataclass(frozen=True)
+class NewMerchant:
+    merchant: Merchant
+    api_key: ApiKey
+    secret: str  # shown once, never stored
+
+
+def create_merchant(
+    merchants, clock, name: str, scopes=ALL_SCOPES, currency: str = "EUR", live: bool = False
+) -> NewMerchant:
+    now = clock.now()
+    merchant = Merchant(
+        id=clock.new_id(Prefix.MERCHANT), name=name, default_currency=currency, created_at=now
+    )
+    secret = key_secret("live" if live else "test", clock.random_token(40))
+    api_key = ApiKey(
+        id=clock.new_id(Prefix.API_KEY),
+        merchant_id=merchant.id,
+        secret_hash=hash_secret(secret),
+        scopes=frozenset(scopes),
+        hint=hint_for(secret),
+        created_at=now,
+    )
+    merchants.add(merchant, api_key)
+    return NewMerchant(merchant, api_key, secret)
+
+
+def authenticate(merchants, authorization: str | None) -> ApiKey:
+    if not authorization:
+        raise AuthenticationFailed(
+            "Send your API key as 'Authorization: Bearer sk_…'.", code="missing_api_key"
+        )
+    scheme, _, secret = authorization.partition(" ")
+    secret = secret.strip()
+    if scheme.lower() != "bearer" or not looks_like_key(secret):
+        raise AuthenticationFailed("The Authorization header is not 'Bearer sk_…'.")
+    key = merchants.key_by_hash(hash_secret(secret))
+    if key is None:
+        raise AuthenticationFailed("The API key is not valid.")
+    return key
+
+
+def require(key: ApiKey, scope: Scope) -> None:
+    if not key.allows(scope):
+        raise PermissionDenied(f"This API key lacks the scope '{scope}'.")

@@ -1,0 +1,296 @@
+"""The HTTP edge: one declaration per route, and everything every route does the same way.
+
+`Api.route` registers a Chalice route and records the operation for the OpenAPI document. At
+request time it authenticates the key and checks its scope, enforces the body size, parses the
+body and query into the operation's pydantic models, applies `Idempotency-Key`, calls the
+handler, and turns any error into the contract's JSON error body. It also answers CORS for
+public routes and writes one structured log line per request.
+"""
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Generic, Literal, TypeVar
+
+from chalice import Chalice, Response
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .domain.merchants import ApiKey, Scope
+from .errors import (
+    InvalidRequest,
+    PayloadTooLarge,
+    ShoppableError,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
+from .observability import logger
+from .runtime import Runtime, runtime
+
+T = TypeVar("T")
+
+# Chalice answers 415 itself for types not listed; we list the usual ones and answer in our
+# own error format instead.
+_ACCEPTED_TYPES = ["application/json", "application/x-www-form-urlencoded", "text/plain"]
+
+
+class ListOf(BaseModel, Generic[T]):
+    object: Literal["list"] = "list"
+    data: list[T]
+    has_more: bool
+    next_cursor: str | None
+
+
+class ListQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    limit: int | None = Field(None, ge=1, le=100)
+    cursor: str | None = Field(None, max_length=2048)
+
+
+def listing(items: list, next_cursor: str | None) -> ListOf:
+    return ListOf(data=items, has_more=next_cursor is not None, next_cursor=next_cursor)
+
+
+@dataclass
+class Call:
+    """What a handler gets: the runtime, the caller's key, and the parsed request."""
+
+    rt: Runtime
+    key: ApiKey | None
+    body: Any
+    query: Any
+    headers: dict[str, str]
+
+    @property
+    def merchant_id(self) -> str:
+        assert self.key is not None, "only authenticated routes have a merchant"
+        return self.key.merchant_id
+
+    def page_size(self) -> int:
+        return getattr(self.query, "limit", None) or self.rt.settings.page_size
+
+
+@dataclass
+class Operation:
+    path: str
+    method: str
+    handler: Callable
+    summary: str
+    scope: Scope | None
+    body: type[BaseModel] | None
+    query: type[BaseModel] | None
+    returns: Any
+    status: int
+    idempotent: bool
+    public: bool
+    errors: list[int] = field(default_factory=list)
+
+
+class Api:
+    def __init__(self, app: Chalice):
+        self.app = app
+        self.operations: list[Operation] = []
+
+    def route(
+        self,
+        path: str,
+        method: str,
+        *,
+        summary: str,
+        scope: Scope | None = None,
+        public: bool = False,
+        body: type[BaseModel] | None = None,
+        query: type[BaseModel] | None = None,
+        returns: Any = None,
+        status: int = 200,
+        idempotent: bool = False,
+    ) -> Callable:
+        assert public or scope is not None, f"{method} {path}: give a scope or mark it public"
+
+        def register(handler: Callable) -> Callable:
+            op = Operation(
+                path,
+                method,
+                handler,
+                summary,
+                scope,
+                body,
+                query,
+                returns,
+                status,
+                idempotent,
+                public,
+            )
+            self.operations.append(op)
+
+            def view(**params: str) -> Response:
+                return self._serve(op, params)
+
+            view.__name__ = handler.__name__
+            self.app.route(path, methods=[method], content_types=_ACCEPTED_TYPES)(view)
+            return handler
+
+        return register
+
+    def preflight(self, *paths: str) -> None:
+        """Answer browsers' CORS preflight (OPTIONS) on public storefront paths."""
+        for path in paths:
+
+            def view(**params: str) -> Response:
+                request = self.app.current_request
+                headers = _cors_headers(request.headers.get("origin"), runtime())
+                if headers:
+                    headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+                    headers["Access-Control-Allow-Headers"] = "Content-Type, Idempotency-Key"
+                    headers["Access-Control-Max-Age"] = "600"
+                return Response(body="", status_code=204, headers=headers)
+
+            view.__name__ = "preflight_" + path.strip("/").replace("/", "_").strip("{}")
+            self.app.route(path, methods=["OPTIONS"], content_types=_ACCEPTED_TYPES)(view)
+
+    def _serve(self, op: Operation, params: dict[str, str]) -> Response:
+        started = time.perf_counter()
+        request = self.app.current_request
+        rt = runtime()
+        context = request.context or {}
+        request_id = context.get("requestId") or request.headers.get("x-request-id", "")
+        logger.append_keys(request_id=request_id, merchant_id=None)
+        try:
+            key = None
+            if op.scope is not None:
+                from .services.merchants import authenticate, require
+
+                key = authenticate(rt.merchants, request.headers.get("authorization"))
+                logger.append_keys(merchant_id=key.merchant_id)
+                require(key, op.scope)
+            call = Call(
+                rt=rt,
+                key=key,
+                body=_parse_body(op, request, rt.settings.max_body_bytes),
+                query=_parse_query(op, request.query_params or {}),
+                headers=dict(request.headers),
+            )
+            idempotency_key = request.headers.get("idempotency-key")
+            if op.idempotent and idempotency_key is not None:
+                from .services.idempotency import replay_or_run
+
+                scope = key.merchant_id if key else f"{op.method} {op.path}"
+                fingerprint = f"{op.method} {request.path}\n".encode() + (request.raw_body or b"")
+                status, body = _replayable(
+                    replay_or_run(
+                        rt.idempotency_store,
+                        rt.settings.idempotency_ttl_seconds,
+                        scope,
+                        idempotency_key,
+                        fingerprint,
+                        lambda: _run(op, call, params),
+                    )
+                )
+            else:
+                status, body = _replayable(_run(op, call, params))
+        except ShoppableError as error:
+            status, body = error.status, error.to_body()
+        except Exception:
+            logger.exception("unhandled error", extra={"route": f"{op.method} {op.path}"})
+            status = 500
+            body = {
+                "error": {
+                    "type": "api_error",
+                    "code": "internal_error",
+                    "message": "An internal error occurred; it has been logged.",
+                }
+            }
+        headers = {"Content-Type": "application/json"}
+        if op.public:
+            headers.update(_cors_headers(request.headers.get("origin"), rt))
+        logger.info(
+            "request",
+            extra={
+                "route": f"{op.method} {op.path}",
+                "status": status,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+            },
+        )
+        return Response(body=json.dumps(body), status_code=status, headers=headers)
+
+
+def _run(op: Operation, call: Call, params: dict[str, str]) -> dict:
+    result = op.handler(call, **params)
+    body = result.model_dump(mode="json") if isinstance(result, BaseModel) else result
+    return {"status": op.status, "body": body}
+
+
+def _replayable(outcome: dict) -> tuple[int, Any]:
+    return outcome["status"], outcome["body"]
+
+
+def _cors_headers(origin: str | None, rt: Runtime) -> dict[str, str]:
+    allowed = rt.settings.cors_allowed_origins
+    if "*" in allowed:
+        return {"Access-Control-Allow-Origin": "*"}
+    if origin and origin in allowed:
+        return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+    return {}
+
+
+def _parse_body(op: Operation, request, max_bytes: int) -> BaseModel | None:
+    raw: bytes = request.raw_body or b""
+    if len(raw) > max_bytes:
+        raise PayloadTooLarge(f"The body is larger than {max_bytes} bytes.")
+    if op.body is None:
+        return None
+    content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+    if content_type != "application/json":
+        raise UnsupportedMediaType("Send the body as JSON with 'Content-Type: application/json'.")
+    if not raw.strip():
+        raise InvalidRequest("The request needs a JSON body.", code="body_missing")
+    try:
+        return op.body.model_validate_json(raw, strict=True)
+    except ValidationError as error:
+        raise _as_contract_error(error, body=True) from None
+
+
+def _parse_query(op: Operation, params: dict[str, str]) -> BaseModel | None:
+    if op.query is None:
+        if params:
+            name = next(iter(params))
+            raise InvalidRequest(
+                f"Unknown query parameter '{name}'.", param=name, code="parameter_unknown"
+            )
+        return None
+    try:
+        return op.query.model_validate(dict(params))
+    except ValidationError as error:
+        raise _as_contract_error(error, body=False) from None
+
+
+def param_path(loc: tuple) -> str:
+    """('lines', 0, 'quantity') -> 'lines[0].quantity'"""
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else str(part)
+    return path
+
+
+_CODES = {"missing": "parameter_missing", "extra_forbidden": "parameter_unknown"}
+
+
+def _as_contract_error(error: ValidationError, body: bool) -> ShoppableError:
+    first = error.errors(include_url=False)[0]
+    kind, loc = first["type"], tuple(first["loc"])
+    if kind == "json_invalid":
+        return InvalidRequest(f"The body is not valid JSON: {first['msg']}.", code="invalid_json")
+    if not loc and kind in ("model_type", "dict_type", "model_attributes_type"):
+        return InvalidRequest("The body must be a JSON object.", code="invalid_json")
+    message = first["msg"].removeprefix("Value error, ")
+    param = param_path(loc) or None
+    error_type = ValidationFailed if body else InvalidRequest
+    return error_type(
+        f"{param}: {message}" if param else message,
+        code=_CODES.get(kind, "parameter_invalid"),
+        param=param,
+    )
