@@ -22,6 +22,7 @@ INGEST_HANDLERS: dict[str, Handler] = {}
 
 
 def dispatch(rt, handlers: dict[str, Handler], body: str, message_id: str) -> None:
+    logger.clear_state()
     message = Message.model_validate_json(body)
     logger.append_keys(message_id=message.id, merchant_id=message.merchant_id)
     handler = handlers.get(message.type)

@@ -9,6 +9,7 @@ public routes and writes one structured log line per request.
 
 import json
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, TypeVar
@@ -154,8 +155,9 @@ class Api:
         request = self.app.current_request
         rt = runtime()
         context = request.context or {}
-        request_id = context.get("requestId") or request.headers.get("x-request-id", "")
-        logger.append_keys(request_id=request_id, merchant_id=None)
+        request_id = context.get("requestId") or uuid.uuid4().hex
+        logger.clear_state()
+        logger.append_keys(request_id=request_id)
         try:
             key = None
             if op.scope is not None:
@@ -185,6 +187,7 @@ class Api:
                         idempotency_key,
                         fingerprint,
                         lambda: _run(op, call, params),
+                        getattr(self.app, "lambda_context", None),
                     )
                 )
             else:
@@ -201,7 +204,7 @@ class Api:
                     "message": "An internal error occurred; it has been logged.",
                 }
             }
-        headers = {"Content-Type": "application/json"}
+        headers = {"Content-Type": "application/json", "Request-Id": request_id}
         if op.public:
             headers.update(_cors_headers(request.headers.get("origin"), rt))
         logger.info(

@@ -1,3 +1,7 @@
+import io
+import json
+import logging
+
 import pytest
 
 # The AWS SDK must never reach a real account from the tests.
@@ -17,3 +21,20 @@ def _no_real_aws(monkeypatch):
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
+
+
+@pytest.fixture
+def log_lines():
+    """Every line our logger writes during the test, parsed from its JSON."""
+    from chalicelib.observability import logger
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logger.registered_formatter)
+    logger.addHandler(handler)
+
+    def lines() -> list[dict]:
+        return [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
+
+    yield lines
+    logger.removeHandler(handler)

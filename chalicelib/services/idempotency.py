@@ -14,9 +14,19 @@ MAX_KEY_LENGTH = 255
 
 
 def replay_or_run(
-    store, ttl_seconds: int, scope: str, key: str, fingerprint: bytes, respond: Callable[[], dict]
+    store,
+    ttl_seconds: int,
+    scope: str,
+    key: str,
+    fingerprint: bytes,
+    respond: Callable[[], dict],
+    lambda_context=None,
 ) -> dict:
-    """Run `respond` once per (scope, key); `fingerprint` identifies the request's content."""
+    """Run `respond` once per (scope, key); `fingerprint` identifies the request's content.
+
+    With the Lambda context, a request that dies mid-way frees its key when the invocation
+    would have timed out, instead of blocking it as in progress.
+    """
     from aws_lambda_powertools.utilities.idempotency import (
         IdempotencyConfig,
         idempotent_function,
@@ -39,6 +49,8 @@ def replay_or_run(
         expires_after_seconds=ttl_seconds,
         use_local_cache=False,
     )
+    if lambda_context is not None:
+        config.register_lambda_context(lambda_context)
 
     @idempotent_function(
         data_keyword_argument="request",

@@ -1,0 +1,34 @@
+import json
+
+import pytest
+
+from chalicelib.cli import main
+
+
+def test_merchant_create_prints_a_working_key_once(api, capsys):
+    assert (
+        main(
+            [
+                "merchant",
+                "create",
+                "--name",
+                "Corner Store",
+                "--scopes",
+                "catalog:read,catalog:write",
+            ]
+        )
+        == 0
+    )
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["merchant_id"].startswith("mer_")
+    assert printed["api_key"].startswith("sk_test_")
+    assert printed["scopes"] == ["catalog:read", "catalog:write"]
+    assert api.get("/v1/products", key=printed["api_key"]).status_code == 200
+    assert api.get("/v1/posts", key=printed["api_key"]).status_code == 403
+
+
+def test_merchant_create_rejects_unknown_scopes(rt, capsys):
+    with pytest.raises(SystemExit):
+        main(["merchant", "create", "--name", "X", "--scopes", "everything"])
+    assert "known scopes" in capsys.readouterr().err
+    assert rt.dynamodb.scan(TableName=rt.settings.main_table)["Items"] == []
