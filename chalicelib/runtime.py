@@ -4,6 +4,7 @@ Warm Lambda invocations reuse them. Tests call `reset()` to start from fresh set
 """
 
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from .adapters.dynamodb.catalog import CatalogRepository
 from .adapters.dynamodb.connections import ConnectionRepository
@@ -11,15 +12,19 @@ from .adapters.dynamodb.merchants import MerchantRepository
 from .adapters.dynamodb.posts import PostRepository
 from .adapters.dynamodb.table import MainTable
 from .adapters.system import SystemClock
-from .config import Settings, get_settings
+
+if TYPE_CHECKING:
+    from .config import Settings
 
 
 class Runtime:
-    def __init__(self, settings: Settings | None = None):
+    def __init__(self, settings: "Settings | None" = None):
         self._settings = settings
 
     @cached_property
-    def settings(self) -> Settings:
+    def settings(self) -> "Settings":
+        from .config import get_settings  # pydantic-settings costs start-up time; load on use
+
         return self._settings or get_settings()
 
     @cached_property
@@ -83,8 +88,10 @@ def runtime() -> Runtime:
     return _current
 
 
-def reset(settings: Settings | None = None) -> Runtime:
+def reset(settings: "Settings | None" = None) -> Runtime:
     """Forget every client and setting (tests, and the dev stack after it sets the environment)."""
+    from .config import get_settings
+
     global _current
     get_settings.cache_clear()
     _current = Runtime(settings)

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .fields import HttpsUrl, ObjectId, Title
 from .money import Money
@@ -96,10 +96,17 @@ class Variant(BaseModel):
     options: dict[str, str] = {}
     on_hand: int
     reserved: int = 0
+    available: int = Field(
+        -1,
+        description="on_hand - reserved, stored so that a reservation can be a condition "
+        "(`available >= quantity`): DynamoDB conditions cannot subtract.",
+    )
 
-    @property
-    def available(self) -> int:
-        return max(self.on_hand - self.reserved, 0)
+    @model_validator(mode="after")
+    def _available_follows_stock(self) -> "Variant":
+        if self.available < 0:
+            self.available = max(self.on_hand - self.reserved, 0)
+        return self
 
 
 class Product(BaseModel):
@@ -119,11 +126,7 @@ class Product(BaseModel):
 class Inventory(BaseModel):
     on_hand: int
     reserved: int
-
-    @computed_field
-    @property
-    def available(self) -> int:
-        return max(self.on_hand - self.reserved, 0)
+    available: int
 
 
 class VariantView(BaseModel):
@@ -158,7 +161,7 @@ def product_view(product: Product, variants: list[Variant]) -> ProductView:
                 sku=v.sku,
                 price=v.price,
                 options=v.options,
-                inventory=Inventory(on_hand=v.on_hand, reserved=v.reserved),
+                inventory=Inventory(on_hand=v.on_hand, reserved=v.reserved, available=v.available),
             )
             for v in (by_id[vid] for vid in product.variant_ids if vid in by_id)
         ],

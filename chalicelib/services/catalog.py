@@ -91,6 +91,7 @@ def patch_product(
         updates = change.model_dump(exclude_unset=True, exclude={"id", "inventory"})
         if change.inventory is not None:
             updates["on_hand"] = change.inventory.on_hand
+            updates["available"] = max(change.inventory.on_hand - current.reserved, 0)
         changed.append(
             current.model_copy(update={**updates, "price": change.price or current.price})
         )

@@ -81,7 +81,9 @@ def test_patch_changes_fields_adds_variants_and_sets_stock(api, merchant, produc
 def test_stock_cannot_be_set_below_what_is_reserved(api, rt, merchant, product):
     small = product["variants"][0]
     rt.table.update(
-        {"pk": f"VAR#{small['id']}", "sk": "VARIANT"}, "SET reserved = :r", values={":r": 4}
+        {"pk": f"VAR#{small['id']}", "sk": "VARIANT"},
+        "SET reserved = :r, available = on_hand - :r",
+        values={":r": 4},
     )
     response = api.patch(
         f"/v1/products/{product['id']}",

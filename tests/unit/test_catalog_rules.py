@@ -28,9 +28,10 @@ def variant(vid="var_1", on_hand=5, reserved=0, amount=1000):
     )
 
 
-def test_available_is_on_hand_less_reserved_never_negative():
+def test_a_new_variant_starts_with_available_as_on_hand_less_reserved():
     assert variant(on_hand=5, reserved=2).available == 3
     assert variant(on_hand=2, reserved=5).available == 0
+    assert variant(on_hand=5).model_copy().available == 5
 
 
 def test_a_product_has_unique_skus_in_one_currency():

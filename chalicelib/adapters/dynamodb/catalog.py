@@ -69,7 +69,8 @@ class CatalogRepository:
         for variant in changed:
             tx.update(
                 keys.variant(variant.id),
-                "SET sku = :sku, price = :price, options = :options, on_hand = :on_hand",
+                "SET sku = :sku, price = :price, options = :options, on_hand = :on_hand,"
+                " available = :on_hand - reserved",
                 "attribute_exists(pk) AND product_id = :pid AND reserved <= :on_hand",
                 values={
                     ":sku": variant.sku,
