@@ -31,5 +31,11 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
+# One region's stack: infra/build/$(STAGE)-$(REGION)/template.json and its deployment.zip.
+REGION ?= us-east-1
+STAGE ?= dev
+package: $(STAMP)
+	$(BIN)/python -m infra.build --region $(REGION) --stage $(STAGE)
+
 clean:
 	rm -rf $(VENV) .shoppable .pytest_cache .ruff_cache infra/build

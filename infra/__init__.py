@@ -1,0 +1,1 @@
+"""Deployment: one CloudFormation stack per region, built by `make package` (see `build`)."""
