@@ -12,6 +12,7 @@ FAKE_AWS = {
     "AWS_REGION": "us-east-1",
     "AWS_DEFAULT_REGION": "us-east-1",
     "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+    "SHOPPABLE_VAULT_INDEX_KEY": "dGVzdC1vbmx5LXZhdWx0LWluZGV4LWtleS0zMi1ieXRlcyE=",
 }
 
 

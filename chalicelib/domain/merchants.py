@@ -24,6 +24,7 @@ class Scope(StrEnum):
     CUSTOMERS_MARKETING = "customers:read:marketing"
     CUSTOMERS_EXPORT = "customers:export"
     CUSTOMERS_ERASE = "customers:erase"
+    CUSTOMERS_AUDIT = "customers:audit"
 
 
 ALL_SCOPES = frozenset(Scope)

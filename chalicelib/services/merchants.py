@@ -58,6 +58,9 @@ def authenticate(merchants, authorization: str | None) -> ApiKey:
     return key
 
 
-def require(key: ApiKey, scope: Scope) -> None:
-    if not key.allows(scope):
-        raise PermissionDenied(f"This API key lacks the scope '{scope}'.")
+def require(key: ApiKey, scope: Scope | frozenset[Scope]) -> None:
+    """`scope`, or any one of a set of scopes (the handler then checks which one applies)."""
+    wanted = scope if isinstance(scope, frozenset) else frozenset({scope})
+    if not any(key.allows(s) for s in wanted):
+        names = "' or '".join(sorted(wanted))
+        raise PermissionDenied(f"This API key lacks the scope '{names}'.")

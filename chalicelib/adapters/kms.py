@@ -1,0 +1,100 @@
+"""KMS: the only code that calls it. The vault asks it for data keys and to unwrap them.
+
+Each data key is bound to an encryption context (the vault passes the customer's token and
+merchant id): KMS refuses to unwrap it under any other context, so a wrapped key copied to
+another customer's record is useless. `ClientError` is translated here into our errors.
+"""
+
+from dataclasses import dataclass
+
+from botocore.exceptions import ClientError
+
+from ..errors import ServiceUnavailable, ShoppableError
+from ..vault.sdk_logs import sensitive_sdk_call
+
+_RETRYABLE = frozenset(
+    {
+        "ThrottlingException",
+        "LimitExceededException",
+        "KMSInternalException",
+        "DependencyTimeoutException",
+        "KeyUnavailableException",
+        "ServiceUnavailable",
+    }
+)
+
+
+class WrappedKeyRejected(ShoppableError):
+    """KMS would not unwrap a data key: altered, or presented under the wrong context."""
+
+    status = 500
+    type = "api_error"
+    code = "key_integrity_failed"
+
+
+class KeyServiceFailed(ShoppableError):
+    """The vault key is missing, disabled or not ours to use: an operator has to act."""
+
+    status = 500
+    type = "api_error"
+    code = "key_service_failed"
+
+
+@dataclass(frozen=True)
+class DataKey:
+    plaintext: bytes  # 32 bytes; lives in memory only
+    wrapped: bytes  # encrypted under the vault key; safe to store
+
+
+class KmsKeys:
+    """Data keys under one KMS key (id, ARN or `alias/…`)."""
+
+    def __init__(self, client, key_id: str):
+        self.client = client
+        self.key_id = key_id
+
+    def generate_data_key(self, context: dict[str, str]) -> DataKey:
+        try:
+            with sensitive_sdk_call():  # the response holds the plaintext key
+                response = self.client.generate_data_key(
+                    KeyId=self.key_id, KeySpec="AES_256", EncryptionContext=context
+                )
+        except ClientError as error:
+            raise _translated(error) from error
+        return DataKey(plaintext=response["Plaintext"], wrapped=response["CiphertextBlob"])
+
+    def decrypt_data_key(self, wrapped: bytes, context: dict[str, str]) -> bytes:
+        try:
+            with sensitive_sdk_call():
+                response = self.client.decrypt(
+                    CiphertextBlob=wrapped, EncryptionContext=context, KeyId=self.key_id
+                )
+        except ClientError as error:
+            raise _translated(error) from error
+        return response["Plaintext"]
+
+
+def _translated(error: ClientError) -> ShoppableError:
+    code = error.response.get("Error", {}).get("Code", "")
+    if code in _RETRYABLE:
+        return ServiceUnavailable("The key service is busy; retry the request.")
+    if code in ("InvalidCiphertextException", "IncorrectKeyException"):
+        return WrappedKeyRejected("A stored data key failed its integrity check.")
+    return KeyServiceFailed(f"The key service refused the request ({code or 'unknown'}).")
+
+
+def ensure_key(client, alias: str, description: str) -> str:
+    """Create a symmetric key under `alias` unless the alias exists; returns the key id.
+
+    For `make run` and the tests; `infra/` declares the deployed key and its policy.
+    """
+    try:
+        return client.describe_key(KeyId=alias)["KeyMetadata"]["KeyId"]
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "NotFoundException":
+            raise
+    key_id = client.create_key(Description=description, KeyUsage="ENCRYPT_DECRYPT")["KeyMetadata"][
+        "KeyId"
+    ]
+    client.create_alias(AliasName=alias, TargetKeyId=key_id)
+    return key_id

@@ -1,0 +1,235 @@
+"""What goes into the vault and what comes out of it. Pure pydantic, no AWS.
+
+`CustomerCreate` is the only model that ever holds a person's data on its way in; the
+`*Details` and `CustomerExport` models are the only ones that hold it on its way out, and only
+the vault builds them. Everything else carries the token and `MaskedCustomer`.
+"""
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from ..domain.merchants import ApiKey, Scope
+from .policy import Purpose
+
+_EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}"
+    r"@(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
+_PHONE = re.compile(r"^\+[1-9][0-9]{6,14}$")
+_PHONE_PUNCTUATION = str.maketrans("", "", " -.()")
+
+
+# Validation messages never repeat the value: they end up in responses and may end up in logs.
+def _email(value: str) -> str:
+    value = value.strip()
+    if len(value) > 254 or not _EMAIL.match(value):
+        raise ValueError("must be an email address")
+    return value
+
+
+def _phone(value: str) -> str:
+    value = value.strip().translate(_PHONE_PUNCTUATION)
+    if not _PHONE.match(value):
+        raise ValueError("must be an international number, '+' then 7 to 15 digits")
+    return value
+
+
+def _country(value: str) -> str:
+    value = value.strip().upper()
+    if len(value) != 2 or not value.isascii() or not value.isalpha():
+        raise ValueError("must be an ISO 3166-1 alpha-2 country code")
+    return value
+
+
+Email = Annotated[str, AfterValidator(_email)]
+Phone = Annotated[str, AfterValidator(_phone)]
+Country = Annotated[str, AfterValidator(_country)]
+Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+PostalCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
+SocialPlatform = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
+
+
+class ShippingAddress(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    line1: Line
+    line2: Line | None = None
+    city: Short
+    postal_code: PostalCode
+    region: Short | None = None
+    country: Country
+
+
+class CustomerCreate(BaseModel):
+    """A person's data as a merchant, a checkout or a platform import hands it in."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: Email
+    name: Line
+    phone: Phone | None = None
+    shipping_address: ShippingAddress | None = None
+    social_handles: Annotated[dict[SocialPlatform, Short], Field(max_length=10)] | None = None
+    marketing_consent: bool = Field(
+        False, description="True records consent now; false leaves earlier consent as it was."
+    )
+
+
+class Caller(BaseModel):
+    """Who asks the vault: a merchant's key, or one of our services acting for a merchant."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    merchant_id: str
+    actor: str = Field(description="The API key id, or `service:<name>` for our own services.")
+    scopes: frozenset[Scope]
+
+    @classmethod
+    def for_key(cls, key: ApiKey | None) -> "Caller":
+        assert key is not None, "only authenticated routes reach the vault"
+        return cls(merchant_id=key.merchant_id, actor=key.id, scopes=key.scopes)
+
+    @classmethod
+    def service(cls, merchant_id: str, name: str, scopes: frozenset[Scope]) -> "Caller":
+        """E.g. the checkout tokenizing a buyer: `Caller.service(mid, "checkout", {WRITE})`."""
+        return cls(merchant_id=merchant_id, actor=f"service:{name}", scopes=scopes)
+
+
+class MaskedCustomer(BaseModel):
+    email: str
+    name: str
+    phone: str | None = None
+
+
+class Tokenized(BaseModel):
+    object: Literal["customer"] = "customer"
+    token: str
+    masked: MaskedCustomer
+    created: bool = Field(description="False when the email matched a customer already held.")
+
+
+class FulfillmentDetails(BaseModel):
+    object: Literal["customer"] = "customer"
+    token: str
+    purpose: Literal[Purpose.FULFILLMENT] = Purpose.FULFILLMENT
+    name: str
+    phone: str | None
+    shipping_address: ShippingAddress | None
+
+
+class SupportDetails(BaseModel):
+    object: Literal["customer"] = "customer"
+    token: str
+    purpose: Literal[Purpose.SUPPORT] = Purpose.SUPPORT
+    name: str
+    email: str
+
+
+class MarketingDetails(BaseModel):
+    object: Literal["customer"] = "customer"
+    token: str
+    purpose: Literal[Purpose.MARKETING] = Purpose.MARKETING
+    email: str
+
+
+CustomerDetails = Annotated[
+    FulfillmentDetails | SupportDetails | MarketingDetails, Field(discriminator="purpose")
+]
+DETAILS_MODELS: dict[Purpose, type[BaseModel]] = {
+    Purpose.FULFILLMENT: FulfillmentDetails,
+    Purpose.SUPPORT: SupportDetails,
+    Purpose.MARKETING: MarketingDetails,
+}
+
+
+class DetokenizeQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    purpose: Purpose
+
+
+class AuditAction(StrEnum):
+    TOKENIZE = "tokenize"
+    DETOKENIZE = "detokenize"
+    EXPORT = "export"
+    ERASE = "erase"
+
+
+class AuditEntry(BaseModel):
+    """One access: who, when, what for, and which fields (names only, never values)."""
+
+    object: Literal["audit_entry"] = "audit_entry"
+    token: str
+    at: datetime
+    action: AuditAction
+    actor: str
+    purpose: Purpose | None = None
+    fields: list[str]
+
+
+class AuditPage(BaseModel):
+    entries: list[AuditEntry]
+    next_cursor: str | None
+
+
+class MarketingConsent(BaseModel):
+    given: bool
+    given_at: datetime | None
+
+
+class CustomerExport(BaseModel):
+    """Everything held on a person (GDPR art. 15 and 20), in a machine-readable form."""
+
+    object: Literal["customer_export"] = "customer_export"
+    token: str
+    created_at: datetime
+    updated_at: datetime
+    email: str
+    name: str
+    phone: str | None
+    shipping_address: ShippingAddress | None
+    social_handles: dict[str, str] | None
+    marketing_consent: MarketingConsent
+    access_log: list[AuditEntry]
+
+
+class ErasedCustomer(BaseModel):
+    object: Literal["customer"] = "customer"
+    token: str
+    erased: Literal[True] = True
+    erased_at: datetime
+
+
+class CustomerStatus(BaseModel):
+    """How an order shows its buyer: masked values while held, `erased` afterwards."""
+
+    token: str
+    status: Literal["active", "erased", "unknown"]
+    masked: MaskedCustomer | None
+
+
+@dataclass
+class CustomerRecord:
+    """A customer's vault item: sealed fields, never plaintext. After erasure, a tombstone."""
+
+    token: str
+    merchant_id: str
+    status: Literal["active", "erased"]
+    created_at: datetime
+    updated_at: datetime
+    sealed: dict[str, bytes] = field(default_factory=dict)
+    masked: MaskedCustomer | None = None
+    email_index: str | None = None
+    marketing_consent_at: datetime | None = None
+    erased_at: datetime | None = None
+
+    @property
+    def erased(self) -> bool:
+        return self.status == "erased"

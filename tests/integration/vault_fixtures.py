@@ -1,0 +1,105 @@
+"""Fixtures of the customer-vault tests: seeded people, scoped keys, raw table access.
+
+Import the fixtures you use into the test module by their function names
+(`from .vault_fixtures import jane_fixture`); tests ask for them as `jane`, `john`.
+"""
+
+import pytest
+
+from chalicelib.adapters.dynamodb import keys
+from chalicelib.adapters.dynamodb.table import model_item
+from chalicelib.domain.ids import Prefix
+from chalicelib.domain.merchants import ApiKey, Scope, hash_secret, hint_for, key_secret
+
+JANE = {
+    "email": "Jane.Doe@Example.com",
+    "name": "Jane Doe",
+    "phone": "+44 20 7946 0958",
+    "shipping_address": {
+        "line1": "221B Baker Street",
+        "city": "London",
+        "postal_code": "NW1 6XE",
+        "country": "GB",
+    },
+    "social_handles": {"instagram": "janedoe_sherlocked"},
+}
+JOHN = {
+    "email": "john.roe@example.org",
+    "name": "John Roe",
+    "phone": "+1 415 555 0123",
+    "shipping_address": {
+        "line1": "500 Mission Street",
+        "line2": "Floor 7",
+        "city": "San Francisco",
+        "region": "CA",
+        "postal_code": "94105-1804",
+        "country": "US",
+    },
+    "marketing_consent": True,
+}
+
+# Every personal value seeded above, as it might appear anywhere.
+SEEDED_VALUES = [
+    "Jane.Doe@Example.com",
+    "jane.doe@example.com",
+    "Jane Doe",
+    "+442079460958",
+    "7946 0958",
+    "221B Baker Street",
+    "NW1 6XE",
+    "janedoe_sherlocked",
+    "john.roe@example.org",
+    "John Roe",
+    "+14155550123",
+    "555 0123",
+    "500 Mission Street",
+    "94105-1804",
+]
+
+
+def add_key(rt, merchant_id: str, *scopes: Scope) -> str:
+    """Another key of `merchant_id` carrying only `scopes`; returns its secret."""
+    secret = key_secret("test", rt.clock.random_token(40))
+    key = ApiKey(
+        id=rt.clock.new_id(Prefix.API_KEY),
+        merchant_id=merchant_id,
+        secret_hash=hash_secret(secret),
+        scopes=frozenset(scopes),
+        hint=hint_for(secret),
+        created_at=rt.clock.now(),
+    )
+    # MerchantRepository.add_key's condition cannot hold for a new item; written directly.
+    rt.table.put(model_item(key, keys.api_key(key.secret_hash)), "attribute_not_exists(pk)")
+    return secret
+
+
+def tokenize(api, key: str, person: dict) -> dict:
+    response = api.post("/v1/customers", person, key=key)
+    assert response.status_code == 201, response.body
+    return response.json
+
+
+def read(api, key: str, token: str, purpose: str):
+    return api.get(f"/v1/customers/{token}?purpose={purpose}", key=key)
+
+
+def raw_customer(rt, token: str) -> dict:
+    """The customer's item exactly as DynamoDB holds it (what a backup would hold)."""
+    return rt.dynamodb.get_item(
+        TableName=rt.settings.vault_table,
+        Key={"pk": {"S": f"CUS#{token}"}, "sk": {"S": "CUSTOMER"}},
+    ).get("Item")
+
+
+def put_raw_customer(rt, item: dict) -> None:
+    rt.dynamodb.put_item(TableName=rt.settings.vault_table, Item=item)
+
+
+@pytest.fixture(name="jane")
+def jane_fixture(api, merchant) -> dict:
+    return tokenize(api, merchant.secret, JANE)
+
+
+@pytest.fixture(name="john")
+def john_fixture(api, merchant) -> dict:
+    return tokenize(api, merchant.secret, JOHN)
