@@ -1,14 +1,43 @@
 """Shoppable's routes and event sources. Each parses its input and calls one service."""
 
-from chalice import Chalice
+from chalice import Chalice, Rate
 
 from chalicelib import consumers, openapi
 from chalicelib.domain.catalog import ProductCreate, ProductPatch, ProductView
 from chalicelib.domain.connections import Connection, ConnectionCreate
 from chalicelib.domain.merchants import Scope
+from chalicelib.domain.orders import (
+    CancelRequest,
+    CheckoutRequest,
+    CheckoutView,
+    FulfillRequest,
+    OrderQuery,
+    OrderView,
+    RefundRequest,
+)
 from chalicelib.domain.posts import PostCreate, PostView, StorefrontPost
 from chalicelib.runtime import runtime
-from chalicelib.services import catalog, connections, health, posts, storefront
+from chalicelib.services import (
+    catalog,
+    checkout,
+    connections,
+    health,
+    orders,
+    payments,
+    posts,
+    storefront,
+)
+from chalicelib.vault.models import (
+    AuditEntry,
+    Caller,
+    CustomerCreate,
+    CustomerDetails,
+    CustomerExport,
+    DetokenizeQuery,
+    ErasedCustomer,
+    Tokenized,
+)
+from chalicelib.vault.policy import READ_SCOPES
 from chalicelib.web import Api, Call, ListOf, ListQuery, listing
 
 app = Chalice(app_name="shoppable")
@@ -176,9 +205,201 @@ def list_connections(call: Call):
     return listing(found, cursor)
 
 
+# Checkout and orders
+
+
+@api.route(
+    "/v1/checkouts",
+    "POST",
+    public=True,
+    body=CheckoutRequest,
+    returns=CheckoutView,
+    status=201,
+    idempotent=True,
+    summary="Check out: an order awaiting payment, its stock held, and Stripe's client_secret",
+)
+def create_checkout(call: Call):
+    return checkout.checkout(call.rt.sales, call.body)
+
+
+api.preflight("/v1/checkouts")
+
+
+@api.route(
+    "/v1/orders",
+    "GET",
+    scope=Scope.ORDERS_READ,
+    query=OrderQuery,
+    returns=ListOf[OrderView],
+    summary="List orders, newest first",
+)
+def list_orders(call: Call):
+    q = call.query
+    found, cursor = orders.list_orders(
+        call.rt.orders,
+        call.merchant_id,
+        call.page_size(),
+        q.cursor,
+        q.status,
+        q.created_from,
+        q.created_to,
+    )
+    return listing(found, cursor)
+
+
+@api.route(
+    "/v1/orders/{order_id}",
+    "GET",
+    scope=Scope.ORDERS_READ,
+    returns=OrderView,
+    summary="Get an order",
+)
+def get_order(call: Call, order_id: str):
+    return orders.get_order(call.rt.orders, call.merchant_id, order_id)
+
+
+@api.route(
+    "/v1/orders/{order_id}/fulfill",
+    "POST",
+    scope=Scope.ORDERS_WRITE,
+    body=FulfillRequest,
+    returns=OrderView,
+    summary="Mark a paid order as shipped",
+)
+def fulfill_order(call: Call, order_id: str):
+    return orders.fulfill(call.rt.sales, call.merchant_id, order_id, call.body)
+
+
+@api.route(
+    "/v1/orders/{order_id}/cancel",
+    "POST",
+    scope=Scope.ORDERS_WRITE,
+    body=CancelRequest,
+    returns=OrderView,
+    summary="Cancel: releases the stock; refunds in full when paid",
+)
+def cancel_order(call: Call, order_id: str):
+    return orders.cancel(call.rt.sales, call.merchant_id, order_id, call.body)
+
+
+@api.route(
+    "/v1/orders/{order_id}/refund",
+    "POST",
+    scope=Scope.ORDERS_WRITE,
+    body=RefundRequest,
+    returns=OrderView,
+    idempotent=True,
+    summary="Refund in full or in part, through Stripe",
+)
+def refund_order(call: Call, order_id: str):
+    return orders.refund(
+        call.rt.sales, call.merchant_id, order_id, call.body, call.headers.get("idempotency-key")
+    )
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES))
+def expire_reservations(event):
+    return {"expired": orders.expire_reservations(runtime().sales)}
+
+
+# Webhooks
+
+
+@api.route(
+    "/v1/webhooks/stripe",
+    "POST",
+    public=True,
+    summary="Stripe events, verified by their Stripe-Signature header",
+)
+def stripe_webhook(call: Call):
+    rt = call.rt
+    return payments.receive_webhook(
+        rt.payments,
+        rt.webhook_receipts,
+        rt.ingest_queue,
+        rt.clock,
+        call.raw_body,
+        call.headers.get("stripe-signature"),
+    )
+
+
 # Queue consumers
 
 
 @app.on_sqs_message(queue=consumers.INGEST_QUEUE, batch_size=10)
 def on_ingest(event):
     return consumers.consume(runtime(), consumers.INGEST_HANDLERS, event.to_dict())
+
+
+# Customers (vault)
+
+
+@api.route(
+    "/v1/customers",
+    "POST",
+    scope=Scope.CUSTOMERS_WRITE,
+    body=CustomerCreate,
+    returns=Tokenized,
+    status=201,
+    idempotent=True,
+    summary="Put a person's data in the vault; returns their token and masked values",
+)
+def create_customer(call: Call):
+    return call.rt.vault.tokenize(Caller.for_key(call.key), call.body)
+
+
+@api.route(
+    "/v1/customers/{token}",
+    "GET",
+    scope=READ_SCOPES,
+    query=DetokenizeQuery,
+    returns=CustomerDetails,
+    summary="A customer's data, only the fields the purpose allows; audited",
+)
+def get_customer(call: Call, token: str):
+    return call.rt.vault.detokenize_for(Caller.for_key(call.key), token, call.query.purpose)
+
+
+@api.route(
+    "/v1/customers/{token}/export",
+    "GET",
+    scope=Scope.CUSTOMERS_EXPORT,
+    returns=CustomerExport,
+    summary="Everything held on a customer, and every access to it (GDPR art. 15, 20)",
+)
+def export_customer(call: Call, token: str):
+    return call.rt.vault.export(Caller.for_key(call.key), token)
+
+
+@api.route(
+    "/v1/customers/{token}/audit",
+    "GET",
+    scope=Scope.CUSTOMERS_AUDIT,
+    query=ListQuery,
+    returns=ListOf[AuditEntry],
+    summary="Who read or changed a customer's data, when and for what, newest first",
+)
+def list_customer_audit(call: Call, token: str):
+    page = call.rt.vault.audit_trail(
+        Caller.for_key(call.key), token, call.page_size(), call.query.cursor
+    )
+    return listing(page.entries, page.next_cursor)
+
+
+@api.route(
+    "/v1/customers/{token}",
+    "DELETE",
+    scope=Scope.CUSTOMERS_ERASE,
+    returns=ErasedCustomer,
+    summary="Erase a customer: their data key is destroyed; every read is 410 afterwards",
+)
+def erase_customer(call: Call, token: str):
+    return call.rt.vault.erase(Caller.for_key(call.key), token)
+
+
+@app.lambda_function(name="vault")
+def vault_function(event, context):
+    """The vault as its own function: only its role may use the vault key and tables."""
+    from chalicelib.vault.handler import handle
+
+    return handle(lambda: runtime().vault_backend, event)

@@ -11,14 +11,23 @@ from collections.abc import Callable
 
 from .domain.events import Message
 from .observability import logger
+from .services import payments
 
 # Chalice needs the queue name when app.py is imported; an optional setting with a default.
 INGEST_QUEUE = os.environ.get("SHOPPABLE_INGEST_QUEUE", "shoppable-ingest")
 
 Handler = Callable[[object, Message], None]
 
-# message type -> handler(runtime, message); later issues register theirs here.
-INGEST_HANDLERS: dict[str, Handler] = {}
+
+def _with_sales(handler: Callable) -> Handler:
+    return lambda rt, message: handler(rt.sales, message)
+
+
+# message type -> handler(runtime, message)
+INGEST_HANDLERS: dict[str, Handler] = {
+    f"stripe.{event_type}": _with_sales(handler)
+    for event_type, handler in payments.HANDLERS.items()
+}
 
 
 def dispatch(rt, handlers: dict[str, Handler], body: str, message_id: str) -> None:

@@ -7,6 +7,8 @@ in the emulator with `provision`.
 from dataclasses import dataclass
 
 from .adapters.dynamodb.schema import create_main_table
+from .adapters.kms import ensure_key
+from .vault.schema import create_vault_tables
 
 
 @dataclass(frozen=True)
@@ -19,12 +21,22 @@ class QueueSpec:
     batch_size: int = 10
 
 
-QUEUES = (QueueSpec(setting="ingest_queue"),)
+QUEUES = (
+    QueueSpec(setting="ingest_queue"),
+    # Order events for what follows a sale (merchant webhooks, platform acknowledgements).
+    QueueSpec(setting="events_queue"),
+)
 
 
 def provision(rt) -> dict[str, str]:
-    """Create the table and queues in the (emulated) account; returns queue name -> URL."""
+    """Create tables, queues and the vault key in the (emulated) account.
+
+    Returns queue name -> URL.
+    """
     create_main_table(rt.dynamodb, rt.settings.main_table)
+    create_vault_tables(rt.dynamodb, rt.settings)
+    if rt.settings.vault_key_id.startswith("alias/"):
+        ensure_key(rt.kms, rt.settings.vault_key_id, "Shoppable vault: wraps customer data keys")
     urls = {}
     for spec in QUEUES:
         name = getattr(rt.settings, spec.setting)

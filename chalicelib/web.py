@@ -62,6 +62,7 @@ class Call:
     body: Any
     query: Any
     headers: dict[str, str]
+    raw_body: bytes = b""
 
     @property
     def merchant_id(self) -> str:
@@ -78,7 +79,7 @@ class Operation:
     method: str
     handler: Callable
     summary: str
-    scope: Scope | None
+    scope: Scope | frozenset[Scope] | None  # a set: any one of them
     body: type[BaseModel] | None
     query: type[BaseModel] | None
     returns: Any
@@ -99,7 +100,7 @@ class Api:
         method: str,
         *,
         summary: str,
-        scope: Scope | None = None,
+        scope: Scope | frozenset[Scope] | None = None,
         public: bool = False,
         body: type[BaseModel] | None = None,
         query: type[BaseModel] | None = None,
@@ -172,6 +173,7 @@ class Api:
                 body=_parse_body(op, request, rt.settings.max_body_bytes),
                 query=_parse_query(op, request.query_params or {}),
                 headers=dict(request.headers),
+                raw_body=request.raw_body or b"",
             )
             idempotency_key = request.headers.get("idempotency-key")
             if op.idempotent and idempotency_key is not None:

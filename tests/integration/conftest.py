@@ -1,18 +1,34 @@
 """Integration tests: the Chalice app through `chalice.test.Client`, AWS emulated by moto."""
 
 import json
+import threading
 
 import pytest
 from chalice.test import Client
 from moto import mock_aws
 
 from chalicelib import runtime as runtime_module
+from chalicelib.devstack.stripe_standin import StripeStandin
 from chalicelib.resources import provision
 from chalicelib.services.merchants import create_merchant
 
+WEBHOOK_SECRET = "whsec_integration_tests"
+
+
+@pytest.fixture(scope="session")
+def stripe_api_base(tmp_path_factory):
+    """localstripe, the real Stripe stand-in, the same way the dev stack runs it."""
+    standin = StripeStandin(tmp_path_factory.mktemp("localstripe") / "localstripe.log")
+    standin.start(threading.Event())
+    yield standin.api_base
+    standin.stop()
+
 
 @pytest.fixture
-def rt():
+def rt(monkeypatch, stripe_api_base):
+    monkeypatch.setenv("STRIPE_API_BASE", stripe_api_base)
+    monkeypatch.setenv("STRIPE_API_KEY", "sk_test_integration")
+    monkeypatch.setenv("SHOPPABLE_STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET)
     with mock_aws():
         rt = runtime_module.reset()
         provision(rt)

@@ -29,6 +29,32 @@ def connection(platform: str, account_id: str) -> dict:
 IDEMPOTENCY_PREFIX = "IDEM"
 
 
+def order(order_id: str) -> dict:
+    return {"pk": f"ORD#{order_id}", "sk": "ORDER"}
+
+
+def payment_intent(intent_id: str) -> dict:
+    """Points from a Stripe PaymentIntent to its order, for events that carry only the intent."""
+    return {"pk": f"PI#{intent_id}", "sk": "PAYMENT_INTENT"}
+
+
+def webhook_receipt(source: str, event_id: str) -> dict:
+    return {"pk": f"WHK#{source}#{event_id}", "sk": "RECEIPT"}
+
+
+# Orders awaiting payment are spread over a few partitions of GSI2, by expiry time.
+AWAITING_PAYMENT_SHARDS = 4
+
+
+def awaiting_payment(order_id: str, expires_at: str) -> dict:
+    shard = sum(order_id.encode()) % AWAITING_PAYMENT_SHARDS
+    return {"gsi2pk": f"AWAITING_PAYMENT#{shard}", "gsi2sk": f"{expires_at}#{order_id}"}
+
+
+def awaiting_payment_partitions() -> list[str]:
+    return [f"AWAITING_PAYMENT#{n}" for n in range(AWAITING_PAYMENT_SHARDS)]
+
+
 def idempotency(record_id: str) -> dict:
     return {"pk": record_id, "sk": "IDEMPOTENCY"}
 

@@ -1,7 +1,8 @@
 """The main table, defined once: `infra/` deploys it and `make run` and the tests create it."""
 
 TTL_ATTRIBUTE = "ttl"
-GSI1 = "gsi1"
+GSI1 = "gsi1"  # one merchant's objects of one kind, by creation time
+GSI2 = "gsi2"  # sparse: orders awaiting payment, by when their reservation expires
 
 MAIN_TABLE = {
     "AttributeDefinitions": [
@@ -9,6 +10,8 @@ MAIN_TABLE = {
         {"AttributeName": "sk", "AttributeType": "S"},
         {"AttributeName": "gsi1pk", "AttributeType": "S"},
         {"AttributeName": "gsi1sk", "AttributeType": "S"},
+        {"AttributeName": "gsi2pk", "AttributeType": "S"},
+        {"AttributeName": "gsi2sk", "AttributeType": "S"},
     ],
     "KeySchema": [
         {"AttributeName": "pk", "KeyType": "HASH"},
@@ -22,12 +25,20 @@ MAIN_TABLE = {
                 {"AttributeName": "gsi1sk", "KeyType": "RANGE"},
             ],
             "Projection": {"ProjectionType": "ALL"},
-        }
+        },
+        {
+            "IndexName": GSI2,
+            "KeySchema": [
+                {"AttributeName": "gsi2pk", "KeyType": "HASH"},
+                {"AttributeName": "gsi2sk", "KeyType": "RANGE"},
+            ],
+            "Projection": {"ProjectionType": "KEYS_ONLY"},
+        },
     ],
     "BillingMode": "PAY_PER_REQUEST",
 }
 
-KEY_ATTRIBUTES = frozenset({"pk", "sk", "gsi1pk", "gsi1sk", TTL_ATTRIBUTE})
+KEY_ATTRIBUTES = frozenset({"pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", TTL_ATTRIBUTE})
 
 
 def create_main_table(client, table_name: str) -> None:

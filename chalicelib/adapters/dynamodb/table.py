@@ -95,6 +95,10 @@ class Transaction:
         op = {"TableName": self.table_name, "Key": to_attributes(key), "UpdateExpression": update}
         self.items.append({"Update": _with_condition(op, condition, expression)})
 
+    def delete(self, key: dict, condition: str | None = None, **expression: Any) -> None:
+        op = {"TableName": self.table_name, "Key": to_attributes(key)}
+        self.items.append({"Delete": _with_condition(op, condition, expression)})
+
     def check(self, key: dict, condition: str, **expression: Any) -> None:
         op = {"TableName": self.table_name, "Key": to_attributes(key)}
         self.items.append({"ConditionCheck": _with_condition(op, condition, expression)})
@@ -191,16 +195,35 @@ class MainTable:
         with self._translated():
             self.client.transact_write_items(**request)
 
-    def query_listing(self, gsi1pk: str, limit: int, cursor: str | None) -> Page:
-        """One page of a merchant listing, newest first."""
+    def query_listing(
+        self,
+        gsi1pk: str,
+        limit: int,
+        cursor: str | None,
+        created_from: str | None = None,
+        created_to: str | None = None,
+        status: str | None = None,
+    ) -> Page:
+        """One page of a merchant listing, newest first, optionally within a creation-time
+        range (ISO 8601 strings sort by time) and of one status."""
+        condition = "gsi1pk = :p"
+        values: dict[str, Any] = {":p": gsi1pk}
+        if created_from or created_to:
+            condition += " AND gsi1sk BETWEEN :from AND :to"
+            values[":from"] = created_from or "0"
+            values[":to"] = (created_to or "9999") + "\uffff"
         request: dict[str, Any] = {
             "TableName": self.name,
             "IndexName": schema.GSI1,
-            "KeyConditionExpression": "gsi1pk = :p",
-            "ExpressionAttributeValues": {":p": {"S": gsi1pk}},
+            "KeyConditionExpression": condition,
             "ScanIndexForward": False,
             "Limit": limit,
         }
+        if status:
+            request["FilterExpression"] = "#status = :status"
+            request["ExpressionAttributeNames"] = {"#status": "status"}
+            values[":status"] = status
+        request["ExpressionAttributeValues"] = to_attributes(values)
         if cursor:
             request["ExclusiveStartKey"] = to_attributes(_decode_cursor(cursor, gsi1pk))
         with self._translated():
@@ -208,6 +231,18 @@ class MainTable:
         items = [from_attributes(i) for i in response.get("Items", [])]
         last = response.get("LastEvaluatedKey")
         return Page(items, _encode_cursor(from_attributes(last)) if last else None)
+
+    def due(self, gsi2pk: str, until: str, limit: int = 100) -> list[dict[str, Any]]:
+        """Keys of the items in a GSI2 partition whose sort key is at or before `until`."""
+        with self._translated():
+            response = self.client.query(
+                TableName=self.name,
+                IndexName=schema.GSI2,
+                KeyConditionExpression="gsi2pk = :p AND gsi2sk <= :until",
+                ExpressionAttributeValues=to_attributes({":p": gsi2pk, ":until": until}),
+                Limit=limit,
+            )
+        return [from_attributes(i) for i in response.get("Items", [])]
 
 
 _CURSOR_FIELDS = {"pk", "sk", "gsi1pk", "gsi1sk"}

@@ -1,0 +1,111 @@
+"""Stripe: the only module that imports the `stripe` package.
+
+It talks to Stripe itself, or to `localstripe` when `STRIPE_API_BASE` points at one (make run,
+tests). `stripe` is imported on first use: it costs as much start-up time as boto3.
+Stripe's errors are translated here into ours.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import InvalidRequest, ServiceUnavailable, ShoppableError
+
+
+class PaymentDeclined(ShoppableError):
+    status = 402
+    type = "invalid_request"
+    code = "payment_declined"
+
+
+class InvalidSignature(Exception):
+    """The webhook's signature or timestamp did not verify."""
+
+
+@dataclass(frozen=True)
+class PaymentIntent:
+    id: str
+    client_secret: str
+    status: str
+
+
+@dataclass(frozen=True)
+class Refund:
+    id: str
+    amount: int
+    status: str
+
+
+class StripePayments:
+    def __init__(self, api_key: str, api_base: str | None = None, webhook_secret: str = ""):
+        self._api_key = api_key
+        self._api_base = api_base
+        self._webhook_secret = webhook_secret
+        self._client = None
+
+    @property
+    def client(self):
+        if self._client is None:
+            import stripe
+
+            base = {"api": self._api_base} if self._api_base else None
+            self._client = stripe.StripeClient(
+                self._api_key, base_addresses=base, max_network_retries=2
+            )
+        return self._client
+
+    def _call(self, operation, *args, **kwargs) -> Any:
+        import stripe
+
+        try:
+            return operation(*args, **kwargs)
+        except stripe.CardError as error:
+            raise PaymentDeclined(error.user_message or "The card was declined.") from error
+        except stripe.InvalidRequestError as error:
+            raise InvalidRequest(f"Payment provider refused the request: {error.user_message}",
+                                 code="payment_invalid_request") from error  # fmt: skip
+        except stripe.StripeError as error:
+            raise ServiceUnavailable("The payment provider is unavailable; retry.") from error
+
+    def create_payment_intent(
+        self, amount: int, currency: str, metadata: dict[str, str], idempotency_key: str
+    ) -> PaymentIntent:
+        intent = self._call(
+            self.client.v1.payment_intents.create,
+            params={
+                "amount": amount,
+                "currency": currency.lower(),
+                "metadata": metadata,
+                "payment_method_types": ["card"],
+            },
+            options={"idempotency_key": idempotency_key},
+        )
+        return PaymentIntent(intent.id, intent.client_secret, intent.status)
+
+    def cancel_payment_intent(self, intent_id: str, idempotency_key: str) -> None:
+        self._call(
+            self.client.v1.payment_intents.cancel,
+            intent_id,
+            options={"idempotency_key": idempotency_key},
+        )
+
+    def refund(self, intent_id: str, amount: int, idempotency_key: str) -> Refund:
+        refund = self._call(
+            self.client.v1.refunds.create,
+            params={"payment_intent": intent_id, "amount": amount},
+            options={"idempotency_key": idempotency_key},
+        )
+        return Refund(refund.id, refund.amount, refund.status)
+
+    def verify_webhook(self, payload: bytes, signature_header: str | None) -> dict:
+        """The event, if the `Stripe-Signature` header signs these exact bytes recently enough."""
+        import stripe
+
+        if not signature_header or not self._webhook_secret:
+            raise InvalidSignature("missing signature or secret")
+        try:
+            event = stripe.Webhook.construct_event(
+                payload, signature_header, self._webhook_secret, tolerance=300
+            )
+        except (stripe.SignatureVerificationError, ValueError) as error:
+            raise InvalidSignature(str(error)) from error
+        return event.to_dict()

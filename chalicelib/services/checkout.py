@@ -1,0 +1,132 @@
+"""Checkout: from a buyer's cart to an order awaiting payment, with its stock held.
+
+Order of work: validate the lines against the catalog and price them on the server; write
+the order and reserve every line's stock in one transaction; hand the buyer's personal data
+to the vault (only the token comes back); create the Stripe PaymentIntent; attach both to the
+order. Reserving first means a buyer who loses a race for the last units leaves nothing
+behind, not even their data in the vault; if a later step fails, the order is discarded and
+its stock released in one transaction.
+"""
+
+from datetime import timedelta
+
+from ..adapters.dynamodb.table import ConditionFailed
+from ..domain.ids import Prefix, has_prefix
+from ..domain.merchants import Scope
+from ..domain.orders import (
+    MAX_LINES,
+    BuyerRef,
+    CheckoutRequest,
+    CheckoutView,
+    Order,
+    OrderStatus,
+    StatusChange,
+    price_lines,
+)
+from ..domain.posts import is_visible_in_storefront
+from ..errors import ValidationFailed
+from ..vault.models import Caller, CustomerCreate
+from .orders import OutOfStock, Sales, publish
+
+
+def checkout(sales: Sales, request: CheckoutRequest) -> CheckoutView:
+    if len(request.lines) > MAX_LINES:
+        raise ValidationFailed(
+            f"A checkout holds at most {MAX_LINES} lines.", code="too_many_lines", param="lines"
+        )
+    variants = {v.id: v for v in sales.catalog.variants(
+        [line.variant_id for line in request.lines if has_prefix(line.variant_id, Prefix.VARIANT)]
+    )}  # fmt: skip
+    merchant_id = _one_merchant(request, variants)
+    _check_post(sales, request, merchant_id)
+    products = {p.id: p for p in sales.catalog.products([v.product_id for v in variants.values()])}
+    try:
+        lines, amounts = price_lines(request.lines, variants, products)
+    except ValueError as error:
+        raise ValidationFailed(str(error), code="mixed_currencies", param="lines") from error
+
+    now = sales.clock.now()
+    order = Order(
+        id=sales.clock.new_id(Prefix.ORDER),
+        merchant_id=merchant_id,
+        post_id=request.post_id,
+        status=OrderStatus.PENDING_PAYMENT,
+        lines=lines,
+        amounts=amounts,
+        history=[StatusChange(status=OrderStatus.PENDING_PAYMENT, at=now)],
+        created_at=now,
+        expires_at=now + timedelta(minutes=sales.reservation_minutes),
+    )
+    try:
+        sales.orders.place(order)
+    except ConditionFailed as failed:
+        index = max((failed.failed_indexes() or [1])[0] - 1, 0)
+        variant = variants[request.lines[index].variant_id]
+        raise OutOfStock(
+            f"Only {variant.available} of {variant.sku} left.", param=f"lines[{index}].quantity"
+        ) from failed
+
+    try:
+        buyer = _tokenize_buyer(sales, merchant_id, request)
+        intent = sales.payments.create_payment_intent(
+            amounts.total, amounts.currency,
+            metadata={"order_id": order.id, "merchant_id": merchant_id},
+            idempotency_key=f"checkout-{order.id}",
+        )  # fmt: skip
+        sales.orders.attach_payment(order.id, intent.id, buyer)
+    except Exception:
+        sales.orders.discard(order)
+        raise
+    order = order.model_copy(update={"customer": buyer, "payment_intent_id": intent.id})
+    publish(sales, order, "created")
+    return CheckoutView(
+        order_id=order.id,
+        status=order.status,
+        lines=lines,
+        amounts=amounts,
+        customer=order.customer,
+        client_secret=intent.client_secret,
+        payment_intent_id=intent.id,
+        expires_at=order.expires_at,
+    )
+
+
+def _tokenize_buyer(sales: Sales, merchant_id: str, request: CheckoutRequest) -> BuyerRef:
+    """The buyer's data goes to the vault; the order keeps the token and masked values."""
+    buyer = request.customer
+    tokenized = sales.vault.tokenize(
+        Caller.service(merchant_id, "checkout", frozenset({Scope.CUSTOMERS_WRITE})),
+        CustomerCreate(
+            email=buyer.email, name=buyer.name, phone=buyer.phone,
+            shipping_address=request.shipping_address, marketing_consent=buyer.marketing_consent,
+        ),
+    )  # fmt: skip
+    return BuyerRef(token=tokenized.token, email=tokenized.masked.email, name=tokenized.masked.name)
+
+
+def _one_merchant(request: CheckoutRequest, variants: dict) -> str:
+    merchants: set[str] = set()
+    for index, line in enumerate(request.lines):
+        variant = variants.get(line.variant_id)
+        if variant is None:
+            raise ValidationFailed(
+                f"No such variant: '{line.variant_id}'.",
+                code="resource_missing", param=f"lines[{index}].variant_id",
+            )  # fmt: skip
+        merchants.add(variant.merchant_id)
+        if len(merchants) > 1:
+            raise ValidationFailed(
+                "All lines of one checkout come from one shop.",
+                code="mixed_merchants", param=f"lines[{index}].variant_id",
+            )  # fmt: skip
+    return merchants.pop()
+
+
+def _check_post(sales: Sales, request: CheckoutRequest, merchant_id: str) -> None:
+    if request.post_id is None:
+        return
+    post = sales.posts.get(request.post_id) if has_prefix(request.post_id, Prefix.POST) else None
+    if post is None or post.merchant_id != merchant_id or not is_visible_in_storefront(post):
+        raise ValidationFailed(
+            f"No such post: '{request.post_id}'.", code="resource_missing", param="post_id"
+        )

@@ -1,0 +1,248 @@
+"""The order lifecycle: every status change, whoever asks for it (merchant, Stripe, schedule).
+
+Each change is one conditional write (see OrderRepository.move) followed by an order event on
+the events queue.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from ..adapters.dynamodb.orders import OrderRepository, StockMove
+from ..adapters.dynamodb.table import ConditionFailed
+from ..domain.events import Message
+from ..domain.ids import Prefix, has_prefix
+from ..domain.orders import (
+    PAID_STATES,
+    CancelRequest,
+    Fulfillment,
+    FulfillRequest,
+    Order,
+    OrderStatus,
+    OrderView,
+    RefundRequest,
+    StatusChange,
+    allowed_sources,
+    order_view,
+    refund_outcome,
+)
+from ..errors import Conflict, NotFound, ShoppableError, ValidationFailed
+from ..observability import logger
+
+
+@dataclass
+class Sales:
+    """The adapters the sale's use cases need, wired by the composition root."""
+
+    orders: OrderRepository
+    catalog: object
+    posts: object
+    payments: object
+    vault: object
+    events: object
+    clock: object
+    reservation_minutes: int = 30
+
+
+class OutOfStock(Conflict):
+    code = "out_of_stock"
+
+
+def invalid_transition(order: Order, target: OrderStatus) -> Conflict:
+    return Conflict(
+        f"An order that is {order.status} cannot become {target}.", code="invalid_transition"
+    )
+
+
+def publish(sales: Sales, order: Order, kind: str) -> None:
+    """Order events carry ids, amounts and the customer token; never personal data."""
+    sales.events.publish(
+        Message(
+            id=sales.clock.new_id(Prefix.EVENT),
+            type=f"order.{kind}",
+            merchant_id=order.merchant_id,
+            occurred_at=sales.clock.now(),
+            data={
+                "order_id": order.id,
+                "status": order.status,
+                "source": order.source,
+                "amounts": order.amounts.model_dump(),
+                "customer_token": order.customer.token if order.customer else None,
+            },
+        )
+    )
+
+
+def move(
+    sales: Sales,
+    order: Order,
+    target: OrderStatus,
+    *,
+    stock: StockMove | None = None,
+    sources: frozenset[OrderStatus] | None = None,
+    reason: str | None = None,
+    sets: dict | None = None,
+    event: str | None = None,
+) -> Order:
+    """Move the order to `target`; 409 `invalid_transition` if its status does not allow it,
+    409 `out_of_stock` if `stock` needs units that are no longer available."""
+    change = StatusChange(status=target, at=sales.clock.now(), reason=reason)
+    try:
+        sales.orders.move(order, change, sources or allowed_sources(target), stock, sets)
+    except ConditionFailed as failed:
+        indexes = failed.failed_indexes()
+        if indexes and indexes[0] > 0:
+            line = order.lines[indexes[0] - 1]
+            raise OutOfStock(f"Not enough stock of {line.sku}.", param="lines") from failed
+        current = sales.orders.get(order.id) or order
+        raise invalid_transition(current, target) from failed
+    fields = {k: v for k, v in (sets or {}).items() if k in Order.model_fields}
+    moved = Order.model_validate(
+        {**order.model_dump(), **fields, "status": target, "history": [*order.history, change]}
+    )
+    publish(sales, moved, event or target.value)
+    return moved
+
+
+def owned_order(orders: OrderRepository, merchant_id: str, order_id: str) -> Order:
+    order = orders.get(order_id) if has_prefix(order_id, Prefix.ORDER) else None
+    if order is None or order.merchant_id != merchant_id:
+        raise NotFound(f"No such order: '{order_id}'.", param="id")
+    return order
+
+
+def get_order(orders: OrderRepository, merchant_id: str, order_id: str) -> OrderView:
+    return order_view(owned_order(orders, merchant_id, order_id))
+
+
+def list_orders(
+    orders: OrderRepository,
+    merchant_id: str,
+    limit: int,
+    cursor: str | None,
+    status: OrderStatus | None,
+    created_from: datetime | None,
+    created_to: datetime | None,
+) -> tuple[list[OrderView], str | None]:
+    found, next_cursor = orders.page(
+        merchant_id, limit, cursor,
+        status=status.value if status else None,
+        created_from=_utc(created_from), created_to=_utc(created_to),
+    )  # fmt: skip
+    return [order_view(o) for o in found], next_cursor
+
+
+def _utc(moment: datetime | None) -> str | None:
+    """Stored times are UTC ISO strings; a time without an offset is taken as UTC."""
+    if moment is None:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC).isoformat()
+
+
+def fulfill(sales: Sales, merchant_id: str, order_id: str, request: FulfillRequest) -> OrderView:
+    order = owned_order(sales.orders, merchant_id, order_id)
+    fulfillment = Fulfillment(
+        carrier=request.carrier,
+        tracking_number=request.tracking_number,
+        fulfilled_at=sales.clock.now(),
+    )
+    moved = move(sales, order, OrderStatus.FULFILLED,
+                 sets={"fulfillment": fulfillment.model_dump(mode="json")})  # fmt: skip
+    return order_view(moved)
+
+
+def cancel(sales: Sales, merchant_id: str, order_id: str, request: CancelRequest) -> OrderView:
+    """Unpaid: the stock is released and the payment stopped. Paid: refunded in full, then
+    the units go back into stock."""
+    order = owned_order(sales.orders, merchant_id, order_id)
+    reason = request.reason or "cancelled by the merchant"
+    if order.status == OrderStatus.PENDING_PAYMENT:
+        moved = move(sales, order, OrderStatus.CANCELLED, stock=StockMove.RELEASE,
+                     sources=frozenset({OrderStatus.PENDING_PAYMENT}), reason=reason)  # fmt: skip
+        stop_payment(sales, moved)
+        return order_view(moved)
+    if order.status != OrderStatus.PAID:
+        raise invalid_transition(order, OrderStatus.CANCELLED)
+    refund_in_stripe(sales, order, order.refundable, f"cancel-{order.id}")
+    amounts = order.amounts.model_copy(update={"refunded": order.amounts.total})
+    moved = move(sales, order, OrderStatus.CANCELLED, stock=StockMove.RESTOCK,
+                 sources=frozenset({OrderStatus.PAID}), reason=reason,
+                 sets={"amounts": amounts.model_dump(), "refundable": 0})  # fmt: skip
+    return order_view(moved)
+
+
+def refund(
+    sales: Sales,
+    merchant_id: str,
+    order_id: str,
+    request: RefundRequest,
+    idempotency_key: str | None = None,
+) -> OrderView:
+    """Full or partial. The amount is first held on the order with a condition, so two
+    concurrent refunds can never exceed what was paid; a failed Stripe call gives it back."""
+    order = owned_order(sales.orders, merchant_id, order_id)
+    if order.status not in PAID_STATES:
+        raise invalid_transition(order, OrderStatus.REFUNDED)
+    amount = request.amount if request.amount is not None else order.refundable
+    if amount < 1 or amount > order.refundable:
+        raise ValidationFailed(
+            f"At most {order.refundable} can still be refunded.",
+            code="amount_too_large", param="amount",
+        )  # fmt: skip
+    target = refund_outcome(order.amounts.total, order.amounts.refunded + amount)
+    change = StatusChange(status=target, at=sales.clock.now(), reason=request.reason)
+    try:
+        sales.orders.add_refund(order, amount, change)
+    except ConditionFailed as failed:
+        raise Conflict(
+            "The order changed meanwhile (another refund or a status change); read it again.",
+            code="concurrent_update",
+        ) from failed
+    key = idempotency_key or f"refund-{order.id}-{order.amounts.refunded}-{amount}"
+    try:
+        refund_in_stripe(sales, order, amount, key)
+    except ShoppableError:
+        sales.orders.undo_refund(order, amount, order.status, f"refund of {amount} failed")
+        raise
+    amounts = order.amounts.model_copy(update={"refunded": order.amounts.refunded + amount})
+    refunded = order.model_copy(
+        update={"status": target, "amounts": amounts, "history": [*order.history, change]}
+    )
+    publish(sales, refunded, target.value)
+    return order_view(refunded)
+
+
+def refund_in_stripe(sales: Sales, order: Order, amount: int, idempotency_key: str) -> None:
+    if order.payment_intent_id is None:
+        raise Conflict("The order has no payment to refund.", code="invalid_transition")
+    sales.payments.refund(order.payment_intent_id, amount, idempotency_key)
+
+
+def stop_payment(sales: Sales, order: Order) -> None:
+    """Cancel the PaymentIntent of an order that will not be paid. If it was paid meanwhile,
+    the payment's webhook refunds it (see payments.payment_succeeded)."""
+    if order.payment_intent_id is None:
+        return
+    try:
+        sales.payments.cancel_payment_intent(order.payment_intent_id, f"stop-{order.id}")
+    except ShoppableError:
+        logger.warning("payment intent not cancelled", extra={"order_id": order.id})
+
+
+def expire_reservations(sales: Sales) -> int:
+    """Release the stock of orders still unpaid when their reservation ran out."""
+    expired = 0
+    for order_id in sales.orders.awaiting_payment_until(sales.clock.now().isoformat()):
+        order = sales.orders.get(order_id)
+        if order is None or order.status != OrderStatus.PENDING_PAYMENT:
+            continue
+        try:
+            moved = move(sales, order, OrderStatus.EXPIRED, stock=StockMove.RELEASE,
+                         sources=frozenset({OrderStatus.PENDING_PAYMENT}),
+                         reason="reservation expired")  # fmt: skip
+        except Conflict:
+            continue  # paid or cancelled meanwhile
+        stop_payment(sales, moved)
+        expired += 1
+    if expired:
+        logger.info("reservations expired", extra={"orders": expired})
+    return expired

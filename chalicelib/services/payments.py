@@ -1,0 +1,157 @@
+"""Stripe's side of a sale: its webhook, and what each of its events does to an order.
+
+The webhook route only verifies, de-duplicates and queues (Stripe retries slow answers); the
+ingest consumer applies the event. Stripe sends events more than once and out of order, so
+every handler is a conditional transition that leaves the same state however often, and in
+whatever order, it runs. Events copy only the fields we use: charge objects hold the buyer's
+billing details, which must not reach our queues.
+"""
+
+from contextlib import suppress
+
+from ..adapters.dynamodb.orders import StockMove
+from ..adapters.stripe import InvalidSignature
+from ..domain.events import Message
+from ..domain.orders import (
+    PAID_STATES,
+    RELEASED_STATES,
+    Order,
+    OrderStatus,
+    StatusChange,
+    can_transition,
+    refund_outcome,
+)
+from ..errors import AuthenticationFailed, Conflict, InvalidRequest
+from ..observability import logger
+from .orders import OutOfStock, Sales, move, publish, refund_in_stripe
+
+RECEIPT_DAYS = 30
+_KEPT_FIELDS = ("id", "object", "metadata", "amount", "amount_received", "amount_refunded",
+                "currency", "payment_intent", "status", "reason")  # fmt: skip
+
+
+class OrderNotVisibleYet(Exception):
+    """The event is about an order we cannot see yet: raise so that SQS delivers it again."""
+
+
+def receive_webhook(payments, receipts, queue, clock, payload: bytes, signature: str | None):
+    try:
+        event = payments.verify_webhook(payload, signature)
+    except InvalidSignature as error:
+        raise AuthenticationFailed(
+            "The Stripe-Signature header does not sign this body.", code="invalid_signature"
+        ) from error
+    event_id, event_type = event.get("id"), event.get("type")
+    if not isinstance(event_id, str) or not isinstance(event_type, str):
+        raise InvalidRequest("Not a Stripe event.", code="invalid_event")
+    if event_type not in HANDLERS:
+        logger.info("stripe event ignored", extra={"event_id": event_id, "type": event_type})
+        return {"received": True}
+    if receipts.seen("stripe", event_id):
+        return {"received": True, "duplicate": True}
+    stripe_object = event.get("data", {}).get("object", {})
+    queue.publish(
+        Message(
+            id=event_id,
+            type=f"stripe.{event_type}",
+            merchant_id=(stripe_object.get("metadata") or {}).get("merchant_id"),
+            occurred_at=clock.now(),
+            data={k: stripe_object[k] for k in _KEPT_FIELDS if k in stripe_object},
+        )
+    )
+    receipts.remember("stripe", event_id, int(clock.now().timestamp()) + RECEIPT_DAYS * 86400)
+    return {"received": True}
+
+
+def _order_of(sales: Sales, data: dict) -> Order:
+    order_id = (data.get("metadata") or {}).get("order_id")
+    order = sales.orders.get(order_id) if order_id else None
+    intent_id = data.get("payment_intent") or (data["id"] if data.get("object") ==
+                                               "payment_intent" else None)  # fmt: skip
+    if order is None and intent_id:
+        order = sales.orders.for_payment_intent(intent_id)
+    if order is None:
+        raise OrderNotVisibleYet(f"no order for {data.get('id')}")
+    return order
+
+
+def payment_succeeded(sales: Sales, message: Message) -> None:
+    order = _order_of(sales, message.data)
+    if order.status == OrderStatus.PENDING_PAYMENT:
+        try:
+            move(sales, order, OrderStatus.PAID, stock=StockMove.COMMIT,
+                 sources=frozenset({OrderStatus.PENDING_PAYMENT}))  # fmt: skip
+            return
+        except Conflict:
+            order = sales.orders.get(order.id) or order  # it moved meanwhile: decide again
+    if order.status in RELEASED_STATES:
+        _late_payment(sales, order)
+
+
+def _late_payment(sales: Sales, order: Order) -> None:
+    """Paid after the stock was released. Take the stock again if it is there; if not, or if
+    the merchant had cancelled, refund the buyer in full. Never keep money for nothing."""
+    if order.status != OrderStatus.CANCELLED:
+        try:
+            move(sales, order, OrderStatus.PAID, stock=StockMove.RECLAIM,
+                 sources=frozenset({OrderStatus.PAYMENT_FAILED, OrderStatus.EXPIRED}),
+                 reason="paid after the reservation ended; stock taken again")  # fmt: skip
+            return
+        except OutOfStock:
+            pass
+    refund_in_stripe(sales, order, order.amounts.total, f"late-payment-{order.id}")
+    amounts = order.amounts.model_copy(update={"refunded": order.amounts.total})
+    move(sales, order, OrderStatus.REFUNDED, sources=frozenset({order.status}),
+         reason="paid after the reservation ended; refunded automatically",
+         sets={"amounts": amounts.model_dump(), "refundable": 0})  # fmt: skip
+
+
+def payment_failed(sales: Sales, message: Message) -> None:
+    order = _order_of(sales, message.data)
+    if order.status != OrderStatus.PENDING_PAYMENT:
+        return  # already decided; a failure reported late changes nothing
+    with suppress(Conflict):  # paid or expired meanwhile: that decision stands
+        move(sales, order, OrderStatus.PAYMENT_FAILED, stock=StockMove.RELEASE,
+             sources=frozenset({OrderStatus.PENDING_PAYMENT}),
+             reason=message.type.removeprefix("stripe."))  # fmt: skip
+
+
+def charge_refunded(sales: Sales, message: Message) -> None:
+    order = _order_of(sales, message.data)
+    refunded = int(message.data.get("amount_refunded", 0))
+    target = refund_outcome(order.amounts.total, refunded)
+    status = target if can_transition(order.status, target) else order.status
+    change = StatusChange(status=status, at=sales.clock.now(), reason="refunded in Stripe")
+    if sales.orders.record_refunded_total(order, refunded, change):
+        amounts = order.amounts.model_copy(update={"refunded": refunded})
+        publish(sales, order.model_copy(update={"status": status, "amounts": amounts}),
+                status.value)  # fmt: skip
+
+
+def dispute_created(sales: Sales, message: Message) -> None:
+    order = _order_of(sales, message.data)
+    if order.status in PAID_STATES:
+        with suppress(Conflict):  # a repeated event: the order is disputed already
+            move(sales, order, OrderStatus.DISPUTED, sets={"disputed_from": order.status.value})
+
+
+def dispute_closed(sales: Sales, message: Message) -> None:
+    order = _order_of(sales, message.data)
+    if order.status != OrderStatus.DISPUTED:
+        return
+    won = message.data.get("status") in ("won", "warning_closed")
+    target = (order.disputed_from or OrderStatus.PAID) if won else OrderStatus.REFUNDED
+    sets = {} if won else {"refundable": 0, "amounts": order.amounts.model_copy(
+        update={"refunded": order.amounts.total}).model_dump()}  # fmt: skip
+    move(sales, order, target, sources=frozenset({OrderStatus.DISPUTED}),
+         reason=f"dispute {message.data.get('status')}", sets=sets)  # fmt: skip
+
+
+HANDLERS = {
+    "payment_intent.succeeded": payment_succeeded,
+    "payment_intent.payment_failed": payment_failed,
+    "payment_intent.canceled": payment_failed,
+    "charge.refunded": charge_refunded,
+    "charge.dispute.created": dispute_created,
+    "charge.dispute.closed": dispute_closed,
+}
