@@ -236,7 +236,7 @@ api.preflight("/v1/checkouts")
 def list_orders(call: Call):
     q = call.query
     found, cursor = orders.list_orders(
-        call.rt.orders,
+        call.rt.sales,
         call.merchant_id,
         call.page_size(),
         q.cursor,
@@ -255,7 +255,7 @@ def list_orders(call: Call):
     summary="Get an order",
 )
 def get_order(call: Call, order_id: str):
-    return orders.get_order(call.rt.orders, call.merchant_id, order_id)
+    return orders.get_order(call.rt.sales, call.merchant_id, order_id)
 
 
 @api.route(

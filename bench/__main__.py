@@ -10,10 +10,12 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import Result, import_time
+from bench import Result, checkout, import_time, vault
 
 BENCHMARKS: dict[str, Callable[[], list[Result]]] = {
     "import_time": import_time.run,
+    "vault": vault.run,
+    "checkout": checkout.run,
 }
 
 RESULTS = Path(__file__).with_name("results.json")

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from ..adapters.dynamodb.table import ConditionFailed
 from ..domain.ids import Prefix
 from ..domain.merchants import (
     ALL_SCOPES,
@@ -13,7 +14,13 @@ from ..domain.merchants import (
     key_secret,
     looks_like_key,
 )
-from ..errors import AuthenticationFailed, PermissionDenied
+from ..errors import AuthenticationFailed, NotFound, PermissionDenied
+
+
+@dataclass(frozen=True)
+class NewKey:
+    api_key: ApiKey
+    secret: str  # shown once, never stored
 
 
 @dataclass(frozen=True)
@@ -23,24 +30,41 @@ class NewMerchant:
     secret: str  # shown once, never stored
 
 
-def create_merchant(
-    merchants, clock, name: str, scopes=ALL_SCOPES, currency: str = "EUR", live: bool = False
-) -> NewMerchant:
-    now = clock.now()
-    merchant = Merchant(
-        id=clock.new_id(Prefix.MERCHANT), name=name, default_currency=currency, created_at=now
-    )
+def _new_key(clock, merchant_id: str, scopes, live: bool) -> tuple[ApiKey, str]:
     secret = key_secret("live" if live else "test", clock.random_token(40))
     api_key = ApiKey(
         id=clock.new_id(Prefix.API_KEY),
-        merchant_id=merchant.id,
+        merchant_id=merchant_id,
         secret_hash=hash_secret(secret),
         scopes=frozenset(scopes),
         hint=hint_for(secret),
-        created_at=now,
+        created_at=clock.now(),
     )
+    return api_key, secret
+
+
+def create_merchant(
+    merchants, clock, name: str, scopes=ALL_SCOPES, currency: str = "EUR", live: bool = False
+) -> NewMerchant:
+    merchant = Merchant(
+        id=clock.new_id(Prefix.MERCHANT),
+        name=name,
+        default_currency=currency,
+        created_at=clock.now(),
+    )
+    api_key, secret = _new_key(clock, merchant.id, scopes, live)
     merchants.add(merchant, api_key)
     return NewMerchant(merchant, api_key, secret)
+
+
+def issue_key(merchants, clock, merchant_id: str, scopes, live: bool = False) -> NewKey:
+    """Another key for a merchant, e.g. one that may only read customers for fulfilment."""
+    api_key, secret = _new_key(clock, merchant_id, scopes, live)
+    try:
+        merchants.add_key(api_key)
+    except ConditionFailed as error:
+        raise NotFound(f"No such merchant: '{merchant_id}'.", param="merchant_id") from error
+    return NewKey(api_key, secret)
 
 
 def authenticate(merchants, authorization: str | None) -> ApiKey:

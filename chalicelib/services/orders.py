@@ -13,6 +13,7 @@ from ..domain.events import Message
 from ..domain.ids import Prefix, has_prefix
 from ..domain.orders import (
     PAID_STATES,
+    BuyerRef,
     CancelRequest,
     Fulfillment,
     FulfillRequest,
@@ -27,6 +28,7 @@ from ..domain.orders import (
 )
 from ..errors import Conflict, NotFound, ShoppableError, ValidationFailed
 from ..observability import logger
+from ..vault.models import Caller
 
 
 @dataclass
@@ -110,12 +112,12 @@ def owned_order(orders: OrderRepository, merchant_id: str, order_id: str) -> Ord
     return order
 
 
-def get_order(orders: OrderRepository, merchant_id: str, order_id: str) -> OrderView:
-    return order_view(owned_order(orders, merchant_id, order_id))
+def get_order(sales: Sales, merchant_id: str, order_id: str) -> OrderView:
+    return _with_buyers(sales, merchant_id, [owned_order(sales.orders, merchant_id, order_id)])[0]
 
 
 def list_orders(
-    orders: OrderRepository,
+    sales: Sales,
     merchant_id: str,
     limit: int,
     cursor: str | None,
@@ -123,12 +125,35 @@ def list_orders(
     created_from: datetime | None,
     created_to: datetime | None,
 ) -> tuple[list[OrderView], str | None]:
-    found, next_cursor = orders.page(
-        merchant_id, limit, cursor,
+    found, next_cursor = sales.orders.page(
+        merchant_id,
+        limit,
+        cursor,
         status=status.value if status else None,
-        created_from=_utc(created_from), created_to=_utc(created_to),
-    )  # fmt: skip
-    return [order_view(o) for o in found], next_cursor
+        created_from=_utc(created_from),
+        created_to=_utc(created_to),
+    )
+    return _with_buyers(sales, merchant_id, found), next_cursor
+
+
+def _with_buyers(sales: Sales, merchant_id: str, found: list[Order]) -> list[OrderView]:
+    """Orders as the merchant sees them: a buyer erased from the vault shows as erased, with
+    the masked values the order kept dropped too."""
+    tokens = [o.customer.token for o in found if o.customer]
+    caller = Caller.service(merchant_id, "orders", frozenset())
+    erased = {
+        s.token
+        for s in (sales.vault.describe(caller, tokens) if tokens else [])
+        if s.status == "erased"
+    }
+    views = []
+    for order in found:
+        if order.customer and order.customer.token in erased:
+            order = order.model_copy(
+                update={"customer": BuyerRef(token=order.customer.token, erased=True)}
+            )
+        views.append(order_view(order))
+    return views
 
 
 def _utc(moment: datetime | None) -> str | None:
@@ -145,8 +170,12 @@ def fulfill(sales: Sales, merchant_id: str, order_id: str, request: FulfillReque
         tracking_number=request.tracking_number,
         fulfilled_at=sales.clock.now(),
     )
-    moved = move(sales, order, OrderStatus.FULFILLED,
-                 sets={"fulfillment": fulfillment.model_dump(mode="json")})  # fmt: skip
+    moved = move(
+        sales,
+        order,
+        OrderStatus.FULFILLED,
+        sets={"fulfillment": fulfillment.model_dump(mode="json")},
+    )
     return order_view(moved)
 
 
@@ -156,17 +185,29 @@ def cancel(sales: Sales, merchant_id: str, order_id: str, request: CancelRequest
     order = owned_order(sales.orders, merchant_id, order_id)
     reason = request.reason or "cancelled by the merchant"
     if order.status == OrderStatus.PENDING_PAYMENT:
-        moved = move(sales, order, OrderStatus.CANCELLED, stock=StockMove.RELEASE,
-                     sources=frozenset({OrderStatus.PENDING_PAYMENT}), reason=reason)  # fmt: skip
+        moved = move(
+            sales,
+            order,
+            OrderStatus.CANCELLED,
+            stock=StockMove.RELEASE,
+            sources=frozenset({OrderStatus.PENDING_PAYMENT}),
+            reason=reason,
+        )
         stop_payment(sales, moved)
         return order_view(moved)
     if order.status != OrderStatus.PAID:
         raise invalid_transition(order, OrderStatus.CANCELLED)
     refund_in_stripe(sales, order, order.refundable, f"cancel-{order.id}")
     amounts = order.amounts.model_copy(update={"refunded": order.amounts.total})
-    moved = move(sales, order, OrderStatus.CANCELLED, stock=StockMove.RESTOCK,
-                 sources=frozenset({OrderStatus.PAID}), reason=reason,
-                 sets={"amounts": amounts.model_dump(), "refundable": 0})  # fmt: skip
+    moved = move(
+        sales,
+        order,
+        OrderStatus.CANCELLED,
+        stock=StockMove.RESTOCK,
+        sources=frozenset({OrderStatus.PAID}),
+        reason=reason,
+        sets={"amounts": amounts.model_dump(), "refundable": 0},
+    )
     return order_view(moved)
 
 
@@ -186,8 +227,9 @@ def refund(
     if amount < 1 or amount > order.refundable:
         raise ValidationFailed(
             f"At most {order.refundable} can still be refunded.",
-            code="amount_too_large", param="amount",
-        )  # fmt: skip
+            code="amount_too_large",
+            param="amount",
+        )
     target = refund_outcome(order.amounts.total, order.amounts.refunded + amount)
     change = StatusChange(status=target, at=sales.clock.now(), reason=request.reason)
     try:
@@ -236,9 +278,14 @@ def expire_reservations(sales: Sales) -> int:
         if order is None or order.status != OrderStatus.PENDING_PAYMENT:
             continue
         try:
-            moved = move(sales, order, OrderStatus.EXPIRED, stock=StockMove.RELEASE,
-                         sources=frozenset({OrderStatus.PENDING_PAYMENT}),
-                         reason="reservation expired")  # fmt: skip
+            moved = move(
+                sales,
+                order,
+                OrderStatus.EXPIRED,
+                stock=StockMove.RELEASE,
+                sources=frozenset({OrderStatus.PENDING_PAYMENT}),
+                reason="reservation expired",
+            )
         except Conflict:
             continue  # paid or cancelled meanwhile
         stop_payment(sales, moved)

@@ -416,3 +416,16 @@ def test_another_merchant_cannot_see_or_touch_your_orders(api, other_merchant, p
     assert api.post(f"/v1/orders/{oid}/cancel", {}, key=k).status_code == 404
     assert api.post(f"/v1/orders/{oid}/refund", {}, key=k).status_code == 404
     assert api.get("/v1/orders", key=k).json["data"] == []
+
+
+def test_an_erased_buyer_shows_as_erased_and_the_order_keeps_working(api, merchant, paid):
+    token = order_of(api, merchant, paid["order_id"])["customer"]["token"]
+    assert api.request("DELETE", f"/v1/customers/{token}", key=merchant.secret).status_code == 200
+    order = order_of(api, merchant, paid["order_id"])
+    assert order["customer"] == {"token": token, "email": None, "name": None, "erased": True}
+    listed = api.get("/v1/orders", key=merchant.secret).json["data"][0]
+    assert listed["customer"]["erased"] is True
+    refunded = api.post(f"/v1/orders/{paid['order_id']}/refund", {}, key=merchant.secret)
+    assert refunded.json["status"] == "refunded"
+    shipped = api.get(f"/v1/customers/{token}?purpose=fulfillment", key=merchant.secret)
+    assert shipped.status_code == 410

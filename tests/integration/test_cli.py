@@ -32,3 +32,21 @@ def test_merchant_create_rejects_unknown_scopes(rt, capsys):
         main(["merchant", "create", "--name", "X", "--scopes", "everything"])
     assert "known scopes" in capsys.readouterr().err
     assert rt.dynamodb.scan(TableName=rt.settings.main_table)["Items"] == []
+
+
+def test_add_key_issues_a_narrower_key_for_an_existing_merchant(api, merchant, capsys):
+    assert (
+        main(
+            ["merchant", "add-key", "--merchant", merchant.merchant.id, "--scopes", "catalog:read"]
+        )
+        == 0
+    )
+    printed = json.loads(capsys.readouterr().out)
+    assert api.get("/v1/products", key=printed["api_key"]).status_code == 200
+    assert api.get("/v1/orders", key=printed["api_key"]).status_code == 403
+
+
+def test_add_key_refuses_an_unknown_merchant(rt, capsys):
+    with pytest.raises(SystemExit):
+        main(["merchant", "add-key", "--merchant", "mer_nobody", "--scopes", "catalog:read"])
+    assert "No such merchant" in capsys.readouterr().err

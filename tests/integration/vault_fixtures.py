@@ -6,10 +6,8 @@ Import the fixtures you use into the test module by their function names
 
 import pytest
 
-from chalicelib.adapters.dynamodb import keys
-from chalicelib.adapters.dynamodb.table import model_item
-from chalicelib.domain.ids import Prefix
-from chalicelib.domain.merchants import ApiKey, Scope, hash_secret, hint_for, key_secret
+from chalicelib.domain.merchants import Scope
+from chalicelib.services.merchants import issue_key
 
 JANE = {
     "email": "Jane.Doe@Example.com",
@@ -59,18 +57,7 @@ SEEDED_VALUES = [
 
 def add_key(rt, merchant_id: str, *scopes: Scope) -> str:
     """Another key of `merchant_id` carrying only `scopes`; returns its secret."""
-    secret = key_secret("test", rt.clock.random_token(40))
-    key = ApiKey(
-        id=rt.clock.new_id(Prefix.API_KEY),
-        merchant_id=merchant_id,
-        secret_hash=hash_secret(secret),
-        scopes=frozenset(scopes),
-        hint=hint_for(secret),
-        created_at=rt.clock.now(),
-    )
-    # MerchantRepository.add_key's condition cannot hold for a new item; written directly.
-    rt.table.put(model_item(key, keys.api_key(key.secret_hash)), "attribute_not_exists(pk)")
-    return secret
+    return issue_key(rt.merchants, rt.clock, merchant_id, scopes).secret
 
 
 def tokenize(api, key: str, person: dict) -> dict:

@@ -19,10 +19,11 @@ class MerchantRepository:
         self.table.commit(tx)
 
     def add_key(self, key: ApiKey) -> None:
-        self.table.put(
-            model_item(key, keys.api_key(key.secret_hash)),
-            "attribute_not_exists(pk) AND attribute_exists(merchant_id)",
-        )
+        """Another key for an existing merchant; ConditionFailed if the merchant is gone."""
+        tx = self.table.transaction()
+        tx.check(keys.merchant(key.merchant_id), "attribute_exists(pk)")
+        tx.put(model_item(key, keys.api_key(key.secret_hash)), "attribute_not_exists(pk)")
+        self.table.commit(tx)
 
     def get(self, merchant_id: str) -> Merchant | None:
         item = self.table.get(keys.merchant(merchant_id))
