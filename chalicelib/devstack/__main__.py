@@ -1,0 +1,171 @@
+"""`python -m chalicelib.devstack`, what `make run` runs: the whole local stack, until Ctrl-C.
+
+The start-up order matters. The emulator and the Stripe stand-in come first, because their
+addresses go into the environment; the environment is set before any AWS or Stripe client
+exists; then the tables, queues and keys, and the demo shop; then the app, imported only now
+because it reads settings such as queue names at import, and its server; then the Stripe
+webhook, the queue pollers and the schedules. `dev.json` is written last, once `/v1/health`
+answers 200, so its presence means the stack is ready.
+
+Ctrl-C (SIGINT) and SIGTERM only set an event; the main thread then stops everything it
+started in reverse order and exits 0. A start that fails is unwound the same way.
+"""
+
+import contextlib
+import logging
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from .devfile import dev_dir, remove_dev_file, write_dev_file
+from .loopback import Interrupted, port_is_free, request, wait_until
+
+logger = logging.getLogger("chalicelib.devstack")
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+DEFAULT_PORT = 8000
+
+
+def _number_from_env(name: str, default: float) -> float:
+    text = os.environ.get(name)
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise SystemExit(f"{name} must be a number, not {text!r}") from None
+    if value < 0:
+        raise SystemExit(f"{name} must not be negative")
+    return value
+
+
+def _configure_logging() -> None:
+    # As `chalice local` does: what the app logs goes to stdout, as it would in Lambda.
+    logging.basicConfig(stream=sys.stdout, level=logging.INFO, format="%(message)s")
+    for noisy in ("botocore", "boto3", "urllib3", "werkzeug"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def start(running: contextlib.ExitStack, stop: threading.Event, port: int) -> dict:
+    """Start every part of the stack, registering how to stop it; returns dev.json's content."""
+    # Imported only now, after the signal handlers are set: moto, chalice and the app take a
+    # second or two to import, and a Ctrl-C meanwhile should stop the stack cleanly as well.
+    from .. import runtime as runtime_module
+    from ..resources import provision
+    from .api_server import ApiServer, load_app
+    from .emulator import AwsEmulator
+    from .environment import configure, uses_real_stripe
+    from .poller import queue_pollers
+    from .scheduler import schedule_runners
+    from .seed import seed_demo_shop
+    from .stripe_standin import StripeStandin
+
+    retry_seconds = int(_number_from_env("SHOPPABLE_DEV_RETRY_SECONDS", 2))
+    schedule_seconds = _number_from_env("SHOPPABLE_DEV_SCHEDULE_SECONDS", 30)
+    directory = dev_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    remove_dev_file(directory)
+
+    emulator = AwsEmulator()
+    emulator.start()
+    running.callback(emulator.stop)
+    stripe = None
+    if not uses_real_stripe():
+        stripe = StripeStandin(directory / "localstripe.log")
+        running.callback(stripe.stop)
+        stripe.start(stop)
+    env = configure(emulator.endpoint_url, stripe.api_base if stripe else None)
+
+    rt = runtime_module.reset()
+    queues = provision(rt)
+    demo = seed_demo_shop(rt)
+
+    config, app = load_app(PROJECT_DIR)
+    api = ApiServer(config, app, port)
+    api.start()
+    running.callback(api.stop)
+    stripe_webhook_url = f"{api.api_base}/v1/webhooks/stripe"
+    if stripe is not None:
+        stripe.register_webhook(stripe_webhook_url, env.webhook_secrets["stripe_webhook_secret"])
+
+    pollers = queue_pollers(app, config, rt.boto_client("sqs"), env.region, retry_seconds)
+    schedules = schedule_runners(app, config, env.region, emulator.account_id, schedule_seconds)
+    for worker in [*pollers, *schedules]:
+        worker.start()
+        running.callback(worker.stop)
+
+    wait_until(lambda: request("GET", f"{api.api_base}/v1/health") == 200, "/v1/health", stop)
+    info = {
+        "api_base": api.api_base,
+        "merchant_id": demo.merchant_id,
+        "api_key": demo.api_key,
+        "product_id": demo.product_id,
+        "post_id": demo.post_id,
+        "aws_endpoint_url": env.aws_endpoint_url,
+        "aws_region": env.region,
+        "stripe_api_base": env.stripe_api_base,
+        **env.webhook_secrets,
+        "stripe_webhook_url": stripe_webhook_url,
+        "queues": queues,
+        "consumers": {poller.name: poller.queue_url for poller in pollers},
+        "schedules": {runner.name: runner.interval for runner in schedules},
+        "pid": os.getpid(),
+    }
+    write_dev_file(directory, info)
+    running.callback(remove_dev_file, directory)
+    return info
+
+
+def announce(info: dict) -> None:
+    api, key = info["api_base"], info["api_key"]
+    schedules = ", ".join(f"{name} every {every:g} s" for name, every in info["schedules"].items())
+    print(
+        f"\nShoppable is running at {api}\n"
+        f"  demo merchant  {info['merchant_id']}, API key {key}\n"
+        f"  demo post      {api}/v1/storefront/posts/{info['post_id']}\n"
+        f"  emulators      AWS {info['aws_endpoint_url']}, Stripe {info['stripe_api_base']}\n"
+        f"  consumers      {', '.join(info['consumers']) or 'none'}\n"
+        f"  schedules      {schedules or 'none'}\n"
+        f"  details        {dev_dir() / 'dev.json'} (with the dev webhook secrets)\n"
+        f"  try            curl -H 'Authorization: Bearer {key}' {api}/v1/products\n"
+        "Press Ctrl-C to stop.\n",
+        flush=True,
+    )
+
+
+def main() -> int:
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    _configure_logging()
+    port = int(_number_from_env("PORT", DEFAULT_PORT))
+    if not port_is_free(port):
+        print(f"Port {port} is in use; free it or run with PORT=<another port>.", file=sys.stderr)
+        return 1
+    try:
+        with contextlib.ExitStack() as running:
+            try:
+                info = start(running, stop, port)
+                if not stop.is_set():
+                    announce(info)
+                while not stop.wait(0.5):
+                    pass
+            finally:
+                print("Stopping the dev stack…", flush=True)
+    except Interrupted:
+        pass  # stopped while starting
+    except Exception:
+        logger.exception("The dev stack could not start.")
+        return 1
+    print("Stopped.", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

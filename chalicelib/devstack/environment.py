@@ -1,0 +1,86 @@
+"""The process environment of the dev stack, set before the first client is created.
+
+The app reads its settings and the AWS SDK its endpoint and credentials from the environment,
+so pointing them at the emulator and the Stripe stand-in is all it takes; the code that runs is
+the code that ships. AWS is always the emulator here (fake credentials, so a real account can
+never be reached). Stripe is localstripe unless `STRIPE_API_KEY` is already set, in which case
+the stack talks to Stripe itself. Each webhook secret, and the vault's index key, is generated
+for this run unless the variable is already set, so real platform secrets can be tried locally
+as well.
+"""
+
+import base64
+import os
+import secrets
+from dataclasses import dataclass
+
+DEFAULT_REGION = "us-east-1"
+DEV_STRIPE_KEY = "sk_test_dev"  # localstripe accepts any key
+REAL_STRIPE_API_BASE = "https://api.stripe.com"
+# The emulator's fake credentials: no real account can be reached with them.
+EMULATOR_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+
+# dev.json key -> environment variable the app reads it from
+WEBHOOK_SECRET_VARIABLES = {
+    "meta_app_secret": "SHOPPABLE_META_APP_SECRET",
+    "meta_verify_token": "SHOPPABLE_META_VERIFY_TOKEN",
+    "tiktok_app_key": "SHOPPABLE_TIKTOK_APP_KEY",
+    "tiktok_app_secret": "SHOPPABLE_TIKTOK_APP_SECRET",
+    "x_consumer_secret": "SHOPPABLE_X_CONSUMER_SECRET",
+    "stripe_webhook_secret": "SHOPPABLE_STRIPE_WEBHOOK_SECRET",
+}
+
+
+# The vault's blind-index key: any 32 random bytes will do for data that lives one run.
+VAULT_INDEX_KEY_VARIABLE = "SHOPPABLE_VAULT_INDEX_KEY"
+
+
+def _generated_secrets() -> dict[str, str]:
+    return {
+        "meta_app_secret": secrets.token_hex(16),
+        "meta_verify_token": secrets.token_urlsafe(24),
+        "tiktok_app_key": "dev" + secrets.token_hex(8),
+        "tiktok_app_secret": secrets.token_hex(20),
+        "x_consumer_secret": secrets.token_urlsafe(37),
+        "stripe_webhook_secret": "whsec_" + secrets.token_urlsafe(32),
+    }
+
+
+@dataclass(frozen=True)
+class DevEnvironment:
+    region: str
+    aws_endpoint_url: str
+    stripe_api_base: str
+    webhook_secrets: dict[str, str]
+
+
+def uses_real_stripe() -> bool:
+    return bool(os.environ.get("STRIPE_API_KEY"))
+
+
+def configure(aws_endpoint_url: str, stripe_api_base: str | None) -> DevEnvironment:
+    """Point this process at the emulator, and at the Stripe stand-in if one is given."""
+    env = os.environ
+    region = env.get("AWS_REGION") or DEFAULT_REGION
+    for name in list(env):
+        # a profile, a session or a per-service endpoint would lead past the emulator
+        if name in ("AWS_PROFILE", "AWS_SESSION_TOKEN") or name.startswith("AWS_ENDPOINT_URL_"):
+            del env[name]
+    env.update(EMULATOR_CREDENTIALS)
+    env.update(
+        AWS_ENDPOINT_URL=aws_endpoint_url,
+        AWS_REGION=region,
+        AWS_DEFAULT_REGION=region,
+        AWS_ACCOUNT_ID_ENDPOINT_MODE="disabled",
+        AWS_EC2_METADATA_DISABLED="true",
+    )
+    if stripe_api_base is not None:
+        env.update(STRIPE_API_BASE=stripe_api_base, STRIPE_API_KEY=DEV_STRIPE_KEY)
+    else:
+        stripe_api_base = env.get("STRIPE_API_BASE") or REAL_STRIPE_API_BASE
+    env.setdefault(VAULT_INDEX_KEY_VARIABLE, base64.b64encode(secrets.token_bytes(32)).decode())
+    generated = _generated_secrets()
+    webhook_secrets = {}
+    for key, variable in WEBHOOK_SECRET_VARIABLES.items():
+        webhook_secrets[key] = env.setdefault(variable, generated[key])
+    return DevEnvironment(region, aws_endpoint_url, stripe_api_base, webhook_secrets)

@@ -1,0 +1,77 @@
+"""The demo shop `make run` starts with: a merchant and its API key, one product with stock in
+two of its three sizes, and an active post tagging it, created through the services as the
+API would create them."""
+
+from dataclasses import dataclass
+
+from ..domain.catalog import ProductCreate
+from ..domain.posts import PostCreate
+from ..services.catalog import create_product
+from ..services.merchants import create_merchant
+from ..services.posts import create_post
+
+DEMO_MERCHANT = "Demo Shop"
+
+DEMO_PRODUCT = {
+    "title": "Linen shirt",
+    "description": "Breathable linen, relaxed fit.",
+    "images": ["https://cdn.example.com/demo/linen-shirt.jpg"],
+    "variants": [
+        {
+            "sku": "LINEN-S",
+            "price": {"amount": 4900, "currency": "EUR"},
+            "options": {"size": "S"},
+            "inventory": {"on_hand": 12},
+        },
+        {
+            "sku": "LINEN-M",
+            "price": {"amount": 4900, "currency": "EUR"},
+            "options": {"size": "M"},
+            "inventory": {"on_hand": 8},
+        },
+        {
+            "sku": "LINEN-L",
+            "price": {"amount": 5400, "currency": "EUR"},
+            "options": {"size": "L"},
+            "inventory": {"on_hand": 0},
+        },
+    ],
+}
+
+DEMO_MEDIA = {
+    "url": "https://cdn.example.com/demo/summer-look.jpg",
+    "width": 1080,
+    "height": 1350,
+}
+
+
+@dataclass(frozen=True)
+class DemoShop:
+    merchant_id: str
+    api_key: str
+    product_id: str
+    post_id: str
+
+
+def seed_demo_shop(rt) -> DemoShop:
+    created = create_merchant(rt.merchants, rt.clock, DEMO_MERCHANT)
+    merchant_id = created.merchant.id
+    product = create_product(
+        rt.catalog, rt.clock, merchant_id, ProductCreate.model_validate(DEMO_PRODUCT)
+    )
+    post = create_post(
+        rt.posts,
+        rt.catalog,
+        rt.clock,
+        merchant_id,
+        PostCreate.model_validate(
+            {
+                "media": DEMO_MEDIA,
+                "caption": "Summer linen, tap to shop.",
+                "tags": [{"product_id": product.id, "x": 0.48, "y": 0.56}],
+                "status": "active",
+            }
+        ),
+        rt.settings.max_tags_per_post,
+    )
+    return DemoShop(merchant_id, created.secret, product.id, post.id)
