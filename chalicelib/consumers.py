@@ -31,9 +31,9 @@ INGEST_HANDLERS: dict[str, Handler] = {
 
 
 def dispatch(rt, handlers: dict[str, Handler], body: str, message_id: str) -> None:
-    logger.clear_state()
+    logger.thread_safe_clear_keys()
     message = Message.model_validate_json(body)
-    logger.append_keys(message_id=message.id, merchant_id=message.merchant_id)
+    logger.thread_safe_append_keys(message_id=message.id, merchant_id=message.merchant_id)
     handler = handlers.get(message.type)
     if handler is None:
         logger.warning("no handler for message type; acknowledged", extra={"type": message.type})

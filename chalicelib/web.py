@@ -157,15 +157,15 @@ class Api:
         rt = runtime()
         context = request.context or {}
         request_id = context.get("requestId") or uuid.uuid4().hex
-        logger.clear_state()
-        logger.append_keys(request_id=request_id)
+        logger.thread_safe_clear_keys()
+        logger.thread_safe_append_keys(request_id=request_id)
         try:
             key = None
             if op.scope is not None:
                 from .services.merchants import authenticate, require
 
                 key = authenticate(rt.merchants, request.headers.get("authorization"))
-                logger.append_keys(merchant_id=key.merchant_id)
+                logger.thread_safe_append_keys(merchant_id=key.merchant_id)
                 require(key, op.scope)
             call = Call(
                 rt=rt,

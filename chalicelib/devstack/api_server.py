@@ -27,6 +27,7 @@ from chalice.local import create_local_server
 from .loopback import LOOPBACK
 
 DEFAULT_STAGE = "dev"
+LISTEN_BACKLOG = 256
 
 
 def load_app(project_dir: Path, stage: str = DEFAULT_STAGE) -> tuple[Config, Chalice]:
@@ -57,6 +58,9 @@ def load_app(project_dir: Path, stage: str = DEFAULT_STAGE) -> tuple[Config, Cha
 class ApiServer:
     def __init__(self, config: Config, app: Chalice, port: int):
         self._local = create_local_server(app, config, LOOPBACK, port)
+        # A flash sale opens dozens of connections at once; the server's default backlog of 5
+        # would reset most of them before a thread accepts them.
+        self._local.server.socket.listen(LISTEN_BACKLOG)
         self._thread = threading.Thread(
             target=self._local.server.serve_forever,
             kwargs={"poll_interval": 0.2},

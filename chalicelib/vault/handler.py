@@ -34,7 +34,7 @@ def handle(get_vault: Callable[[], Vault], event: dict) -> dict:
         return _reply_error(
             InvalidRequest(f"Not a vault command (at {where}).", code="invalid_vault_command")
         )
-    logger.append_keys(merchant_id=command.caller.merchant_id)
+    logger.thread_safe_append_keys(merchant_id=command.caller.merchant_id)
     try:
         result = _run(get_vault(), command)
     except ShoppableError as error:
