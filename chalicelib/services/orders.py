@@ -23,6 +23,7 @@ from ..domain.orders import (
     RefundRequest,
     StatusChange,
     allowed_sources,
+    can_transition,
     order_view,
     refund_outcome,
 )
@@ -199,16 +200,31 @@ def cancel(sales: Sales, merchant_id: str, order_id: str, request: CancelRequest
         raise invalid_transition(order, OrderStatus.CANCELLED)
     refund_in_stripe(sales, order, order.refundable, f"cancel-{order.id}")
     amounts = order.amounts.model_copy(update={"refunded": order.amounts.total})
-    moved = move(
-        sales,
-        order,
-        OrderStatus.CANCELLED,
-        stock=StockMove.RESTOCK,
-        sources=frozenset({OrderStatus.PAID}),
-        reason=reason,
-        sets={"amounts": amounts.model_dump(), "refundable": 0},
-    )
+    try:
+        moved = move(
+            sales,
+            order,
+            OrderStatus.CANCELLED,
+            stock=StockMove.RESTOCK,
+            sources=frozenset({OrderStatus.PAID}),
+            reason=reason,
+            sets={"amounts": amounts.model_dump(), "refundable": 0},
+        )
+    except Conflict:
+        # Shipped or changed meanwhile: the money is back with the buyer all the same.
+        record_refund(sales, sales.orders.get(order.id) or order, order.amounts.total)
+        raise
     return order_view(moved)
+
+
+def record_refund(sales: Sales, order: Order, refunded: int) -> None:
+    """Record a refund Stripe already made (`refunded` in total), whatever the order's state."""
+    target = refund_outcome(order.amounts.total, refunded)
+    status = target if can_transition(order.status, target) else order.status
+    change = StatusChange(status=status, at=sales.clock.now(), reason="refunded in Stripe")
+    if sales.orders.record_refunded_total(order, refunded, change):
+        amounts = order.amounts.model_copy(update={"refunded": refunded})
+        publish(sales, order.model_copy(update={"status": status, "amounts": amounts}), status)
 
 
 def refund(

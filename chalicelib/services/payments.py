@@ -17,17 +17,24 @@ from ..domain.orders import (
     RELEASED_STATES,
     Order,
     OrderStatus,
-    StatusChange,
-    can_transition,
-    refund_outcome,
 )
 from ..errors import AuthenticationFailed, Conflict, InvalidRequest
 from ..observability import logger
-from .orders import OutOfStock, Sales, move, publish, refund_in_stripe
+from .orders import OutOfStock, Sales, move, record_refund, refund_in_stripe
 
 RECEIPT_DAYS = 30
-_KEPT_FIELDS = ("id", "object", "metadata", "amount", "amount_received", "amount_refunded",
-                "currency", "payment_intent", "status", "reason")  # fmt: skip
+_KEPT_FIELDS = (
+    "id",
+    "object",
+    "metadata",
+    "amount",
+    "amount_received",
+    "amount_refunded",
+    "currency",
+    "payment_intent",
+    "status",
+    "reason",
+)
 
 
 class OrderNotVisibleYet(Exception):
@@ -66,8 +73,9 @@ def receive_webhook(payments, receipts, queue, clock, payload: bytes, signature:
 def _order_of(sales: Sales, data: dict) -> Order:
     order_id = (data.get("metadata") or {}).get("order_id")
     order = sales.orders.get(order_id) if order_id else None
-    intent_id = data.get("payment_intent") or (data["id"] if data.get("object") ==
-                                               "payment_intent" else None)  # fmt: skip
+    intent_id = data.get("payment_intent") or (
+        data["id"] if data.get("object") == "payment_intent" else None
+    )
     if order is None and intent_id:
         order = sales.orders.for_payment_intent(intent_id)
     if order is None:
@@ -79,8 +87,13 @@ def payment_succeeded(sales: Sales, message: Message) -> None:
     order = _order_of(sales, message.data)
     if order.status == OrderStatus.PENDING_PAYMENT:
         try:
-            move(sales, order, OrderStatus.PAID, stock=StockMove.COMMIT,
-                 sources=frozenset({OrderStatus.PENDING_PAYMENT}))  # fmt: skip
+            move(
+                sales,
+                order,
+                OrderStatus.PAID,
+                stock=StockMove.COMMIT,
+                sources=frozenset({OrderStatus.PENDING_PAYMENT}),
+            )
             return
         except Conflict:
             order = sales.orders.get(order.id) or order  # it moved meanwhile: decide again
@@ -93,17 +106,27 @@ def _late_payment(sales: Sales, order: Order) -> None:
     the merchant had cancelled, refund the buyer in full. Never keep money for nothing."""
     if order.status != OrderStatus.CANCELLED:
         try:
-            move(sales, order, OrderStatus.PAID, stock=StockMove.RECLAIM,
-                 sources=frozenset({OrderStatus.PAYMENT_FAILED, OrderStatus.EXPIRED}),
-                 reason="paid after the reservation ended; stock taken again")  # fmt: skip
+            move(
+                sales,
+                order,
+                OrderStatus.PAID,
+                stock=StockMove.RECLAIM,
+                sources=frozenset({OrderStatus.PAYMENT_FAILED, OrderStatus.EXPIRED}),
+                reason="paid after the reservation ended; stock taken again",
+            )
             return
         except OutOfStock:
             pass
     refund_in_stripe(sales, order, order.amounts.total, f"late-payment-{order.id}")
     amounts = order.amounts.model_copy(update={"refunded": order.amounts.total})
-    move(sales, order, OrderStatus.REFUNDED, sources=frozenset({order.status}),
-         reason="paid after the reservation ended; refunded automatically",
-         sets={"amounts": amounts.model_dump(), "refundable": 0})  # fmt: skip
+    move(
+        sales,
+        order,
+        OrderStatus.REFUNDED,
+        sources=frozenset({order.status}),
+        reason="paid after the reservation ended; refunded automatically",
+        sets={"amounts": amounts.model_dump(), "refundable": 0},
+    )
 
 
 def payment_failed(sales: Sales, message: Message) -> None:
@@ -111,21 +134,19 @@ def payment_failed(sales: Sales, message: Message) -> None:
     if order.status != OrderStatus.PENDING_PAYMENT:
         return  # already decided; a failure reported late changes nothing
     with suppress(Conflict):  # paid or expired meanwhile: that decision stands
-        move(sales, order, OrderStatus.PAYMENT_FAILED, stock=StockMove.RELEASE,
-             sources=frozenset({OrderStatus.PENDING_PAYMENT}),
-             reason=message.type.removeprefix("stripe."))  # fmt: skip
+        move(
+            sales,
+            order,
+            OrderStatus.PAYMENT_FAILED,
+            stock=StockMove.RELEASE,
+            sources=frozenset({OrderStatus.PENDING_PAYMENT}),
+            reason=message.type.removeprefix("stripe."),
+        )
 
 
 def charge_refunded(sales: Sales, message: Message) -> None:
     order = _order_of(sales, message.data)
-    refunded = int(message.data.get("amount_refunded", 0))
-    target = refund_outcome(order.amounts.total, refunded)
-    status = target if can_transition(order.status, target) else order.status
-    change = StatusChange(status=status, at=sales.clock.now(), reason="refunded in Stripe")
-    if sales.orders.record_refunded_total(order, refunded, change):
-        amounts = order.amounts.model_copy(update={"refunded": refunded})
-        publish(sales, order.model_copy(update={"status": status, "amounts": amounts}),
-                status.value)  # fmt: skip
+    record_refund(sales, order, int(message.data.get("amount_refunded", 0)))
 
 
 def dispute_created(sales: Sales, message: Message) -> None:
@@ -141,10 +162,24 @@ def dispute_closed(sales: Sales, message: Message) -> None:
         return
     won = message.data.get("status") in ("won", "warning_closed")
     target = (order.disputed_from or OrderStatus.PAID) if won else OrderStatus.REFUNDED
-    sets = {} if won else {"refundable": 0, "amounts": order.amounts.model_copy(
-        update={"refunded": order.amounts.total}).model_dump()}  # fmt: skip
-    move(sales, order, target, sources=frozenset({OrderStatus.DISPUTED}),
-         reason=f"dispute {message.data.get('status')}", sets=sets)  # fmt: skip
+    sets = (
+        {}
+        if won
+        else {
+            "refundable": 0,
+            "amounts": order.amounts.model_copy(
+                update={"refunded": order.amounts.total}
+            ).model_dump(),
+        }
+    )
+    move(
+        sales,
+        order,
+        target,
+        sources=frozenset({OrderStatus.DISPUTED}),
+        reason=f"dispute {message.data.get('status')}",
+        sets=sets,
+    )
 
 
 HANDLERS = {

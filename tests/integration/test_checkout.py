@@ -429,3 +429,28 @@ def test_an_erased_buyer_shows_as_erased_and_the_order_keeps_working(api, mercha
     assert refunded.json["status"] == "refunded"
     shipped = api.get(f"/v1/customers/{token}?purpose=fulfillment", key=merchant.secret)
     assert shipped.status_code == 410
+
+
+def test_a_cancel_that_loses_a_race_with_shipping_still_records_its_refund(
+    api, rt, merchant, paid, monkeypatch
+):
+    """The refund is made at Stripe first; if the order was shipped in the meantime, the
+    cancellation is refused but the refund is on the order, not lost."""
+    real_move = rt.orders.move
+
+    def shipped_meanwhile(order, change, sources, stock=None, sets=None):
+        monkeypatch.setattr(rt.orders, "move", real_move)
+        api.post(
+            f"/v1/orders/{order.id}/fulfill",
+            {"carrier": "UPS", "tracking_number": "1Z"},
+            key=merchant.secret,
+        )
+        return real_move(order, change, sources, stock, sets)
+
+    monkeypatch.setattr(rt.orders, "move", shipped_meanwhile)
+    response = api.post(f"/v1/orders/{paid['order_id']}/cancel", {}, key=merchant.secret)
+    assert response.status_code == 409
+    assert response.json["error"]["code"] == "invalid_transition"
+    order = order_of(api, merchant, paid["order_id"])
+    assert order["status"] == "refunded"
+    assert order["amounts"]["refunded"] == order["amounts"]["total"]
