@@ -209,6 +209,8 @@ class Api:
         headers = {"Content-Type": "application/json", "Request-Id": request_id}
         if op.public:
             headers.update(_cors_headers(request.headers.get("origin"), rt))
+        if isinstance(body, Response):
+            body.headers = {**headers, **(body.headers or {})}
         logger.info(
             "request",
             extra={
@@ -217,11 +219,15 @@ class Api:
                 "duration_ms": round((time.perf_counter() - started) * 1000, 1),
             },
         )
+        if isinstance(body, Response):
+            return body
         return Response(body=json.dumps(body), status_code=status, headers=headers)
 
 
 def _run(op: Operation, call: Call, params: dict[str, str]) -> dict:
     result = op.handler(call, **params)
+    if isinstance(result, Response):  # a handler that answers other than JSON (webhook handshakes)
+        return {"status": result.status_code, "body": result}
     body = result.model_dump(mode="json") if isinstance(result, BaseModel) else result
     return {"status": op.status, "body": body}
 
@@ -245,15 +251,20 @@ def _parse_body(op: Operation, request, max_bytes: int) -> BaseModel | None:
         raise PayloadTooLarge(f"The body is larger than {max_bytes} bytes.")
     if op.body is None:
         return None
-    content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
-    if content_type != "application/json":
-        raise UnsupportedMediaType("Send the body as JSON with 'Content-Type: application/json'.")
     if not raw.strip():
-        raise InvalidRequest("The request needs a JSON body.", code="body_missing")
+        if any(field.is_required() for field in op.body.model_fields.values()):
+            raise InvalidRequest("The request needs a JSON body.", code="body_missing")
+        raw = b"{}"  # every field is optional (refund, cancel): no body means the defaults
+    elif _media_type(request) != "application/json":
+        raise UnsupportedMediaType("Send the body as JSON with 'Content-Type: application/json'.")
     try:
         return op.body.model_validate_json(raw, strict=True)
     except ValidationError as error:
         raise _as_contract_error(error, body=True) from None
+
+
+def _media_type(request) -> str:
+    return (request.headers.get("content-type") or "").split(";")[0].strip().lower()
 
 
 def _parse_query(op: Operation, params: dict[str, str]) -> BaseModel | None:
