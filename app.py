@@ -16,16 +16,21 @@ from chalicelib.domain.orders import (
     RefundRequest,
 )
 from chalicelib.domain.posts import PostCreate, PostView, StorefrontPost
+from chalicelib.domain.social import CrcCheck, InboxItemView, MetaSubscription, PublishRequest
 from chalicelib.runtime import runtime
 from chalicelib.services import (
     catalog,
     checkout,
     connections,
+    engagement,
     health,
     orders,
     payments,
+    platform_orders,
     posts,
+    publishing,
     storefront,
+    webhooks,
 )
 from chalicelib.vault.models import (
     AuditEntry,
@@ -158,6 +163,19 @@ def get_post(call: Call, post_id: str):
 
 
 @api.route(
+    "/v1/posts/{post_id}/publish",
+    "POST",
+    scope=Scope.POSTS_WRITE,
+    body=PublishRequest,
+    returns=PostView,
+    status=202,
+    summary="Publish to the platforms: one queued job each; per-platform status on the post",
+)
+def publish_post(call: Call, post_id: str):
+    return publishing.request_publication(call.rt, call.merchant_id, post_id, call.body)
+
+
+@api.route(
     "/v1/storefront/posts/{post_id}",
     "GET",
     public=True,
@@ -201,6 +219,24 @@ def create_connection(call: Call):
 def list_connections(call: Call):
     found, cursor = connections.list_connections(
         call.rt.connections, call.merchant_id, call.page_size(), call.query.cursor
+    )
+    return listing(found, cursor)
+
+
+# Engagement
+
+
+@api.route(
+    "/v1/inbox",
+    "GET",
+    scope=Scope.POSTS_READ,
+    query=ListQuery,
+    returns=ListOf[InboxItemView],
+    summary="Comments, mentions and messages from the platforms, newest first",
+)
+def list_inbox(call: Call):
+    found, cursor = engagement.list_inbox(
+        call.rt.inbox, call.merchant_id, call.page_size(), call.query.cursor
     )
     return listing(found, cursor)
 
@@ -321,6 +357,77 @@ def stripe_webhook(call: Call):
         call.raw_body,
         call.headers.get("stripe-signature"),
     )
+
+
+@api.route(
+    "/v1/webhooks/meta",
+    "GET",
+    public=True,
+    query=MetaSubscription,
+    summary="Meta's subscription check: answers hub.challenge as text/plain",
+)
+def meta_subscription(call: Call):
+    q = call.query
+    return webhooks.meta_subscription(call.rt.settings, q.mode, q.verify_token, q.challenge)
+
+
+@api.route(
+    "/v1/webhooks/meta",
+    "POST",
+    public=True,
+    summary="Instagram, Facebook and Messenger events, verified by X-Hub-Signature-256",
+)
+def meta_webhook(call: Call):
+    rt = call.rt
+    return webhooks.receive_meta(
+        rt.settings, rt.ingest_queue, rt.clock, call.raw_body, call.headers
+    )
+
+
+@api.route("/v1/webhooks/tiktok", "GET", public=True, summary="TikTok Shop webhook endpoint check")
+def tiktok_check(call: Call):
+    return {"ready": True}
+
+
+@api.route(
+    "/v1/webhooks/tiktok",
+    "POST",
+    public=True,
+    summary="TikTok Shop events, verified by their Authorization header",
+)
+def tiktok_webhook(call: Call):
+    rt = call.rt
+    return webhooks.receive_tiktok(
+        rt.settings, rt.ingest_queue, rt.clock, call.raw_body, call.headers
+    )
+
+
+@api.route(
+    "/v1/webhooks/x",
+    "GET",
+    public=True,
+    query=CrcCheck,
+    summary="X's challenge-response check (CRC)",
+)
+def x_crc(call: Call):
+    return webhooks.x_crc(call.rt.settings, call.query.crc_token)
+
+
+@api.route(
+    "/v1/webhooks/x",
+    "POST",
+    public=True,
+    summary="X account activity, verified by x-twitter-webhooks-signature",
+)
+def x_webhook(call: Call):
+    rt = call.rt
+    return webhooks.receive_x(rt.settings, rt.ingest_queue, rt.clock, call.raw_body, call.headers)
+
+
+@app.schedule(Rate(10, unit=Rate.MINUTES))
+def pull_meta_orders(event):
+    """Meta Shops has no order webhook: its new orders are pulled, imported, acknowledged."""
+    return {"imported": platform_orders.pull_meta_orders(runtime())}
 
 
 # Queue consumers

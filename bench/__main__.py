@@ -10,12 +10,13 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import Result, checkout, import_time, vault
+from bench import Result, checkout, import_time, vault, webhooks
 
 BENCHMARKS: dict[str, Callable[[], list[Result]]] = {
     "import_time": import_time.run,
     "vault": vault.run,
     "checkout": checkout.run,
+    "webhooks": webhooks.run,
 }
 
 RESULTS = Path(__file__).with_name("results.json")

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from .domain.events import Message
 from .observability import logger
-from .services import payments
+from .services import payments, social_consumers
 
 # Chalice needs the queue name when app.py is imported; an optional setting with a default.
 INGEST_QUEUE = os.environ.get("SHOPPABLE_INGEST_QUEUE", "shoppable-ingest")
@@ -28,6 +28,7 @@ INGEST_HANDLERS: dict[str, Handler] = {
     f"stripe.{event_type}": _with_sales(handler)
     for event_type, handler in payments.HANDLERS.items()
 }
+INGEST_HANDLERS |= social_consumers.HANDLERS  # platform webhooks, publishing jobs
 
 
 def dispatch(rt, handlers: dict[str, Handler], body: str, message_id: str) -> None:

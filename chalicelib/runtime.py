@@ -81,6 +81,12 @@ class Runtime:
         return OrderRepository(self.table)
 
     @cached_property
+    def inbox(self):
+        from .adapters.dynamodb.inbox import InboxRepository
+
+        return InboxRepository(self.table)
+
+    @cached_property
     def webhook_receipts(self) -> WebhookReceipts:
         return WebhookReceipts(self.table)
 
@@ -101,6 +107,13 @@ class Runtime:
             self.settings.stripe_api_base,
             self.settings.stripe_webhook_secret.get_secret_value(),
         )
+
+    @cached_property
+    def platforms(self):
+        """The social platforms' API clients (chalicelib/adapters/platforms)."""
+        from .adapters.platforms import Platforms
+
+        return Platforms(self.settings)
 
     @cached_property
     def kms(self):

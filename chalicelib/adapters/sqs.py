@@ -18,8 +18,27 @@ class Queue:
             self._url = self.client.get_queue_url(QueueName=self.name)["QueueUrl"]
         return self._url
 
-    def publish(self, message: Message) -> None:
+    def publish(self, message: Message, delay_seconds: int = 0) -> None:
         try:
-            self.client.send_message(QueueUrl=self.url, MessageBody=message.model_dump_json())
+            self.client.send_message(
+                QueueUrl=self.url, MessageBody=message.model_dump_json(), DelaySeconds=delay_seconds
+            )
         except ClientError as error:
             raise ServiceUnavailable("The queue is unavailable; retry.") from error
+
+    def publish_all(self, messages: list[Message]) -> None:
+        """Up to ten messages per call; any message not taken fails the whole call."""
+        if len(messages) == 1:  # the common delivery: the plain call is the cheaper one
+            self.publish(messages[0])
+            return
+        for start in range(0, len(messages), 10):
+            entries = [
+                {"Id": str(n), "MessageBody": m.model_dump_json()}
+                for n, m in enumerate(messages[start : start + 10])
+            ]
+            try:
+                answer = self.client.send_message_batch(QueueUrl=self.url, Entries=entries)
+            except ClientError as error:
+                raise ServiceUnavailable("The queue is unavailable; retry.") from error
+            if answer.get("Failed"):
+                raise ServiceUnavailable("The queue did not take every message; retry.")

@@ -1,9 +1,10 @@
 """`python -m chalicelib.devstack`, what `make run` runs: the whole local stack, until Ctrl-C.
 
-The start-up order matters. The emulator and the Stripe stand-in come first, because their
-addresses go into the environment; the environment is set before any AWS or Stripe client
-exists; then the tables, queues and keys, and the demo shop; then the app, imported only now
-because it reads settings such as queue names at import, and its server; then the Stripe
+The start-up order matters. The emulator and the Stripe and platform stand-ins come first,
+because their addresses go into the environment; the environment is set before any AWS or
+Stripe client exists; then the tables, queues and keys, and the demo shop (with the sample
+deliveries' social accounts connected); then the app, imported only now because it reads
+settings such as queue names at import, and its server; then the Stripe
 webhook, the queue pollers and the schedules. `dev.json` is written last, once `/v1/health`
 answers 200, so its presence means the stack is ready.
 
@@ -57,6 +58,7 @@ def start(running: contextlib.ExitStack, stop: threading.Event, port: int) -> di
     from .api_server import ApiServer, load_app
     from .emulator import AwsEmulator
     from .environment import configure, uses_real_stripe
+    from .platform_standin import PlatformStandin, seed_sample_accounts
     from .poller import queue_pollers
     from .scheduler import schedule_runners
     from .seed import seed_demo_shop
@@ -77,10 +79,16 @@ def start(running: contextlib.ExitStack, stop: threading.Event, port: int) -> di
         running.callback(stripe.stop)
         stripe.start(stop)
     env = configure(emulator.endpoint_url, stripe.api_base if stripe else None)
+    platforms = PlatformStandin()
+    platforms.start()
+    running.callback(platforms.stop)
+    for variable, url in platforms.base_urls().items():
+        os.environ.setdefault(variable, url)  # a real platform URL set by the developer wins
 
     rt = runtime_module.reset()
     queues = provision(rt)
     demo = seed_demo_shop(rt)
+    seed_sample_accounts(rt, demo.merchant_id, demo.post_id)
 
     config, app = load_app(PROJECT_DIR)
     api = ApiServer(config, app, port)
@@ -106,6 +114,7 @@ def start(running: contextlib.ExitStack, stop: threading.Event, port: int) -> di
         "aws_endpoint_url": env.aws_endpoint_url,
         "aws_region": env.region,
         "stripe_api_base": env.stripe_api_base,
+        "platform_standin_url": platforms.url,
         **env.webhook_secrets,
         "stripe_webhook_url": stripe_webhook_url,
         "queues": queues,

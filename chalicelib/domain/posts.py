@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from .catalog import Product, Variant
 from .fields import HttpsUrl, ObjectId
 from .money import Money
+from .social import Engagement, Publication
 
 # Instagram's caption limit, the strictest of the platforms we publish to.
 MAX_CAPTION = 2200
@@ -68,6 +69,9 @@ class Post(BaseModel):
     tags: list[Tag]
     status: PostStatus
     created_at: datetime
+    # per platform: queued, published or failed with the platform's error (domain/social.py)
+    publications: dict[str, Publication] = {}
+    engagement: Engagement = Engagement()
 
 
 class PostView(BaseModel):
@@ -78,6 +82,8 @@ class PostView(BaseModel):
     tags: list[Tag]
     status: PostStatus
     created_at: datetime
+    publications: dict[str, Publication] = {}
+    engagement: Engagement = Engagement()
 
 
 def post_view(post: Post) -> PostView:

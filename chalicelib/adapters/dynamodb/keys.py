@@ -25,6 +25,15 @@ def connection(platform: str, account_id: str) -> dict:
     return {"pk": f"CONN#{platform}#{account_id}", "sk": "CONNECTION"}
 
 
+def platform_media(platform: str, media_id: str) -> dict:
+    """Points from a post's media on a platform to the post, for comments on it."""
+    return {"pk": f"MEDIA#{platform}#{media_id}", "sk": "MEDIA"}
+
+
+def inbox_item(item_id: str) -> dict:
+    return {"pk": f"INBOX#{item_id}", "sk": "INBOX_ITEM"}
+
+
 # Powertools builds an idempotency record's id as `IDEM#<hash>`; that id is the partition key.
 IDEMPOTENCY_PREFIX = "IDEM"
 

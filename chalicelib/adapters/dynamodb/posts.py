@@ -1,6 +1,7 @@
 """Shoppable posts."""
 
 from ...domain.posts import Post
+from ...domain.social import Publication
 from . import keys
 from .table import MainTable, model_item, without_keys
 
@@ -26,3 +27,20 @@ class PostRepository:
     ) -> tuple[list[Post], str | None]:
         page = self.table.query_listing(keys.merchant_listing(merchant_id, POSTS), limit, cursor)
         return [Post.model_validate(without_keys(i)) for i in page.items], page.next_cursor
+
+    def set_publication(self, post_id: str, platform: str, publication: Publication) -> None:
+        self.table.update(
+            keys.post(post_id),
+            "SET publications.#platform = :publication",
+            "attribute_exists(pk)",
+            names={"#platform": platform},
+            values={":publication": publication.model_dump(mode="json")},
+        )
+
+    def link_media(self, platform: str, media_id: str, post_id: str) -> None:
+        """Remember which post a platform's media is, for the comments it gets."""
+        self.table.put({**keys.platform_media(platform, media_id), "post_id": post_id})
+
+    def for_media(self, platform: str, media_id: str) -> Post | None:
+        pointer = self.table.get(keys.platform_media(platform, media_id))
+        return self.get(pointer["post_id"]) if pointer else None

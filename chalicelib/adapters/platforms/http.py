@@ -1,0 +1,79 @@
+"""JSON over HTTP for the platform adapters (urllib3, which botocore already brings).
+
+Platform failures become `PlatformError` with the platform's own message, so that a failed
+publication can show it; `retryable` tells the caller whether trying again may help.
+Access tokens travel in headers or the query string and are never logged.
+"""
+
+import json
+from typing import Any
+from urllib.parse import urlencode
+
+
+class PlatformError(Exception):
+    def __init__(self, platform: str, status: int, message: str, retryable: bool):
+        super().__init__(f"{platform} answered {status}: {message}")
+        self.platform = platform
+        self.status = status
+        self.message = message
+        self.retryable = retryable
+
+
+class JsonHttp:
+    def __init__(self, platform: str, base_url: str, timeout: float = 5.0):
+        import urllib3
+
+        self.platform = platform
+        self.base_url = base_url.rstrip("/")
+        self._pool = urllib3.PoolManager(
+            timeout=urllib3.Timeout(connect=min(timeout, 2.0), read=timeout),
+            retries=False,
+        )
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: dict[str, Any] | None = None,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> Any:
+        url = self.base_url + path
+        if query:
+            url += "?" + urlencode({k: v for k, v in query.items() if v is not None})
+        sent = {"Accept": "application/json", **(headers or {})}
+        payload = None
+        if body is not None:
+            payload = body if isinstance(body, bytes) else json.dumps(body).encode()
+            sent.setdefault("Content-Type", "application/json")
+        try:
+            response = self._pool.request(method, url, body=payload, headers=sent)
+        except Exception as error:  # urllib3's connection and timeout errors
+            raise PlatformError(self.platform, 0, type(error).__name__, retryable=True) from None
+        try:
+            answer = json.loads(response.data) if response.data else {}
+        except ValueError:
+            answer = {}
+        if response.status >= 400:
+            raise PlatformError(
+                self.platform,
+                response.status,
+                _message(answer) or f"HTTP {response.status}",
+                retryable=response.status == 429 or response.status >= 500,
+            )
+        return answer
+
+
+def _message(answer: Any) -> str | None:
+    """The error text of Meta (`error.message`), X (`detail`, `title`), Pinterest and TikTok
+    (`message`)."""
+    if not isinstance(answer, dict):
+        return None
+    error = answer.get("error")
+    if isinstance(error, dict) and error.get("message"):
+        return str(error["message"])[:500]
+    for key in ("detail", "message", "title"):
+        if answer.get(key):
+            return str(answer[key])[:500]
+    return None

@@ -1,0 +1,51 @@
+"""`events/*.json`: sample deliveries, signed as each platform signs them.
+
+A sample is `{"route": "/v1/webhooks/<platform>", "body": {...}}`. `signed` turns it into the
+exact bytes and headers the platform would send, with the dev secrets from `dev.json`
+(`meta_app_secret`, `tiktok_app_key` and `tiktok_app_secret`, `x_consumer_secret`,
+`stripe_webhook_secret`); `send` posts it to the running API.
+"""
+
+import hashlib
+import hmac
+import json
+import time
+import urllib.request
+from pathlib import Path
+
+from ..adapters.platforms import meta, tiktok, x
+
+
+def load(path: Path) -> tuple[str, bytes]:
+    sample = json.loads(Path(path).read_text())
+    return sample["route"], json.dumps(sample["body"], separators=(",", ":")).encode()
+
+
+def signed(route: str, raw: bytes, secrets: dict) -> dict[str, str]:
+    platform = route.rstrip("/").rsplit("/", 1)[-1]
+    if platform == "meta":
+        return {"X-Hub-Signature-256": meta.signature(secrets["meta_app_secret"], raw)}
+    if platform == "tiktok":
+        key, secret = secrets["tiktok_app_key"], secrets["tiktok_app_secret"]
+        return {"Authorization": tiktok.signature(key, secret, raw)}
+    if platform == "x":
+        return {"x-twitter-webhooks-signature": x.signature(secrets["x_consumer_secret"], raw)}
+    if platform == "stripe":
+        at = int(time.time())
+        digest = hmac.new(secrets["stripe_webhook_secret"].encode(), f"{at}.".encode() + raw,
+                          hashlib.sha256).hexdigest()  # fmt: skip
+        return {"Stripe-Signature": f"t={at},v1={digest}"}
+    raise ValueError(f"no signing rule for {route}")
+
+
+def send(path: Path, dev: dict) -> tuple[int, str]:
+    route, raw = load(path)
+    headers = {"Content-Type": "application/json", **signed(route, raw, dev)}
+    request = urllib.request.Request(  # noqa: S310 (the dev API's own URL, from dev.json)
+        dev["api_base"] + route, data=raw, headers=headers, method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()

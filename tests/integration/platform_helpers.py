@@ -1,0 +1,75 @@
+"""Signing deliveries as each platform does, and the platform stand-in as a fixture."""
+
+import base64
+import hashlib
+import hmac
+import json
+
+import pytest
+
+from chalicelib.devstack.platform_standin import PlatformStandin
+
+META_SECRET = "meta-app-secret-tests"
+META_VERIFY = "meta-verify-tests"
+TIKTOK_KEY = "ttkeytests"
+TIKTOK_SECRET = "tiktok-secret-tests"
+X_SECRET = "x-consumer-secret-tests"
+
+SECRETS = {
+    "SHOPPABLE_META_APP_SECRET": META_SECRET,
+    "SHOPPABLE_META_VERIFY_TOKEN": META_VERIFY,
+    "SHOPPABLE_TIKTOK_APP_KEY": TIKTOK_KEY,
+    "SHOPPABLE_TIKTOK_APP_SECRET": TIKTOK_SECRET,
+    "SHOPPABLE_X_CONSUMER_SECRET": X_SECRET,
+    "SHOPPABLE_META_ACCESS_TOKEN": "meta-token",
+    "SHOPPABLE_TIKTOK_ACCESS_TOKEN": "tiktok-token",
+    "SHOPPABLE_PINTEREST_ACCESS_TOKEN": "pinterest-token",
+    "SHOPPABLE_X_ACCESS_TOKEN": "x-token",
+    "SHOPPABLE_PINTEREST_BOARD_ID": "board1",
+    "SHOPPABLE_STOREFRONT_URL": "https://shop.test",
+}
+
+
+@pytest.fixture(scope="session")
+def standin():
+    server = PlatformStandin()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def platforms(monkeypatch, standin):
+    """The platform secrets and the stand-in's base URLs, set before `rt` reads settings."""
+    for name, value in {**SECRETS, **standin.base_urls()}.items():
+        monkeypatch.setenv(name, value)
+    standin.reset()
+    yield standin
+    standin.reset()
+
+
+def meta_signed(body: dict | bytes, secret: str = META_SECRET) -> tuple[bytes, dict]:
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    digest = hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
+    return raw, {"X-Hub-Signature-256": f"sha256={digest}"}
+
+
+def tiktok_signed(body: dict | bytes, secret: str = TIKTOK_SECRET) -> tuple[bytes, dict]:
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    digest = hmac.new(secret.encode(), TIKTOK_KEY.encode() + raw, hashlib.sha256).hexdigest()
+    return raw, {"Authorization": digest}
+
+
+def x_signed(body: dict | bytes, secret: str = X_SECRET) -> tuple[bytes, dict]:
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    digest = base64.b64encode(hmac.new(secret.encode(), raw, hashlib.sha256).digest()).decode()
+    return raw, {"x-twitter-webhooks-signature": f"sha256={digest}"}
+
+
+def queued(rt) -> list[dict]:
+    """The messages on the ingest queue, left there."""
+    url = rt.sqs.get_queue_url(QueueName=rt.settings.ingest_queue)["QueueUrl"]
+    attributes = rt.sqs.get_queue_attributes(
+        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]
+    )["Attributes"]
+    return int(attributes["ApproximateNumberOfMessages"])

@@ -1,0 +1,75 @@
+"""Every sample in events/ is signed as its platform signs it, goes through its route, and
+(but Stripe's, whose order does not exist here) has its effect through the consumer."""
+
+from pathlib import Path
+
+import pytest
+
+from chalicelib.devstack.platform_standin import seed_sample_accounts
+from chalicelib.devstack.sample_events import load, signed
+
+from .conftest import WEBHOOK_SECRET
+from .platform_helpers import (  # noqa: F401
+    META_SECRET,
+    TIKTOK_KEY,
+    TIKTOK_SECRET,
+    X_SECRET,
+    platforms,
+    standin,
+)
+from .test_checkout import drain
+
+SAMPLES = sorted((Path(__file__).resolve().parents[2] / "events").glob("*.json"))
+SECRETS = {
+    "meta_app_secret": META_SECRET,
+    "tiktok_app_key": TIKTOK_KEY,
+    "tiktok_app_secret": TIKTOK_SECRET,
+    "x_consumer_secret": X_SECRET,
+    "stripe_webhook_secret": WEBHOOK_SECRET,
+}
+
+
+@pytest.fixture(autouse=True)
+def _platforms(platforms):  # noqa: F811
+    return platforms
+
+
+def test_there_is_a_sample_for_every_platform():
+    routes = {load(path)[0] for path in SAMPLES}
+    assert routes == {f"/v1/webhooks/{p}" for p in ("meta", "tiktok", "x", "stripe")}
+
+
+@pytest.mark.parametrize("path", SAMPLES, ids=[p.name for p in SAMPLES])
+def test_each_sample_runs_through_its_route(api, rt, path, platforms):  # noqa: F811
+    from chalicelib.services.merchants import create_merchant
+
+    from .conftest import product_body
+
+    merchant = create_merchant(rt.merchants, rt.clock, "Demo")
+    body = product_body()
+    body["variants"][0]["sku"] = "LINEN-S"  # what the stand-in's TikTok order holds
+    product = api.post("/v1/products", body, key=merchant.secret).json
+    post = api.post(
+        "/v1/posts",
+        {
+            "media": {"url": "https://cdn.example.com/a.jpg", "width": 10, "height": 10},
+            "tags": [{"product_id": product["id"], "x": 0.5, "y": 0.5}],
+        },
+        key=merchant.secret,
+    ).json
+    seed_sample_accounts(rt, merchant.merchant.id, post["id"])
+
+    route, raw = load(path)
+    response = api.post(route, raw=raw, headers=signed(route, raw, SECRETS))
+    assert response.status_code == 200, response.body
+    if route.endswith("stripe"):
+        return
+    drain(api, rt)
+    if "order" in path.name:
+        orders = api.get("/v1/orders", key=merchant.secret).json["data"]
+        assert [(o["source"], o["status"]) for o in orders] == [("tiktok", "paid")]
+    else:
+        (item,) = api.get("/v1/inbox", key=merchant.secret).json["data"]
+        assert item["platform"] in ("instagram", "x")
+    if path.name in ("meta-instagram-comment.json", "x-mention.json"):
+        assert api.get("/v1/inbox", key=merchant.secret).json["data"][0]["reply"] == "sent"

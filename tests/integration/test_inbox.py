@@ -1,0 +1,98 @@
+"""Engagement: comments and mentions land in the inbox, count on their post, and a comment
+asking to buy is answered with the checkout link through the platform's API."""
+
+import pytest
+
+from chalicelib.devstack.platform_standin import SAMPLE_COMMENTER
+
+from .platform_helpers import meta_signed, platforms, standin, x_signed  # noqa: F401
+from .test_checkout import drain
+from .test_webhooks import IG_ACCOUNT, comment, connect
+
+
+@pytest.fixture(autouse=True)
+def _platforms(platforms):  # noqa: F811
+    return platforms
+
+
+@pytest.fixture
+def post(api, rt, merchant, product):
+    body = {
+        "media": {"url": "https://cdn.example.com/look.jpg", "width": 1080, "height": 1350},
+        "caption": "Summer linen",
+        "tags": [{"product_id": product["id"], "x": 0.4, "y": 0.6}],
+    }
+    created = api.post("/v1/posts", body, key=merchant.secret).json
+    rt.posts.link_media("instagram", "1799", created["id"])
+    rt.posts.link_media("x", "1460323737035677698", created["id"])
+    return created
+
+
+def test_a_comment_asking_the_price_gets_the_checkout_link(api, rt, merchant, post, platforms):  # noqa: F811
+    connect(rt, merchant, "instagram", IG_ACCOUNT)
+    raw, headers = meta_signed({"object": "instagram", "entry": [comment("c9", "Price??")]})
+    api.post("/v1/webhooks/meta", raw=raw, headers=headers)
+    api.post("/v1/webhooks/meta", raw=raw, headers=headers)  # Meta retries
+    drain(api, rt)
+
+    (reply,) = platforms.calls("meta", "POST", f"/{IG_ACCOUNT}/messages")
+    link = f"https://shop.test/posts/{post['id']}?product={post['tags'][0]['product_id']}"
+    assert reply.body == {
+        "recipient": {"comment_id": "c9"},
+        "message": {"text": f"Thanks for asking! Linen shirt is here: {link}"},
+    }
+    assert reply.headers["authorization"] == "Bearer meta-token"
+    (item,) = api.get("/v1/inbox", key=merchant.secret).json["data"]
+    assert (item["kind"], item["post_id"], item["text"], item["reply"]) == (
+        "comment",
+        post["id"],
+        "Price??",
+        "sent",
+    )
+    assert item["author"]["token"].startswith("cus_")
+    assert SAMPLE_COMMENTER["username"] not in str(item)
+    got = api.get(f"/v1/posts/{post['id']}", key=merchant.secret).json
+    assert got["engagement"] == {"comments": 1, "mentions": 0, "messages": 0}
+
+
+def test_a_comment_without_a_keyword_is_only_filed(api, rt, merchant, post, platforms):  # noqa: F811
+    connect(rt, merchant, "instagram", IG_ACCOUNT)
+    raw, headers = meta_signed({"object": "instagram", "entry": [comment("c10", "priceless")]})
+    api.post("/v1/webhooks/meta", raw=raw, headers=headers)
+    drain(api, rt)
+    assert platforms.calls("meta", "POST") == []
+    assert api.get("/v1/inbox", key=merchant.secret).json["data"][0]["reply"] == "none"
+
+
+def test_a_refused_reply_shows_on_the_inbox_item(api, rt, merchant, post, platforms):  # noqa: F811
+    connect(rt, merchant, "instagram", IG_ACCOUNT)
+    platforms.fail("meta", "/messages$", status=400, message="(#10) outside allowed window")
+    raw, headers = meta_signed({"object": "instagram", "entry": [comment("c11", "buy")]})
+    api.post("/v1/webhooks/meta", raw=raw, headers=headers)
+    drain(api, rt)
+    item = api.get("/v1/inbox", key=merchant.secret).json["data"][0]
+    assert (item["reply"], item["reply_error"]) == ("failed", "(#10) outside allowed window")
+
+
+def test_an_x_reply_to_a_post_asking_to_buy_gets_a_reply(api, rt, merchant, post, platforms):  # noqa: F811
+    connect(rt, merchant, "x", "2244994945000")
+    delivery = {
+        "for_user_id": "2244994945000",
+        "tweet_create_events": [
+            {
+                "id_str": "1460323737035677699",
+                "text": "@shop how much?",
+                "in_reply_to_status_id_str": "1460323737035677698",
+                "timestamp_ms": "1637068000000",
+                "user": {"id_str": "2244994945", "screen_name": "buyer_on_x"},
+            }
+        ],
+    }
+    raw, headers = x_signed(delivery)
+    assert api.post("/v1/webhooks/x", raw=raw, headers=headers).status_code == 200
+    drain(api, rt)
+    (sent,) = platforms.calls("x", "POST", "/2/tweets")
+    assert sent.body["reply"] == {"in_reply_to_tweet_id": "1460323737035677699"}
+    assert sent.headers["authorization"] == "Bearer x-token"
+    got = api.get(f"/v1/posts/{post['id']}", key=merchant.secret).json
+    assert got["engagement"]["mentions"] == 1

@@ -1,0 +1,114 @@
+"""Publishing a post: one queued job per platform; each platform gets the exact request its
+API expects; failures are retried, then the post shows `failed` with the platform's error."""
+
+import json
+
+import pytest
+
+from .platform_helpers import platforms, standin  # noqa: F401
+from .test_checkout import drain
+from .test_inbox import post  # noqa: F401 (fixture)
+from .test_webhooks import IG_ACCOUNT, connect
+
+
+@pytest.fixture(autouse=True)
+def _platforms(platforms, monkeypatch):  # noqa: F811
+    monkeypatch.setenv("SHOPPABLE_PUBLISH_RETRY_SECONDS", "0")
+    monkeypatch.setenv("SHOPPABLE_PUBLISH_MAX_ATTEMPTS", "3")
+    return platforms
+
+
+def test_publish_queues_one_job_per_platform_and_each_gets_its_request(
+    api,
+    rt,
+    merchant,
+    product,
+    post,  # noqa: F811
+    platforms,  # noqa: F811
+):
+    connect(rt, merchant, "instagram", IG_ACCOUNT)
+    body = {"platforms": ["instagram", "pinterest", "tiktok"]}
+    response = api.post(f"/v1/posts/{post['id']}/publish", body, key=merchant.secret)
+    assert response.status_code == 202, response.body
+    assert {p: v["status"] for p, v in response.json["publications"].items()} == {
+        "instagram": "queued",
+        "pinterest": "queued",
+        "tiktok": "queued",
+    }
+    drain(api, rt)
+
+    link = f"https://shop.test/posts/{post['id']}?product={product['id']}"
+    container = platforms.calls("meta", "POST", f"/{IG_ACCOUNT}/media")[0]
+    assert container.body == {
+        "image_url": "https://cdn.example.com/look.jpg",
+        "caption": "Summer linen",
+        "product_tags": json.dumps(
+            [{"product_id": product["id"], "x": 0.4, "y": 0.6}], separators=(",", ":")
+        ),
+    }
+    published = platforms.calls("meta", "POST", f"/{IG_ACCOUNT}/media_publish")[0]
+    assert published.body == {"creation_id": "container" + published.body["creation_id"][9:]}
+
+    batch = platforms.calls("pinterest", "POST", "/v5/catalogs/items/batch")[0]
+    assert batch.body["operation"] == "UPSERT"
+    assert batch.body["items"][0] == {
+        "item_id": "SHIRT-S",
+        "attributes": {
+            "title": "Linen shirt",
+            "description": "Breathable, relaxed fit.",
+            "link": link,
+            "image_link": ["https://cdn.example.com/shirt.jpg"],
+            "price": "49.00 EUR",
+            "availability": "in stock",
+            "item_group_id": product["id"],
+        },
+    }
+    pin = platforms.calls("pinterest", "POST", "/v5/pins")[0]
+    assert pin.body == {
+        "board_id": "board1",
+        "title": "Linen shirt",
+        "description": "Summer linen",
+        "link": link,
+        "media_source": {"source_type": "image_url", "url": "https://cdn.example.com/look.jpg"},
+    }
+    assert pin.headers["authorization"] == "Bearer pinterest-token"
+
+    product_call = platforms.calls("tiktok", "POST", "/product/202309/products")[0]
+    assert product_call.body["skus"][0] == {
+        "seller_sku": "SHIRT-S",
+        "price": {"amount": "49.00", "currency": "EUR"},
+        "inventory": [{"quantity": 5}],
+    }
+
+    got = api.get(f"/v1/posts/{post['id']}", key=merchant.secret).json
+    assert {p: v["status"] for p, v in got["publications"].items()} == {
+        "instagram": "published",
+        "pinterest": "published",
+        "tiktok": "published",
+    }
+    assert got["publications"]["instagram"]["external_id"]
+    drain(api, rt)  # nothing more to do
+    assert len(platforms.calls("pinterest", "POST", "/v5/pins")) == 1
+
+
+def test_a_failing_platform_is_retried_then_shows_failed_with_its_error(
+    api,
+    rt,
+    merchant,
+    post,  # noqa: F811
+    platforms,  # noqa: F811
+):
+    platforms.fail("x", "/2/tweets", status=503, message="Service Unavailable")
+    api.post(f"/v1/posts/{post['id']}/publish", {"platforms": ["x"]}, key=merchant.secret)
+    drain(api, rt)
+    assert len(platforms.calls("x", "POST", "/2/tweets")) == 3
+    got = api.get(f"/v1/posts/{post['id']}", key=merchant.secret).json["publications"]["x"]
+    assert (got["status"], got["attempts"], got["error"]) == ("failed", 3, "Service Unavailable")
+
+
+def test_a_refusal_fails_at_once(api, rt, merchant, post, platforms):  # noqa: F811
+    api.post(f"/v1/posts/{post['id']}/publish", {"platforms": ["facebook"]}, key=merchant.secret)
+    drain(api, rt)  # no facebook page connected
+    got = api.get(f"/v1/posts/{post['id']}", key=merchant.secret).json["publications"]
+    assert got["facebook"]["status"] == "failed"
+    assert "no facebook account connected" in got["facebook"]["error"]
