@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench package clean
+.PHONY: run test lint format bench package deploy clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -12,12 +12,21 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
-install: $(STAMP)
+# checkov (the IaC scanner the infra tests run) pins an older boto3: its own virtualenv.
+SCAN := $(VENV)/scan
+SCAN_STAMP := $(SCAN)/.installed
+$(SCAN_STAMP): requirements-scan.txt | $(STAMP)
+	test -x $(SCAN)/bin/python || $(PYTHON) -m venv $(SCAN)
+	$(SCAN)/bin/python -m pip install --quiet --upgrade pip
+	$(SCAN)/bin/python -m pip install --quiet -r requirements-scan.txt
+	touch $(SCAN_STAMP)
+
+install: $(STAMP) $(SCAN_STAMP)
 
 run: $(STAMP)
 	$(BIN)/python -m chalicelib.devstack
 
-test: $(STAMP)
+test: $(STAMP) $(SCAN_STAMP)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
@@ -36,6 +45,11 @@ REGION ?= us-east-1
 STAGE ?= dev
 package: $(STAMP)
 	$(BIN)/python -m infra.build --region $(REGION) --stage $(STAGE)
+
+# Operators only, with their own AWS credentials (it refuses to run in CI): uploads the code and
+# template to BUCKET (or the region file's deployment_bucket) and creates or updates the stack.
+deploy: package
+	$(BIN)/python -m infra.deploy --region $(REGION) --stage $(STAGE) $(if $(BUCKET),--bucket $(BUCKET))
 
 clean:
 	rm -rf $(VENV) .shoppable .pytest_cache .ruff_cache infra/build

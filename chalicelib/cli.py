@@ -2,6 +2,8 @@
 
     python -m chalicelib.cli merchant create --name "Acme" [--scopes a,b] [--currency EUR]
     python -m chalicelib.cli merchant add-key --merchant mer_… --scopes customers:read:support
+    python -m chalicelib.cli send-event events/<sample>.json   (signed, to the make-run API)
+    python -m chalicelib.cli dlq redrive --queue shoppable-prod-ingest [--max 100]
 
 It talks to the table named by the environment (SHOPPABLE_MAIN_TABLE, AWS_REGION, and
 AWS_ENDPOINT_URL for an emulator) and prints the new API key once: only its hash is kept.
@@ -10,6 +12,7 @@ AWS_ENDPOINT_URL for an emulator) and prints the new API key once: only its hash
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from .domain.merchants import ALL_SCOPES, Scope
 from .domain.money import ISO_4217
@@ -48,7 +51,24 @@ def main(argv: list[str] | None = None) -> int:
     add_key.add_argument("--merchant", required=True, help="the merchant's id, mer_…")
     add_key.add_argument("--scopes", type=_scopes, required=True, help="comma-separated")
     add_key.add_argument("--live", action="store_true", help="issue an sk_live_ key")
+    send_event = commands.add_parser(
+        "send-event", help="sign a sample delivery (events/…) and post it to the make-run API"
+    )
+    send_event.add_argument("file", help="e.g. events/meta-instagram-comment.json")
+    dlq = commands.add_parser("dlq", help="dead-letter queues")
+    dlq_commands = dlq.add_subparsers(dest="action", required=True)
+    redrive = dlq_commands.add_parser(
+        "redrive", help="move a queue's dead letters back to it, once their cause is fixed"
+    )
+    redrive.add_argument("--queue", required=True, help="the work queue's name (not the -dlq)")
+    redrive.add_argument("--max", type=_positive, help="move at most this many (default: all)")
     args = parser.parse_args(argv)
+
+    if args.command == "dlq" and args.action == "redrive":
+        return _redrive(args.queue, args.max)
+
+    if args.command == "send-event":
+        return _send_event(parser, args.file)
 
     if args.command == "merchant" and args.action == "add-key":
         rt = runtime()
@@ -68,6 +88,47 @@ def main(argv: list[str] | None = None) -> int:
         )
         _show_key(created.merchant.id, created.secret, created.api_key.scopes)
     return 0
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a positive whole number")
+    return int(text)
+
+
+def _redrive(queue: str, limit: int | None) -> int:
+    from .adapters.dead_letters import RedriveFailed, redrive
+
+    try:
+        done = redrive(runtime().sqs, queue, limit)
+    except RedriveFailed as failed:
+        print(failed.message, file=sys.stderr)
+        return 2
+    json.dump(
+        {
+            "queue": done.queue,
+            "dead_letter_queue": done.dead_letter_queue,
+            "moved": done.moved,
+            "failed": done.failed,
+            "left_in_dead_letter_queue": done.left,
+        },
+        sys.stdout,
+        indent=2,
+    )
+    print()
+    return 0 if not done.failed else 1
+
+
+def _send_event(parser: argparse.ArgumentParser, file: str) -> int:
+    from .devstack.devfile import FILE_NAME, dev_dir
+    from .devstack.sample_events import send
+
+    dev_file = dev_dir() / FILE_NAME
+    if not dev_file.exists():
+        parser.error(f"{dev_file} not found: start the stack with `make run` first")
+    status, body = send(Path(file), json.loads(dev_file.read_text()))
+    print(status, body)
+    return 0 if status < 300 else 1
 
 
 def _show_key(merchant_id: str, secret: str, scopes) -> None:

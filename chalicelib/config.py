@@ -11,6 +11,17 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
+# Marks on the fields that name a deployed resource or hold a secret. `infra/build.py` puts
+# each resource in the stack and each secret in the Secrets Manager secret named here, and
+# tests/integration/test_infra_settings.py checks that every marked field reaches a function.
+def _resource(kind: str) -> dict:
+    return {"resource": kind}  # table, queue, key or function
+
+
+def _secret(owner: str) -> dict:
+    return {"resource": "secret", "secret": owner}  # stripe, platforms or vault
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SHOPPABLE_", extra="ignore")
 
@@ -18,25 +29,56 @@ class Settings(BaseSettings):
     region: str = Field("us-east-1", validation_alias="AWS_REGION")
     aws_endpoint_url: str | None = Field(None, validation_alias="AWS_ENDPOINT_URL")
 
-    main_table: str = "shoppable-main"
-    ingest_queue: str = "shoppable-ingest"
-    events_queue: str = "shoppable-events"
+    main_table: str = Field("shoppable-main", json_schema_extra=_resource("table"))
+    ingest_queue: str = Field("shoppable-ingest", json_schema_extra=_resource("queue"))
+    events_queue: str = Field("shoppable-events", json_schema_extra=_resource("queue"))
 
     # Checkout and payments
     reservation_minutes: int = 30
-    stripe_api_key: SecretStr = Field(SecretStr("sk_test_dev"), validation_alias="STRIPE_API_KEY")
+    stripe_api_key: SecretStr = Field(
+        SecretStr("sk_test_dev"),
+        validation_alias="STRIPE_API_KEY",
+        json_schema_extra=_secret("stripe"),
+    )
     stripe_api_base: str | None = Field(None, validation_alias="STRIPE_API_BASE")
-    stripe_webhook_secret: SecretStr = SecretStr("")
+    stripe_webhook_secret: SecretStr = Field(SecretStr(""), json_schema_extra=_secret("stripe"))
 
     # Vault
-    vault_table: str = "shoppable-vault"
-    vault_keys_table: str = "shoppable-vault-keys"
-    vault_key_id: str = "alias/shoppable-vault"  # KMS key id, ARN or alias
+    vault_table: str = Field("shoppable-vault", json_schema_extra=_resource("table"))
+    vault_keys_table: str = Field("shoppable-vault-keys", json_schema_extra=_resource("table"))
+    # KMS key id, ARN or alias
+    vault_key_id: str = Field("alias/shoppable-vault", json_schema_extra=_resource("key"))
     # base64 of >= 32 random bytes; read only where the vault runs (the vault function)
-    vault_index_key: SecretStr | None = None
+    vault_index_key: SecretStr | None = Field(None, json_schema_extra=_secret("vault"))
     # the vault function's name; unset, the vault runs in-process (tests, `make run`)
-    vault_function: str | None = None
+    vault_function: str | None = Field(None, json_schema_extra=_resource("function"))
     vault_key_cache_seconds: int = 60
+
+    # Social platforms: webhook secrets, API base URLs (a local stand-in in tests and `make
+    # run`), and for now one access token per platform (see README "Social platforms").
+    meta_app_secret: SecretStr = Field(SecretStr(""), json_schema_extra=_secret("platforms"))
+    meta_verify_token: SecretStr = Field(SecretStr(""), json_schema_extra=_secret("platforms"))
+    tiktok_app_key: SecretStr = Field(SecretStr(""), json_schema_extra=_secret("platforms"))
+    tiktok_app_secret: SecretStr = Field(SecretStr(""), json_schema_extra=_secret("platforms"))
+    x_consumer_secret: SecretStr = Field(SecretStr(""), json_schema_extra=_secret("platforms"))
+    meta_graph_url: str = "https://graph.facebook.com/v21.0"
+    tiktok_api_url: str = "https://open-api.tiktokglobalshop.com"
+    pinterest_api_url: str = "https://api.pinterest.com"
+    x_api_url: str = "https://api.x.com"
+    meta_access_token: SecretStr = Field(SecretStr(""), json_schema_extra=_secret("platforms"))
+    tiktok_access_token: SecretStr = Field(SecretStr(""), json_schema_extra=_secret("platforms"))
+    pinterest_access_token: SecretStr = Field(SecretStr(""), json_schema_extra=_secret("platforms"))
+    x_access_token: SecretStr = Field(SecretStr(""), json_schema_extra=_secret("platforms"))
+    # Meta Shops: commerce account (CMS) ids whose orders the schedule pulls; each is linked
+    # to its merchant by a `facebook` or `instagram` connection with that id.
+    meta_commerce_accounts: Annotated[list[str], NoDecode] = []
+    pinterest_board_id: str = ""
+    # comment-to-buy: a comment containing one of these words gets the checkout link
+    comment_keywords: Annotated[list[str], NoDecode] = ["buy", "price", "how much", "link", "want"]
+    storefront_url: str = "https://shop.example.com"
+    publish_max_attempts: int = 5
+    publish_retry_seconds: int = 30  # doubled at each attempt, at most 900 (SQS's limit)
+    platform_timeout_seconds: float = 5.0
 
     max_body_bytes: int = 64 * 1024
     max_tags_per_post: int = 20
@@ -45,7 +87,24 @@ class Settings(BaseSettings):
     idempotency_ttl_seconds: int = 24 * 3600
     cors_allowed_origins: Annotated[list[str], NoDecode] = ["*"]
 
-    @field_validator("cors_allowed_origins", mode="before")
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings
+    ):
+        """The environment first; then, in a deployed function, its Secrets Manager secrets."""
+        from .adapters.secrets import SecretsManagerSource
+
+        return (
+            init_settings,
+            env_settings,
+            dotenv_settings,
+            SecretsManagerSource(settings_cls),
+            file_secret_settings,
+        )
+
+    @field_validator(
+        "cors_allowed_origins", "meta_commerce_accounts", "comment_keywords", mode="before"
+    )
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):

@@ -1,28 +1,32 @@
 """Build one region's stack: `python -m infra.build --region eu-west-1 --stage dev`.
 
-Writes `infra/build/<stage>-<region>/template.json` (SAM) and the `deployment.zip` it refers to.
+Writes `infra/build/<stage>-<region>/template.json` (CloudFormation with the SAM transform) and
+the `deployment.zip` it refers to; `make deploy` (infra/deploy.py) uploads both.
 
-`chalice package` knows what `app.py` declares: the functions, the API, the event sources and a
-role. It knows nothing of the table and queues the code uses. Those are defined once in
-`chalicelib` (`adapters.dynamodb.schema.MAIN_TABLE`, `resources.QUEUES`), the same definitions
-that `make run` and the tests create in the emulator, and `merge` adds them to chalice's template:
+`chalice package` knows what `app.py` declares: the functions, the API, the event sources and
+one role. It knows nothing of the tables, queues, keys and secrets the code uses. Those are
+defined once in `chalicelib` (`MAIN_TABLE`, `VAULT_TABLES`, `QUEUES`, and the marks on
+`Settings` fields), the same definitions `make run` and the tests create in the emulator, and
+`merge` adds them to chalice's template (infra/resources.py, infra/access.py):
 
-1. the main table: MAIN_TABLE's keys and indexes as they are, TTL on `ttl`, on-demand billing,
-   point-in-time recovery, encryption at rest, and deletion protection in prod;
-2. each `QueueSpec`: a queue and its dead-letter queue joined by a redrive policy
-   (`maxReceiveCount` from the spec), and an alarm when anything lands in the dead-letter queue;
-3. every function's environment: the `SHOPPABLE_<FIELD>` names that `chalicelib.config.Settings`
-   reads, set to references to those resources (CloudFormation names them; nothing is
-   written twice);
-4. every SQS event source: the queue by reference, the spec's batch size, and
+1. keys, tables, queues with dead-letter queues, secrets without values, log groups, an
+   alarm topic and alarms (dead letters, API 5xx), all tagged with the region's residency;
+2. the functions' environment: each `SHOPPABLE_<FIELD>` a resource-naming field reads, set to
+   a reference to that resource, and `SHOPPABLE_SECRET_ARNS` for the secrets a function may
+   read (chalicelib/adapters/secrets.py). The vault function gets the vault's settings, the
+   others everything else: every marked field must reach one of them or the build fails;
+3. every SQS event source: the queue by reference, the spec's batch size, and
    `ReportBatchItemFailures`, which chalice cannot ask for (DESIGN §7);
-5. the functions' role: DynamoDB on the table and its indexes, SQS on the work queues; chalice's
-   SQS statement on `*` is replaced by one on the queues;
-6. the region's file, `infra/regions/<region>.json`: a data-residency tag on everything that
-   holds data, the default currency, and the address the alarms go to.
+4. the vault function gets its own role; chalice's role is scoped to what the others use;
+5. the functions' environment encrypted with the stack key, their logs in log groups with the
+   region's retention, and the API named after the stack, traced and throttled (public routes
+   tighter than the rest);
+6. in prod, deletion protection on the main table, and every resource that holds data kept
+   when the stack is deleted or the resource replaced.
 
-`merge` is pure (template in, template out) so the tests can check it on chalice's output;
-`package` is the only code that runs chalice.
+Checkov findings that do not apply are suppressed in the template itself (`Metadata.checkov`),
+each with its reason. `merge` is pure (template in, template out) so the tests can check it on
+chalice's output; `package` is the only code that runs chalice.
 """
 
 import argparse
@@ -33,170 +37,175 @@ import subprocess
 import sys
 import tempfile
 from copy import deepcopy
-from dataclasses import dataclass
 from pathlib import Path
 
-from chalicelib.adapters.dynamodb.schema import MAIN_TABLE, TTL_ATTRIBUTE
+from chalicelib.adapters.secrets import SECRET_ARNS_VARIABLE
 from chalicelib.config import Settings
-from chalicelib.resources import QUEUES, QueueSpec
+from chalicelib.resources import QUEUES
+from chalicelib.vault.keyring import key_context
+from chalicelib.vault.schema import VAULT_TABLES
+
+from .access import (
+    APP_ROLE,
+    VAULT_ACCESS,
+    VAULT_ROLE,
+    app_policy,
+    scope_app_role,
+    vault_access,
+    vault_role,
+)
+from .regions import Region, load_region
+from .resources import (
+    ALARM_TOPIC,
+    MAIN_TABLE_SETTING,
+    RESIDENCY_TAG,
+    SECRETS,
+    STACK_KEY,
+    VAULT_KEY,
+    alarm_topic,
+    api_errors_alarm,
+    arn,
+    env_name,
+    keys,
+    log_group,
+    log_group_id,
+    logical_id,
+    marked,
+    queue_id,
+    queues,
+    ref,
+    secrets,
+    sub,
+    tables,
+)
 
 INFRA = Path(__file__).resolve().parent
 ROOT = INFRA.parent
-REGIONS = INFRA / "regions"
 BUILD = INFRA / "build"
 
 FUNCTION = "AWS::Serverless::Function"
-TABLE = "MainTable"
-ALARM_TOPIC = "AlarmTopic"
-RESIDENCY_TAG = "shoppable:data-residency"
-DLQ_RETENTION_SECONDS = 14 * 24 * 3600  # the most SQS allows: time to look at what failed
+VAULT_FUNCTION = "Vault"  # app.py: @app.lambda_function(name="vault")
+API_FUNCTION = "APIHandler"
+API = "RestAPI"
+API_ERRORS_ALARM = "ApiServerErrorsAlarm"
+# What a prod stack keeps when it is deleted or a resource is replaced.
+HOLDS_DATA = ("AWS::DynamoDB::Table", "AWS::KMS::Key", "AWS::SecretsManager::Secret")
 
-# What the adapters call: the table adapter, Powertools' idempotency layer (which also deletes)
-# and the health check. A transaction is authorised by the actions of its items.
-TABLE_ACTIONS = [
-    "dynamodb:BatchGetItem",
-    "dynamodb:ConditionCheckItem",
-    "dynamodb:DeleteItem",
-    "dynamodb:DescribeTable",
-    "dynamodb:GetItem",
-    "dynamodb:PutItem",
-    "dynamodb:Query",
-    "dynamodb:UpdateItem",
+
+def skip(check: str, reason: str) -> dict:
+    return {"id": check, "comment": reason}
+
+
+NO_VPC = skip(
+    "CKV_AWS_117",
+    "Nothing private to reach: DynamoDB, SQS, KMS and Secrets Manager are reached through "
+    "IAM-authorised endpoints, Stripe and the platforms over the internet. A VPC would add NAT "
+    "gateways and endpoints without narrowing access; IAM and the key policies do that.",
+)
+NO_RESERVED_CONCURRENCY = skip(
+    "CKV_AWS_115",
+    "Load is bounded upstream (API Gateway throttling from infra/regions/, the event source's "
+    "batch size); reserved concurrency would carve these functions out of the regional pool "
+    "other stacks share, and fails on new accounts' low limits.",
+)
+FAILURES_KEPT = {
+    "vault": "Invoked synchronously (RequestResponse) by the other functions, which get the "
+    "error; a Lambda dead-letter queue only catches asynchronous invocations.",
+    "api": "Invoked synchronously by API Gateway: a failure is a 5xx to its caller and counts "
+    "towards the 5xx alarm; a Lambda dead-letter queue only catches asynchronous invocations.",
+    "sqs": "Invoked by an SQS event source mapping: failed messages go to the queue's own "
+    "dead-letter queue, which has an alarm; a Lambda dead-letter queue would never be used.",
+    "schedule": "Runs every minute: a failed run is repeated by the next, which finds the same "
+    "work (e.g. the same expired reservations); there is no event worth keeping.",
+}
+API_SKIPS = [
+    skip(
+        "CKV_AWS_76",
+        "Access logs need API Gateway's account-wide CloudWatch role, which one region's stack "
+        "must not own; the API function writes one JSON line per request (route, status, "
+        "duration, request id) to its encrypted log group instead.",
+    ),
+    skip(
+        "CKV_AWS_120",
+        "Responses depend on the caller's API key and on live stock: a cache would show one "
+        "merchant's data, or a stale availability, to another request.",
+    ),
 ]
-# Lambda's event source mapping polls with the role's receive, delete and attributes; the
-# routes enqueue by queue name.
-QUEUE_ACTIONS = [
-    "sqs:DeleteMessage",
-    "sqs:GetQueueAttributes",
-    "sqs:GetQueueUrl",
-    "sqs:ReceiveMessage",
-    "sqs:SendMessage",
-]
 
 
-@dataclass(frozen=True)
-class Region:
-    """What differs between regions, from `infra/regions/<region>.json`."""
-
-    region: str
-    data_residency: str  # a label for where customer data stays, e.g. "EU"
-    default_currency: str  # ISO 4217
-    alarm_email: str
+# Settings -> the functions' environment
 
 
-def load_region(region: str) -> Region:
-    path = REGIONS / f"{region}.json"
-    if not path.is_file():
-        known = ", ".join(sorted(p.stem for p in REGIONS.glob("*.json")))
-        raise SystemExit(f"no settings for region {region!r} in {REGIONS} (known: {known})")
-    settings = Region(**json.loads(path.read_text()))
-    if settings.region != region:
-        raise SystemExit(f"{path} is for region {settings.region!r}, not {region!r}")
-    return settings
-
-
-# The merge (pure)
-
-
-def env_name(setting: str) -> str:
-    """The environment variable `Settings` reads a field from."""
-    assert setting in Settings.model_fields, f"Settings has no field {setting!r}"
-    return Settings.model_config["env_prefix"] + setting.upper()
-
-
-def queue_id(spec: QueueSpec) -> str:
-    """`ingest_queue` -> `IngestQueue`."""
-    return "".join(word.title() for word in spec.setting.split("_"))
-
-
-def table_resource(stage: str, region: Region) -> dict:
-    properties = {
-        **deepcopy(MAIN_TABLE),  # keys, indexes and on-demand billing
-        "TimeToLiveSpecification": {"AttributeName": TTL_ATTRIBUTE, "Enabled": True},
-        "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
-        "SSESpecification": {"SSEEnabled": True},
-        "DeletionProtectionEnabled": stage == "prod",
-        "Tags": [{"Key": RESIDENCY_TAG, "Value": region.data_residency}],
-    }
-    return {"Type": "AWS::DynamoDB::Table", "Properties": properties}
-
-
-def queue_resources(spec: QueueSpec, region: Region) -> dict[str, dict]:
-    """The queue, its dead-letter queue, and an alarm on the dead-letter queue."""
-    name = queue_id(spec)
-    tags = [{"Key": RESIDENCY_TAG, "Value": region.data_residency}]
-    return {
-        f"{name}DLQ": {
-            "Type": "AWS::SQS::Queue",
-            "Properties": {
-                "MessageRetentionPeriod": DLQ_RETENTION_SECONDS,
-                "SqsManagedSseEnabled": True,
-                "Tags": tags,
-            },
-        },
-        name: {
-            "Type": "AWS::SQS::Queue",
-            "Properties": {
-                "VisibilityTimeout": spec.visibility_timeout,
-                "RedrivePolicy": {
-                    "deadLetterTargetArn": {"Fn::GetAtt": [f"{name}DLQ", "Arn"]},
-                    "maxReceiveCount": spec.max_receive_count,
-                },
-                "SqsManagedSseEnabled": True,
-                "Tags": tags,
-            },
-        },
-        f"{name}DLQAlarm": {
-            "Type": "AWS::CloudWatch::Alarm",
-            "Properties": {
-                "AlarmDescription": f"Messages failed {spec.max_receive_count} times on {name}",
-                "Namespace": "AWS/SQS",
-                "MetricName": "ApproximateNumberOfMessagesVisible",
-                "Dimensions": [
-                    {"Name": "QueueName", "Value": {"Fn::GetAtt": [f"{name}DLQ", "QueueName"]}}
-                ],
-                "Statistic": "Maximum",
-                "Period": 300,
-                "EvaluationPeriods": 1,
-                "Threshold": 0,
-                "ComparisonOperator": "GreaterThanThreshold",
-                "TreatMissingData": "notBreaching",
-                "AlarmActions": [{"Ref": ALARM_TOPIC}],
-            },
-        },
-    }
-
-
-def alarm_topic(region: Region) -> dict:
-    return {
-        "Type": "AWS::SNS::Topic",
-        "Properties": {"Subscription": [{"Protocol": "email", "Endpoint": region.alarm_email}]},
-    }
-
-
-def function_environment(stage: str, region: Region) -> dict:
-    """The settings every function gets; the names are `Settings`' own."""
+def app_environment(stage: str, region: Region) -> dict:
+    """What every function but the vault reads: the names are `Settings`' own."""
     env = {
         env_name("stage"): stage,
-        env_name("main_table"): {"Ref": TABLE},
+        env_name(MAIN_TABLE_SETTING): ref(logical_id(MAIN_TABLE_SETTING)),
+        env_name("vault_function"): ref(VAULT_FUNCTION),
+        SECRET_ARNS_VARIABLE: _joined([ref(s.logical_id) for s in SECRETS if not s.for_vault]),
         # Not a Settings field yet: the currency a new merchant starts with in this region.
         Settings.model_config["env_prefix"] + "DEFAULT_CURRENCY": region.default_currency,
     }
     for spec in QUEUES:
-        # A queue's Ref is its URL; the setting holds its name.
         env[env_name(spec.setting)] = {"Fn::GetAtt": [queue_id(spec), "QueueName"]}
+    env.update(region_settings(region))
     return env
+
+
+def vault_environment(stage: str) -> dict:
+    """What the vault function reads: its tables, its key and its index key's secret."""
+    env = {
+        env_name("stage"): stage,
+        env_name("vault_key_id"): arn(VAULT_KEY),
+        SECRET_ARNS_VARIABLE: _joined([ref(s.logical_id) for s in SECRETS if s.for_vault]),
+    }
+    for spec in VAULT_TABLES:
+        env[env_name(spec.setting)] = ref(logical_id(spec.setting))
+    return env
+
+
+def _joined(values: list) -> dict:
+    return {"Fn::Join": [",", values]}
+
+
+def region_settings(region: Region) -> dict[str, str]:
+    """The region file's `settings`: plain Settings fields only; resources are wired here."""
+    plain = {
+        env_name(name): name
+        for name, field in Settings.model_fields.items()
+        if not (field.json_schema_extra or {}).get("resource") and name != "stage"
+    }
+    unknown = sorted(set(region.settings) - set(plain))
+    if unknown:
+        raise ValueError(
+            f"infra/regions/{region.region}.json sets {', '.join(unknown)}: not a plain "
+            "Settings field (resources and secrets are wired by the build)"
+        )
+    return {name: str(value) for name, value in region.settings.items()}
+
+
+def check_every_setting_is_wired(app_env: dict, vault_env: dict) -> None:
+    for kind in ("table", "queue", "key", "function"):
+        for name in marked(kind):
+            if env_name(name) not in app_env and env_name(name) not in vault_env:
+                raise ValueError(
+                    f"Settings.{name} names a {kind} that no function is given: define it "
+                    "in chalicelib (resources.py, a schema) and wire it in infra/build.py"
+                )
+
+
+# Event sources
 
 
 def wire_sqs_event(function_id: str, function: dict, event: dict) -> None:
     """Point chalice's SQS event at our queue, with the spec's batch and partial failures."""
     properties = event["Properties"]
-    arn = properties["Queue"]
-    queue_name = arn.get("Fn::Sub", "").rsplit(":", 1)[-1] if isinstance(arn, dict) else ""
+    queue = properties["Queue"]
+    queue_name = queue.get("Fn::Sub", "").rsplit(":", 1)[-1] if isinstance(queue, dict) else ""
     specs = {Settings.model_fields[spec.setting].default: spec for spec in QUEUES}
     if queue_name not in specs:
         raise ValueError(
-            f"{function_id} consumes {arn!r}, which is no QueueSpec in chalicelib.resources "
+            f"{function_id} consumes {queue!r}, which is no QueueSpec in chalicelib.resources "
             f"(queues: {', '.join(specs)})"
         )
     spec = specs[queue_name]
@@ -206,82 +215,174 @@ def wire_sqs_event(function_id: str, function: dict, event: dict) -> None:
             f"{function_id} runs up to {timeout}s but {spec.setting} hides a message for "
             f"{spec.visibility_timeout}s; Lambda rejects the event source mapping"
         )
-    properties["Queue"] = {"Fn::GetAtt": [queue_id(spec), "Arn"]}
+    properties["Queue"] = arn(queue_id(spec))
     properties["BatchSize"] = spec.batch_size
     properties["FunctionResponseTypes"] = ["ReportBatchItemFailures"]
 
 
-def data_statements() -> list[dict]:
-    queue_arns = [{"Fn::GetAtt": [queue_id(spec), "Arn"]} for spec in QUEUES]
-    table_arn = {"Fn::GetAtt": [TABLE, "Arn"]}
-    return [
-        {
-            "Sid": "MainTable",
-            "Effect": "Allow",
-            "Action": TABLE_ACTIONS,
-            "Resource": [table_arn, {"Fn::Sub": f"${{{TABLE}.Arn}}/index/*"}],
-        },
-        {"Sid": "WorkQueues", "Effect": "Allow", "Action": QUEUE_ACTIONS, "Resource": queue_arns},
-    ]
-
-
-def _is_sqs_on_anything(statement: dict) -> bool:
-    actions = statement.get("Action", [])
-    actions = [actions] if isinstance(actions, str) else actions
-    return statement.get("Resource") == "*" and all(a.startswith("sqs:") for a in actions)
-
-
-def grant_data_access(role: dict) -> None:
-    """Replace chalice's SQS-on-`*` statement with ours, scoped to our table and queues."""
-    policies = role["Properties"].setdefault("Policies", [])
-    for policy in policies:
-        document = policy["PolicyDocument"]
-        document["Statement"] = [s for s in document["Statement"] if not _is_sqs_on_anything(s)]
-    policies.append(
-        {
-            "PolicyName": "ShoppableData",
-            "PolicyDocument": {"Version": "2012-10-17", "Statement": data_statements()},
-        }
+def invocation(function_id: str, function: dict) -> str:
+    kinds = {e["Type"] for e in function["Properties"].get("Events", {}).values()}
+    if function_id == VAULT_FUNCTION:
+        return "vault"
+    if function_id == API_FUNCTION:
+        return "api"
+    if kinds == {"SQS"}:
+        return "sqs"
+    if kinds == {"Schedule"}:
+        return "schedule"
+    raise ValueError(
+        f"{function_id} is invoked by {sorted(kinds) or 'nothing chalice declares'}: decide "
+        "where its failures go and say so in infra/build.py (FAILURES_KEPT)"
     )
 
 
-def merge(template: dict, *, stage: str, region: Region) -> dict:
-    """Chalice's SAM template plus the table, queues, settings and permissions (a new dict)."""
+# The API
+
+
+def public_routes() -> set[tuple[str, str]]:
+    """(path, method) of every route callable without a key: app.py's `public=True`."""
+    import app
+
+    return {(op.path, op.method.upper()) for op in app.api.operations if op.public}
+
+
+def method_path(path: str) -> str:
+    """API Gateway's spelling of a path in method settings: `/v1/x` -> `/~1v1~1x`."""
+    return "/" + path.replace("/", "~1")
+
+
+def throttle_api(api: dict, region: Region, public: set[tuple[str, str]]) -> None:
+    properties = api["Properties"]
+    paths = properties["DefinitionBody"]["paths"]
+    # Browsers' CORS preflights come before a public call and are public too.
+    routes = set(public) | {(p, "OPTIONS") for p, ops in paths.items() if "options" in ops}
+    missing = sorted(r for r in routes if r[1].lower() not in paths.get(r[0], {}))
+    if missing:
+        raise ValueError(f"public routes missing from chalice's API: {missing}")
+    everything, tight = region.api_throttle, region.public_api_throttle
+    settings = [
+        {
+            "ResourcePath": "/*",
+            "HttpMethod": "*",
+            "ThrottlingRateLimit": everything.rate_limit,
+            "ThrottlingBurstLimit": everything.burst_limit,
+        }
+    ]
+    for path, method in sorted(routes):
+        settings.append(
+            {
+                "ResourcePath": method_path(path),
+                "HttpMethod": method,
+                "ThrottlingRateLimit": tight.rate_limit,
+                "ThrottlingBurstLimit": tight.burst_limit,
+            }
+        )
+    properties["Name"] = sub("${AWS::StackName}")  # the 5xx alarm's ApiName
+    properties["TracingEnabled"] = True
+    properties["MethodSettings"] = settings
+    api["Metadata"] = {"checkov": {"skip": deepcopy(API_SKIPS)}}
+
+
+# The merge (pure)
+
+
+def merge(
+    template: dict,
+    *,
+    stage: str,
+    region: Region,
+    public: set[tuple[str, str]] | None = None,
+) -> dict:
+    """Chalice's SAM template plus our resources, settings and permissions (a new dict)."""
     merged = deepcopy(template)
     resources = merged["Resources"]
+    functions = {k: v for k, v in resources.items() if v["Type"] == FUNCTION}
+    if VAULT_FUNCTION not in functions:
+        raise ValueError(f"chalice's template has no {VAULT_FUNCTION} function (app.py)")
+    app_functions = sorted(f for f in functions if f != VAULT_FUNCTION)
+    context_keys = sorted(key_context("merchant", "token"))
+    api_stage = resources[API]["Properties"]["StageName"]
 
-    ours = {TABLE: table_resource(stage, region), ALARM_TOPIC: alarm_topic(region)}
-    for spec in QUEUES:
-        ours.update(queue_resources(spec, region))
+    ours = {
+        **keys(VAULT_ROLE, context_keys, region),
+        **tables(stage, region),
+        **queues(region),
+        **secrets(region),
+        ALARM_TOPIC: alarm_topic(region),
+        API_ERRORS_ALARM: api_errors_alarm(api_stage, region),
+        **{log_group_id(f): log_group(f, region) for f in functions},
+        VAULT_ROLE: vault_role(VAULT_FUNCTION),
+        VAULT_ACCESS: vault_access(
+            tables=[logical_id(spec.setting) for spec in VAULT_TABLES],
+            index_secret=next(s.logical_id for s in SECRETS if s.for_vault),
+            context_keys=context_keys,
+        ),
+    }
     clash = sorted(set(ours) & set(resources))
     if clash:
         raise ValueError(f"chalice's template already has {', '.join(clash)}")
     resources.update(ours)
+    if stage == "prod":
+        for resource in ours.values():
+            if resource["Type"] in HOLDS_DATA:
+                resource["DeletionPolicy"] = resource["UpdateReplacePolicy"] = "Retain"
 
-    roles = set()
-    environment = function_environment(stage, region)
-    for function_id, function in resources.items():
-        if function["Type"] != FUNCTION:
-            continue
+    app_env, vault_env = app_environment(stage, region), vault_environment(stage)
+    check_every_setting_is_wired(app_env, vault_env)
+    for function_id, function in functions.items():
         properties = function["Properties"]
-        properties.setdefault("Environment", {}).setdefault("Variables", {}).update(environment)
+        is_vault = function_id == VAULT_FUNCTION
+        variables = properties.setdefault("Environment", {}).setdefault("Variables", {})
+        variables.update(vault_env if is_vault else app_env)
+        properties["KmsKeyArn"] = arn(STACK_KEY)
+        properties["LoggingConfig"] = {"LogGroup": ref(log_group_id(function_id))}
         properties.setdefault("Tags", {})[RESIDENCY_TAG] = region.data_residency
         for event in properties.get("Events", {}).values():
             if event["Type"] == "SQS":
                 wire_sqs_event(function_id, function, event)
-        role = properties.get("Role")
-        if not (isinstance(role, dict) and "Fn::GetAtt" in role):
-            raise ValueError(f"{function_id} has a role from outside the stack: {role!r}")
-        roles.add(role["Fn::GetAtt"][0])
-    for role_id in sorted(roles):
-        grant_data_access(resources[role_id])
+        if properties.get("Role") != arn(APP_ROLE):
+            raise ValueError(f"{function_id} has a role from outside the stack")
+        if is_vault:
+            properties["Role"] = arn(VAULT_ROLE)
+            function["DependsOn"] = [VAULT_ACCESS]
+        failures = skip("CKV_AWS_116", FAILURES_KEPT[invocation(function_id, function)])
+        function["Metadata"] = {
+            "checkov": {"skip": [failures, deepcopy(NO_VPC), deepcopy(NO_RESERVED_CONCURRENCY)]}
+        }
+    scope_app_role(
+        resources[APP_ROLE],
+        app_policy(
+            function_ids=app_functions,
+            table=logical_id(MAIN_TABLE_SETTING),
+            queues=[queue_id(spec) for spec in QUEUES],
+            secrets=[s.logical_id for s in SECRETS if not s.for_vault],
+            vault_function=VAULT_FUNCTION,
+        ),
+    )
+    throttle_api(resources[API], region, public_routes() if public is None else public)
 
     merged["Description"] = f"Shoppable {stage} in {region.region} ({region.data_residency} data)"
-    outputs = merged.setdefault("Outputs", {})
-    outputs["MainTableName"] = {"Value": {"Ref": TABLE}}
-    for spec in QUEUES:
-        outputs[f"{queue_id(spec)}Url"] = {"Value": {"Ref": queue_id(spec)}}
+    merged.setdefault("Outputs", {}).update(outputs())
     return merged
+
+
+def outputs() -> dict:
+    """What operators look up (the runbook's commands read these)."""
+    found = {
+        "VaultFunctionName": ref(VAULT_FUNCTION),
+        "StackKeyArn": arn(STACK_KEY),
+        "VaultKeyArn": arn(VAULT_KEY),
+        "AlarmTopicArn": ref(ALARM_TOPIC),
+        "MainTableName": ref(logical_id(MAIN_TABLE_SETTING)),
+    }
+    for spec in VAULT_TABLES:
+        found[f"{logical_id(spec.setting)}Name"] = ref(logical_id(spec.setting))
+    for spec in QUEUES:
+        for queue in (queue_id(spec), f"{queue_id(spec)}DLQ"):
+            found[f"{queue}Name"] = {"Fn::GetAtt": [queue, "QueueName"]}
+    for spec in SECRETS:
+        found[f"{spec.logical_id}Arn"] = ref(spec.logical_id)
+    return {name: {"Value": value} for name, value in found.items()}
 
 
 # Chalice, and the command
@@ -323,14 +424,28 @@ def package(stage: str, region: str, out_dir: Path) -> dict:
         return json.loads((target / "sam.json").read_text())
 
 
+def check_stage(stage: str) -> None:
+    if not re.fullmatch(r"[a-z][a-z0-9-]{0,19}", stage):
+        raise SystemExit(f"stage {stage!r}: 1 to 20 lower-case letters, digits and dashes")
+
+
+def stack_name(stage: str) -> str:
+    """One stack per stage in each region; the region is the API's, not part of the name."""
+    return f"shoppable-{stage}"
+
+
+def build_dir(region: str, stage: str) -> Path:
+    return BUILD / f"{stage}-{region}"
+
+
 def build(region: str, stage: str, out_dir: Path | None = None) -> Path:
     """Package and merge one region's stack; returns the template's path."""
-    if not re.fullmatch(r"[a-z][a-z0-9-]*", stage):
-        raise SystemExit(f"stage {stage!r}: use lower-case letters, digits and dashes")
+    check_stage(stage)
     settings = load_region(region)
-    out_dir = out_dir or BUILD / f"{stage}-{region}"
+    out_dir = out_dir or build_dir(region, stage)
     template = merge(package(stage, region, out_dir), stage=stage, region=settings)
     path = out_dir / "template.json"
+    out_dir.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(template, indent=2) + "\n")
     return path
 

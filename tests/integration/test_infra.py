@@ -1,175 +1,442 @@
 """The deployable stack: chalice's template merged with the resources defined in chalicelib.
 
-`chalice package` runs once for the module, on the real app (about 7 s here; its pip step is
-cached in `.chalice/deployments`), and the tests check the merge of its real output: the dev
-stack as `make package` builds it, and prod by merging the same output again.
+`chalice package` runs once per test session, on the real app (infra_fixtures), and the tests
+check the merge of its real output for every region in infra/regions/, dev and prod.
 """
 
 import json
+import re
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from chalicelib.adapters.dynamodb.schema import MAIN_TABLE, TTL_ATTRIBUTE
+from chalicelib.adapters.secrets import SECRET_ARNS_VARIABLE
 from chalicelib.resources import QUEUES
-from infra import build
+from chalicelib.vault.keyring import key_context
+from chalicelib.vault.schema import VAULT_TABLES
+from infra import access, build, resources
+from infra.regions import Region, Throttle, load_region
 
-REGION = "eu-west-1"
+from .infra_fixtures import (
+    REGIONS,
+    chalice_template,
+    environment,
+    functions,
+    references,
+    resources_of,
+    stack,
+)
 
-
-@pytest.fixture(scope="module")
-def packaged(tmp_path_factory):
-    """Chalice's own template, unmerged."""
-    return build.package("dev", REGION, tmp_path_factory.mktemp("package"))
-
-
-@pytest.fixture(scope="module")
-def template(packaged):
-    return build.merge(packaged, stage="dev", region=build.load_region(REGION))
-
-
-def resources_of(template, kind):
-    return {k: v for k, v in template["Resources"].items() if v["Type"] == kind}
-
-
-def the_table(template):
-    (table,) = resources_of(template, "AWS::DynamoDB::Table").values()
-    return table["Properties"]
+APP_FUNCTIONS = "APIHandler", "OnIngest", "ExpireReservations"
+CONTEXT_KEYS = sorted(key_context("m", "t"))
 
 
-def functions(template):
-    return resources_of(template, "AWS::Serverless::Function")
+def properties(template, logical_id):
+    return template["Resources"][logical_id]["Properties"]
 
 
-def sqs_events(template):
-    return [
+def statements(template, role_id):
+    found = [
+        s
+        for policy in properties(template, role_id).get("Policies", [])
+        for s in policy["PolicyDocument"]["Statement"]
+    ]
+    for resource in resources_of(template, "AWS::IAM::Policy").values():
+        if {"Ref": role_id} in resource["Properties"]["Roles"]:
+            found += resource["Properties"]["PolicyDocument"]["Statement"]
+    return found
+
+
+def actions_of(statement):
+    actions = statement["Action"]
+    return [actions] if isinstance(actions, str) else actions
+
+
+@pytest.fixture(params=REGIONS)
+def region(request):
+    return request.param
+
+
+@pytest.fixture
+def template(region):
+    return stack(region)
+
+
+def test_the_three_launch_regions_are_defined():
+    assert {"us-east-1", "eu-west-1", "ap-southeast-1"} <= set(REGIONS)
+    eu = load_region("eu-west-1")
+    assert (eu.data_residency, eu.default_currency) == ("EU", "EUR")
+
+
+# Data
+
+
+def test_the_main_table_is_the_schema_in_code(template):
+    table = properties(template, "MainTable")
+    for key in ("KeySchema", "AttributeDefinitions", "GlobalSecondaryIndexes", "BillingMode"):
+        assert table[key] == MAIN_TABLE[key]
+    assert table["BillingMode"] == "PAY_PER_REQUEST"
+    assert table["TimeToLiveSpecification"] == {"AttributeName": TTL_ATTRIBUTE, "Enabled": True}
+    assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert table["SSESpecification"] == {
+        "SSEEnabled": True,
+        "SSEType": "KMS",
+        "KMSMasterKeyId": {"Fn::GetAtt": ["StackKey", "Arn"]},
+    }
+
+
+@pytest.mark.parametrize("spec", VAULT_TABLES, ids=lambda spec: spec.setting)
+def test_the_vault_tables_are_their_specs_under_the_vault_key(template, spec):
+    table_id = resources.logical_id(spec.setting)
+    table = properties(template, table_id)
+    for key, value in spec.definition.items():
+        assert table[key] == value
+    assert table["PointInTimeRecoverySpecification"] == {
+        "PointInTimeRecoveryEnabled": spec.point_in_time_recovery
+    }
+    assert table["DeletionProtectionEnabled"] is spec.deletion_protection
+    assert table["SSESpecification"]["KMSMasterKeyId"] == {"Fn::GetAtt": ["VaultKey", "Arn"]}
+    skipped = template["Resources"][table_id].get("Metadata", {}).get("checkov", {}).get("skip")
+    if spec.point_in_time_recovery:
+        assert skipped is None
+    else:
+        # crypto-shredding: no restorable copy of the keys; kept out of backup plans too
+        (no_pitr,) = skipped
+        assert no_pitr["id"] == "CKV_AWS_28" and "Crypto-shredding" in no_pitr["comment"]
+        assert {"Key": resources.NO_BACKUP_TAG, "Value": "never"} in table["Tags"]
+
+
+def test_only_prod_protects_the_main_table_and_keeps_the_data(region):
+    dev, prod = stack(region, "dev"), stack(region, "prod")
+    assert properties(dev, "MainTable")["DeletionProtectionEnabled"] is False
+    assert properties(prod, "MainTable")["DeletionProtectionEnabled"] is True
+    for kind in build.HOLDS_DATA:
+        for logical_id, resource in resources_of(prod, kind).items():
+            assert resource["DeletionPolicy"] == resource["UpdateReplacePolicy"] == "Retain"
+            assert "DeletionPolicy" not in dev["Resources"][logical_id]
+
+
+@pytest.mark.parametrize("spec", QUEUES, ids=lambda spec: spec.setting)
+def test_every_queue_has_a_dead_letter_queue_and_an_alarm(template, spec):
+    queue_id = resources.queue_id(spec)
+    queue = properties(template, queue_id)
+    redrive = queue["RedrivePolicy"]
+    assert redrive == {
+        "deadLetterTargetArn": {"Fn::GetAtt": [f"{queue_id}DLQ", "Arn"]},
+        "maxReceiveCount": spec.max_receive_count,
+    }
+    dlq = properties(template, f"{queue_id}DLQ")
+    # `<name>-dlq`, as `make run` names it: `dlq redrive --queue <name>` works on both
+    assert dlq["QueueName"] == {"Fn::Join": ["", [queue["QueueName"], "-dlq"]]}
+    assert queue["VisibilityTimeout"] == spec.visibility_timeout
+    for encrypted in (queue, dlq):
+        assert encrypted["KmsMasterKeyId"] == {"Ref": "StackKey"}
+    alarm = properties(template, f"{queue_id}DLQAlarm")
+    assert alarm["Dimensions"] == [
+        {"Name": "QueueName", "Value": {"Fn::GetAtt": [f"{queue_id}DLQ", "QueueName"]}}
+    ]
+    assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (0, "GreaterThanThreshold")
+    assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+
+
+def test_sqs_events_report_batch_item_failures(template):
+    events = [
         event
         for function in functions(template).values()
         for event in function["Properties"].get("Events", {}).values()
         if event["Type"] == "SQS"
     ]
-
-
-def test_table_is_the_schema_in_code(template):
-    table = the_table(template)
-    assert table["KeySchema"] == MAIN_TABLE["KeySchema"]
-    assert table["AttributeDefinitions"] == MAIN_TABLE["AttributeDefinitions"]
-    assert table["GlobalSecondaryIndexes"] == MAIN_TABLE["GlobalSecondaryIndexes"]
-    assert table["BillingMode"] == "PAY_PER_REQUEST"
-    assert table["TimeToLiveSpecification"] == {"AttributeName": TTL_ATTRIBUTE, "Enabled": True}
-    assert TTL_ATTRIBUTE == "ttl"
-    assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
-    assert table["SSESpecification"] == {"SSEEnabled": True}
-
-
-def test_only_prod_protects_the_table_from_deletion(packaged, template):
-    prod = build.merge(packaged, stage="prod", region=build.load_region(REGION))
-    assert the_table(template)["DeletionProtectionEnabled"] is False
-    assert the_table(prod)["DeletionProtectionEnabled"] is True
-
-
-@pytest.mark.parametrize("spec", QUEUES, ids=lambda spec: spec.setting)
-def test_every_queue_has_a_dead_letter_queue(template, spec):
-    resources = template["Resources"]
-    queue = resources[build.queue_id(spec)]
-    redrive = queue["Properties"]["RedrivePolicy"]
-    dlq_id = redrive["deadLetterTargetArn"]["Fn::GetAtt"][0]
-    assert queue["Type"] == resources[dlq_id]["Type"] == "AWS::SQS::Queue"
-    assert redrive["maxReceiveCount"] == spec.max_receive_count
-    assert queue["Properties"]["VisibilityTimeout"] == spec.visibility_timeout
-
-
-def test_sqs_events_report_batch_item_failures(template):
-    events = sqs_events(template)
     assert events, "app.py declares at least one queue consumer"
-    specs = {build.queue_id(spec): spec for spec in QUEUES}
+    specs = {resources.queue_id(spec): spec for spec in QUEUES}
     for event in events:
-        properties = event["Properties"]
-        queue_id, attribute = properties["Queue"]["Fn::GetAtt"]
+        queue_id, attribute = event["Properties"]["Queue"]["Fn::GetAtt"]
         assert attribute == "Arn"
-        assert properties["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-        assert properties["BatchSize"] == specs[queue_id].batch_size
+        assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        assert event["Properties"]["BatchSize"] == specs[queue_id].batch_size
 
 
-def test_an_sqs_event_on_an_unknown_queue_is_an_error(packaged):
-    broken = json.loads(json.dumps(packaged))
-    (event, *_) = sqs_events(broken)
+def test_an_sqs_event_on_an_unknown_queue_is_an_error():
+    broken = chalice_template()
+    (event,) = broken["Resources"]["OnIngest"]["Properties"]["Events"].values()
     event["Properties"]["Queue"] = {"Fn::Sub": "arn:${AWS::Partition}:sqs:::not-ours"}
     with pytest.raises(ValueError, match="not-ours"):
-        build.merge(broken, stage="dev", region=build.load_region(REGION))
+        build.merge(broken, stage="dev", region=load_region("eu-west-1"))
 
 
-def test_functions_find_the_resources_through_their_settings(template):
-    table_id = next(iter(resources_of(template, "AWS::DynamoDB::Table")))
-    for function in functions(template).values():
-        env = function["Properties"]["Environment"]["Variables"]
-        assert env["SHOPPABLE_MAIN_TABLE"] == {"Ref": table_id}
-        for spec in QUEUES:
-            queue_name = {"Fn::GetAtt": [build.queue_id(spec), "QueueName"]}
-            assert env[build.env_name(spec.setting)] == queue_name
-        assert env["SHOPPABLE_STAGE"] == "dev"
-        assert env["SHOPPABLE_DEFAULT_CURRENCY"] == "EUR"
+def test_secrets_hold_no_value_in_the_template(template):
+    secrets = resources_of(template, "AWS::SecretsManager::Secret")
+    assert set(secrets) == {spec.logical_id for spec in resources.SECRETS}
+    for spec in resources.SECRETS:
+        secret = secrets[spec.logical_id]["Properties"]
+        assert "SecretString" not in secret
+        assert secret["Name"] == {"Fn::Sub": f"${{AWS::StackName}}/{spec.name}"}
+        assert secret["KmsKeyId"] == {"Fn::GetAtt": [spec.key, "Arn"]}
+        for variable in resources.secret_variables(spec):
+            assert variable in secret["Description"]
+        assert ("GenerateSecretString" in secret) is spec.generated
+    generated = secrets["VaultIndexKeySecret"]["Properties"]["GenerateSecretString"]
+    assert generated["GenerateStringKey"] == "SHOPPABLE_VAULT_INDEX_KEY"
+    assert generated["PasswordLength"] >= 44 and generated["ExcludePunctuation"]  # base64, >= 32 B
+    assert "sk_live" not in json.dumps(template) and "whsec_" not in json.dumps(template)
 
 
-def test_the_role_reaches_only_our_table_and_queues(template):
-    for role in resources_of(template, "AWS::IAM::Role").values():
-        for policy in role["Properties"]["Policies"]:
-            for statement in policy["PolicyDocument"]["Statement"]:
-                actions = statement["Action"]
-                actions = [actions] if isinstance(actions, str) else actions
-                if any(a.startswith(("dynamodb:", "sqs:")) for a in actions):
-                    assert statement["Resource"] != "*", statement
-    statements = {
-        s.get("Sid"): s
-        for policy in template["Resources"]["DefaultRole"]["Properties"]["Policies"]
-        for s in policy["PolicyDocument"]["Statement"]
+def test_both_keys_rotate_and_have_an_alias_per_stack(template):
+    for key_id, suffix in (("StackKey", ""), ("VaultKey", "-vault")):
+        assert properties(template, key_id)["EnableKeyRotation"] is True
+        alias = properties(template, f"{key_id}Alias")
+        assert alias == {
+            "AliasName": {"Fn::Sub": f"alias/${{AWS::StackName}}{suffix}"},
+            "TargetKeyId": {"Ref": key_id},
+        }
+
+
+# Access
+
+
+def test_the_vault_function_has_its_own_role(template):
+    fns = functions(template)
+    assert fns["Vault"]["Properties"]["Role"] == {"Fn::GetAtt": ["VaultRole", "Arn"]}
+    for function_id in set(fns) - {"Vault"}:
+        assert fns[function_id]["Properties"]["Role"] == {"Fn::GetAtt": ["DefaultRole", "Arn"]}
+
+
+def test_only_the_vault_role_reaches_the_vault(template):
+    vault_only = {"VaultKey", "VaultIndexKeySecret"} | {
+        resources.logical_id(spec.setting) for spec in VAULT_TABLES
     }
-    assert {"Fn::GetAtt": ["MainTable", "Arn"]} in statements["MainTable"]["Resource"]
-    assert "sqs:ReceiveMessage" in statements["WorkQueues"]["Action"]
+    for statement in statements(template, "DefaultRole"):
+        assert not references(statement["Resource"]) & vault_only, statement
+    reached = {
+        ref for statement in statements(template, "VaultRole") for ref in references(statement)
+    }
+    assert vault_only <= reached
+    assert not reached & {"MainTable", "StripeSecret", "PlatformsSecret", "IngestQueue"}
 
 
-def test_data_is_tagged_with_the_regions_residency(template):
-    tag = {"Key": build.RESIDENCY_TAG, "Value": "EU"}
-    assert tag in the_table(template)["Tags"]
-    for queue in resources_of(template, "AWS::SQS::Queue").values():
-        assert tag in queue["Properties"]["Tags"]
+def test_the_vault_role_makes_data_keys_only_for_a_named_customer(template):
+    (data_keys,) = [s for s in statements(template, "VaultRole") if s["Sid"] == "CustomerDataKeys"]
+    assert sorted(data_keys["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey"]
+    assert data_keys["Resource"] == [{"Fn::GetAtt": ["VaultKey", "Arn"]}]
+    assert data_keys["Condition"]["ForAllValues:StringEquals"] == {
+        "kms:EncryptionContextKeys": CONTEXT_KEYS
+    }
+    assert data_keys["Condition"]["Null"] == {
+        f"kms:EncryptionContext:{key}": "false" for key in CONTEXT_KEYS
+    }
+    # `shoppable:token` and `shoppable:merchant_id`: what the vault passes to KMS
+    assert CONTEXT_KEYS == ["shoppable:merchant_id", "shoppable:token"]
 
 
-def test_cloudformation_creates_the_table_and_queues(template):
-    # moto creates the data resources from the template; it ignores TTL and point-in-time
-    # recovery in CloudFormation, so those are checked on the template above.
-    kinds = {"AWS::DynamoDB::Table", "AWS::SQS::Queue"}
-    data = {k: v for k, v in template["Resources"].items() if v["Type"] in kinds}
-    body = {"AWSTemplateFormatVersion": "2010-09-09", "Resources": data}
-    with mock_aws():
-        cloudformation = boto3.client("cloudformation", region_name=REGION)
-        cloudformation.create_stack(StackName="shoppable-dev", TemplateBody=json.dumps(body))
-        created = {
-            r["LogicalResourceId"]: r["PhysicalResourceId"]
-            for r in cloudformation.describe_stack_resources(StackName="shoppable-dev")[
-                "StackResources"
-            ]
+def test_the_vault_keys_policy_lets_no_one_else_decrypt(template):
+    policy = properties(template, "VaultKey")["KeyPolicy"]["Statement"]
+    crypto = {"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:CreateGrant", "kms:*"}
+    for statement in policy:
+        granted = set(actions_of(statement))
+        direct = granted & crypto or any(a.startswith("kms:GenerateDataKey") for a in granted)
+        if not direct:
+            continue
+        condition = statement.get("Condition", {})
+        by_vault = condition.get("ArnEquals", {}).get("aws:PrincipalArn") == {
+            "Fn::GetAtt": ["VaultRole", "Arn"]
         }
-        table = boto3.client("dynamodb", region_name=REGION).describe_table(
-            TableName=created["MainTable"]
-        )["Table"]
-        assert table["KeySchema"] == MAIN_TABLE["KeySchema"]
-        assert sorted(table["AttributeDefinitions"], key=str) == sorted(
-            MAIN_TABLE["AttributeDefinitions"], key=str
-        )
-        assert {i["IndexName"] for i in table["GlobalSecondaryIndexes"]} == {
-            i["IndexName"] for i in MAIN_TABLE["GlobalSecondaryIndexes"]
-        }
+        through_storage = condition.get("StringEquals", {}).get("kms:ViaService") == [
+            resources.service("dynamodb"),
+            resources.service("secretsmanager"),
+        ]
+        assert by_vault or through_storage, statement
+        if by_vault:
+            assert condition["Null"] == {
+                f"kms:EncryptionContext:{k}": "false" for k in CONTEXT_KEYS
+            }
 
-        sqs = boto3.client("sqs", region_name=REGION)
+
+def test_the_app_role_reaches_only_what_the_app_uses(template):
+    found = {s["Sid"]: s for s in statements(template, "DefaultRole")}
+    assert set(found) == {
+        "Logs",
+        "MainTable",
+        "WorkQueues",
+        "StackKeyThroughServices",
+        "AppSecrets",
+        "InvokeVault",
+    }
+    for statement in found.values():
+        assert statement["Resource"] != "*" and "*" not in statement["Resource"], statement
+    assert found["InvokeVault"] == {
+        "Sid": "InvokeVault",
+        "Effect": "Allow",
+        "Action": ["lambda:InvokeFunction"],
+        "Resource": [{"Fn::GetAtt": ["Vault", "Arn"]}],
+    }
+    assert {"Fn::GetAtt": ["MainTable", "Arn"]} in found["MainTable"]["Resource"]
+    assert "sqs:ReceiveMessage" in found["WorkQueues"]["Action"]
+    assert references(found["AppSecrets"]) == {"StripeSecret", "PlatformsSecret"}
+    assert "Condition" in found["StackKeyThroughServices"]
+
+
+def test_chalice_granting_anything_else_on_everything_fails_the_build():
+    broadened = chalice_template()
+    policy = broadened["Resources"]["DefaultRole"]["Properties"]["Policies"][0]
+    policy["PolicyDocument"]["Statement"].append(
+        {"Effect": "Allow", "Action": ["dynamodb:*"], "Resource": "*"}
+    )
+    with pytest.raises(ValueError, match=r"dynamodb:\*"):
+        build.merge(broadened, stage="dev", region=load_region("us-east-1"))
+
+
+# The functions
+
+
+def test_functions_find_their_resources_through_their_settings(template, region):
+    for function_id in APP_FUNCTIONS:
+        env = environment(template, function_id)
+        assert env["SHOPPABLE_MAIN_TABLE"] == {"Ref": "MainTable"}
         for spec in QUEUES:
-            attributes = sqs.get_queue_attributes(
-                QueueUrl=created[build.queue_id(spec)], AttributeNames=["All"]
-            )["Attributes"]
-            redrive = json.loads(attributes["RedrivePolicy"])
-            assert int(redrive["maxReceiveCount"]) == spec.max_receive_count
-            dlq_arn = sqs.get_queue_attributes(
-                QueueUrl=created[f"{build.queue_id(spec)}DLQ"], AttributeNames=["QueueArn"]
-            )["Attributes"]["QueueArn"]
-            assert redrive["deadLetterTargetArn"] == dlq_arn
+            queue_name = {"Fn::GetAtt": [resources.queue_id(spec), "QueueName"]}
+            assert env[resources.env_name(spec.setting)] == queue_name
+        assert env["SHOPPABLE_VAULT_FUNCTION"] == {"Ref": "Vault"}
+        assert env["SHOPPABLE_STAGE"] == "dev"
+        assert env["SHOPPABLE_DEFAULT_CURRENCY"] == load_region(region).default_currency
+        assert references(env[SECRET_ARNS_VARIABLE]) == {"StripeSecret", "PlatformsSecret"}
+        assert not set(env) & {"SHOPPABLE_VAULT_TABLE", "SHOPPABLE_VAULT_KEY_ID"}
+    vault = environment(template, "Vault")
+    assert vault == {
+        "SHOPPABLE_STAGE": "dev",
+        "SHOPPABLE_VAULT_TABLE": {"Ref": "VaultTable"},
+        "SHOPPABLE_VAULT_KEYS_TABLE": {"Ref": "VaultKeysTable"},
+        "SHOPPABLE_VAULT_KEY_ID": {"Fn::GetAtt": ["VaultKey", "Arn"]},
+        SECRET_ARNS_VARIABLE: {"Fn::Join": [",", [{"Ref": "VaultIndexKeySecret"}]]},
+    }
+
+
+def test_every_function_logs_to_its_own_group_with_the_regions_retention(template, region):
+    roles = {"Vault": "VaultRole"}
+    for function_id, function in functions(template).items():
+        group_id = resources.log_group_id(function_id)
+        group = properties(template, group_id)
+        assert group["RetentionInDays"] == load_region(region).log_retention_days
+        assert group["KmsKeyId"] == {"Fn::GetAtt": ["StackKey", "Arn"]}
+        assert function["Properties"]["LoggingConfig"] == {"LogGroup": {"Ref": group_id}}
+        assert function["Properties"]["KmsKeyArn"] == {"Fn::GetAtt": ["StackKey", "Arn"]}
+        (logs,) = [
+            s
+            for s in statements(template, roles.get(function_id, "DefaultRole"))
+            if s["Sid"] == "Logs"
+        ]
+        assert {"Fn::GetAtt": [group_id, "Arn"]} in logs["Resource"]
+    (vault_logs,) = [s for s in statements(template, "VaultRole") if s["Sid"] == "Logs"]
+    assert vault_logs["Resource"] == [{"Fn::GetAtt": ["VaultLogGroup", "Arn"]}]
+
+
+def test_public_routes_are_throttled_tighter_than_the_rest(template, region):
+    settings = {
+        (s["ResourcePath"], s["HttpMethod"]): s
+        for s in properties(template, "RestAPI")["MethodSettings"]
+    }
+    limits = load_region(region)
+    everything = settings[("/*", "*")]
+    assert everything["ThrottlingRateLimit"] == limits.api_throttle.rate_limit
+    for path, method in build.public_routes():
+        tight = settings[(build.method_path(path), method)]
+        assert tight["ThrottlingRateLimit"] == limits.public_api_throttle.rate_limit
+        assert tight["ThrottlingBurstLimit"] == limits.public_api_throttle.burst_limit
+    for public in [("/v1/checkouts", "POST"), ("/v1/webhooks/stripe", "POST")]:
+        assert (build.method_path(public[0]), public[1]) in settings
+    assert ("/~1v1~1checkouts", "OPTIONS") in settings  # browsers' preflight
+    assert ("/~1v1~1products", "POST") not in settings  # a merchant's key: the stage limit
+
+
+def test_api_5xx_alarm_watches_this_stacks_api(template):
+    assert properties(template, "RestAPI")["Name"] == {"Fn::Sub": "${AWS::StackName}"}
+    alarm = properties(template, "ApiServerErrorsAlarm")
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/ApiGateway", "5XXError")
+    assert alarm["Dimensions"] == [
+        {"Name": "ApiName", "Value": {"Fn::Sub": "${AWS::StackName}"}},
+        {"Name": "Stage", "Value": properties(template, "RestAPI")["StageName"]},
+    ]
+    assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+
+
+def test_alarms_reach_the_regions_targets_through_an_encrypted_topic(template, region):
+    topic = properties(template, "AlarmTopic")
+    assert topic["KmsMasterKeyId"] == {"Ref": "StackKey"}
+    assert [s["Endpoint"] for s in topic["Subscription"]] == load_region(region).alarm_emails
+
+
+# Residency and independence
+
+
+def test_data_is_tagged_with_the_regions_residency(template, region):
+    tag = {"Key": resources.RESIDENCY_TAG, "Value": load_region(region).data_residency}
+    for kind in (
+        "AWS::DynamoDB::Table",
+        "AWS::SQS::Queue",
+        "AWS::SecretsManager::Secret",
+        "AWS::KMS::Key",
+        "AWS::Logs::LogGroup",
+        "AWS::SNS::Topic",
+    ):
+        for logical_id, resource in resources_of(template, kind).items():
+            assert tag in resource["Properties"]["Tags"], logical_id
+    for function in functions(template).values():
+        assert function["Properties"]["Tags"][tag["Key"]] == tag["Value"]
+
+
+def test_each_regions_stack_stands_alone(template, region):
+    text = json.dumps(template)
+    assert "Fn::ImportValue" not in text
+    assert not re.search(r"\b\d{12}\b", text), "an account id is written in"
+    for other in set(REGIONS) - {region}:
+        assert other not in text, f"{other} is written in the {region} stack"
+    assert not re.search(r"arn:aws:[a-z0-9-]+:[a-z]{2}-", text), "an ARN with its region written in"
+    for secret in resources_of(template, "AWS::SecretsManager::Secret").values():
+        assert "ReplicaRegions" not in secret["Properties"]
+    declared = set(template["Resources"]) | set(template.get("Parameters", {}))
+    assert references(template) <= declared
+
+
+def test_region_settings_set_only_plain_settings():
+    base = load_region("eu-west-1")
+    fields = {**base.__dict__, "settings": {"SHOPPABLE_STOREFRONT_URL": "https://shop.eu"}}
+    good = Region(**fields)
+    env = environment(build.merge(chalice_template(), stage="dev", region=good), "APIHandler")
+    assert env["SHOPPABLE_STOREFRONT_URL"] == "https://shop.eu"
+    for wrong in ("SHOPPABLE_MAIN_TABLE", "STRIPE_API_KEY", "SHOPPABLE_NO_SUCH_THING"):
+        bad = Region(**{**fields, "settings": {wrong: "x"}})
+        with pytest.raises(ValueError, match=wrong):
+            build.merge(chalice_template(), stage="dev", region=bad)
+
+
+def test_a_region_file_is_checked_when_loaded(tmp_path, monkeypatch):
+    from infra import regions
+
+    assert isinstance(load_region("us-east-1").api_throttle, Throttle)
+    monkeypatch.setattr(regions, "REGIONS", tmp_path)
+    good = json.loads((build.INFRA / "regions" / "eu-west-1.json").read_text())
+    (tmp_path / "eu-west-1.json").write_text(json.dumps({**good, "region": "eu-west-2"}))
+    with pytest.raises(SystemExit, match="is for region 'eu-west-2'"):
+        regions.load_region("eu-west-1")
+    (tmp_path / "eu-west-1.json").write_text(json.dumps({**good, "alarm_emails": []}))
+    with pytest.raises(SystemExit, match="alarm_emails"):
+        regions.load_region("eu-west-1")
+    (tmp_path / "eu-west-1.json").write_text(json.dumps({**good, "colour": "blue"}))
+    with pytest.raises(SystemExit, match="colour"):
+        regions.load_region("eu-west-1")
+    with pytest.raises(SystemExit, match="known: eu-west-1"):
+        regions.load_region("mars-north-1")
+
+
+def test_make_package_writes_every_regions_template(tmp_path, monkeypatch):
+    monkeypatch.setattr(build, "package", lambda stage, region, out: chalice_template())
+    for region in REGIONS:
+        path = build.build(region, "prod", tmp_path / region)
+        written = json.loads(path.read_text())
+        assert written["Description"].startswith(f"Shoppable prod in {region}")
+    with pytest.raises(SystemExit, match="stage"):
+        build.build("us-east-1", "Prod!", tmp_path)
+
+
+def test_the_roles_are_the_only_iam_in_the_stack(template):
+    roles = set(resources_of(template, "AWS::IAM::Role"))
+    assert roles == {access.APP_ROLE, access.VAULT_ROLE}
+    assert set(resources_of(template, "AWS::IAM::Policy")) == {access.VAULT_ACCESS}

@@ -1,0 +1,182 @@
+"""Who may do what: the two roles of the stack (pure: dicts out).
+
+Chalice runs every HTTP route, consumer and schedule under one role (`DefaultRole`), so a
+boundary inside the code would let any route decrypt customer data (DESIGN §5). The vault is
+therefore its own function with its own role:
+
+- the app role (chalice's `DefaultRole`, its statements replaced): its log groups, the main
+  table and its indexes, the work queues, the stack key through those services, the Stripe and
+  platform secrets, and `lambda:InvokeFunction` on the vault function. Nothing of the vault's
+  tables, key or index key.
+- `VaultRole`, the vault function's only: its log group, and in `VaultAccess` (a separate
+  policy, because the vault key's policy names the role and the role's grants name the key)
+  the two vault tables, data keys under the vault key only with an encryption context naming
+  the customer, the vault key through DynamoDB and Secrets Manager, and the index key secret.
+
+The actions are those the adapters call; a DynamoDB transaction is authorised by its items'.
+"""
+
+from .resources import (
+    STACK_KEY,
+    VAULT_KEY,
+    arn,
+    context_required,
+    log_group_id,
+    ref,
+    service,
+    sub,
+)
+
+APP_ROLE = "DefaultRole"  # chalice's
+VAULT_ROLE = "VaultRole"
+VAULT_ACCESS = "VaultAccess"
+
+TABLE_ACTIONS = [
+    "dynamodb:BatchGetItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:DescribeTable",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:Query",
+    "dynamodb:UpdateItem",
+]
+# Lambda's event source mapping polls with the role's receive, delete and attributes; the
+# routes and consumers send by queue name.
+QUEUE_ACTIONS = [
+    "sqs:DeleteMessage",
+    "sqs:GetQueueAttributes",
+    "sqs:GetQueueUrl",
+    "sqs:ReceiveMessage",
+    "sqs:SendMessage",
+]
+LOG_ACTIONS = ["logs:CreateLogStream", "logs:PutLogEvents"]
+KEY_THROUGH_SERVICES = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*"]
+
+
+def statement(sid: str, actions: list[str], resources: list, condition: dict | None = None):
+    found = {"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resources}
+    if condition:
+        found["Condition"] = condition
+    return found
+
+
+def policy(name: str, statements: list[dict]) -> dict:
+    return {
+        "PolicyName": name,
+        "PolicyDocument": {"Version": "2012-10-17", "Statement": statements},
+    }
+
+
+def logs(function_ids: list[str]) -> dict:
+    return statement("Logs", LOG_ACTIONS, [arn(log_group_id(f)) for f in sorted(function_ids)])
+
+
+def key_through(sid: str, key: str, services: list[str]) -> dict:
+    """Use of `key` only as these services' encryption at rest, never directly."""
+    return statement(
+        sid,
+        KEY_THROUGH_SERVICES,
+        [arn(key)],
+        {"StringEquals": {"kms:ViaService": [service(s) for s in services]}},
+    )
+
+
+def table_resources(table_id: str, indexes: bool) -> list:
+    found = [arn(table_id)]
+    if indexes:
+        found.append(sub(f"${{{table_id}.Arn}}/index/*"))
+    return found
+
+
+def app_policy(
+    *,
+    function_ids: list[str],
+    table: str,
+    queues: list[str],
+    secrets: list[str],
+    vault_function: str,
+) -> dict:
+    return policy(
+        "ShoppableApp",
+        [
+            logs(function_ids),
+            statement("MainTable", TABLE_ACTIONS, table_resources(table, indexes=True)),
+            statement("WorkQueues", QUEUE_ACTIONS, [arn(q) for q in queues]),
+            # Queues, table and secrets are encrypted with the stack key; the functions'
+            # environment too.
+            key_through(
+                "StackKeyThroughServices",
+                STACK_KEY,
+                ["dynamodb", "lambda", "secretsmanager", "sqs"],
+            ),
+            statement("AppSecrets", ["secretsmanager:GetSecretValue"], [ref(s) for s in secrets]),
+            statement("InvokeVault", ["lambda:InvokeFunction"], [arn(vault_function)]),
+        ],
+    )
+
+
+def _is_chalice_default(item: dict) -> bool:
+    """Chalice's generated logs-anywhere and SQS-on-anything statements, which ours replace."""
+    actions = item.get("Action", [])
+    actions = [actions] if isinstance(actions, str) else actions
+    anywhere = item.get("Resource") in ("*", "arn:*:logs:*:*:*")
+    return anywhere and all(a.startswith(("logs:", "sqs:")) for a in actions)
+
+
+def scope_app_role(role: dict, app_policy_document: dict) -> None:
+    """Replace chalice's statements with ours; refuse any other grant chalice adds on `*`."""
+    for existing in role["Properties"].get("Policies", []):
+        for item in existing["PolicyDocument"]["Statement"]:
+            if not _is_chalice_default(item):
+                raise ValueError(
+                    f"chalice's role grants {item.get('Action')} on {item.get('Resource')}: "
+                    "scope it in infra/access.py"
+                )
+    role["Properties"]["Policies"] = [app_policy_document]
+
+
+def vault_role(function_id: str) -> dict:
+    return {
+        "Type": "AWS::IAM::Role",
+        "Properties": {
+            "AssumeRolePolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "lambda.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                    }
+                ],
+            },
+            "Policies": [
+                policy(
+                    "ShoppableVaultFunction",
+                    [logs([function_id]), key_through("Environment", STACK_KEY, ["lambda"])],
+                )
+            ],
+        },
+    }
+
+
+def vault_access(*, tables: list[str], index_secret: str, context_keys: list[str]) -> dict:
+    document = policy(
+        "ShoppableVault",
+        [
+            statement(
+                "VaultTables",
+                TABLE_ACTIONS,
+                [r for t in sorted(tables) for r in table_resources(t, indexes=False)],
+            ),
+            statement(
+                "CustomerDataKeys",
+                ["kms:Decrypt", "kms:GenerateDataKey"],
+                [arn(VAULT_KEY)],
+                context_required(context_keys),
+            ),
+            key_through("VaultKeyThroughServices", VAULT_KEY, ["dynamodb", "secretsmanager"]),
+            statement("IndexKey", ["secretsmanager:GetSecretValue"], [ref(index_secret)]),
+        ],
+    )
+    return {"Type": "AWS::IAM::Policy", "Properties": {**document, "Roles": [ref(VAULT_ROLE)]}}
