@@ -2,54 +2,41 @@
 
 from chalice import Chalice, Rate
 
-from chalicelib import consumers, openapi
-from chalicelib.domain.catalog import ProductCreate, ProductPatch, ProductView
-from chalicelib.domain.connections import Connection, ConnectionCreate
-from chalicelib.domain.merchants import Scope
-from chalicelib.domain.orders import (
-    CancelRequest,
-    CheckoutRequest,
-    CheckoutView,
-    FulfillRequest,
-    OrderQuery,
-    OrderView,
-    RefundRequest,
-)
-from chalicelib.domain.posts import PostCreate, PostView, StorefrontPost
-from chalicelib.domain.social import CrcCheck, InboxItemView, MetaSubscription, PublishRequest
-from chalicelib.runtime import runtime
-from chalicelib.services import (
-    catalog,
-    checkout,
-    connections,
-    engagement,
-    health,
-    orders,
-    payments,
-    platform_orders,
-    posts,
-    publishing,
-    storefront,
-    webhooks,
-)
-from chalicelib.vault.models import (
-    AuditEntry,
-    Caller,
-    CustomerCreate,
-    CustomerDetails,
-    CustomerExport,
-    DetokenizeQuery,
-    ErasedCustomer,
-    Tokenized,
-)
+from chalicelib import consumers
+from chalicelib.domain.scopes import Scope
+from chalicelib.lazy import lazy_module
 from chalicelib.vault.policy import READ_SCOPES
-from chalicelib.web import Api, Call, ListOf, ListQuery, listing
+from chalicelib.web import Api, Call
+
+# Loaded on first use: each Lambda function imports this file but needs only its part of it.
+catalog = lazy_module("chalicelib.services.catalog")
+checkout = lazy_module("chalicelib.services.checkout")
+connections = lazy_module("chalicelib.services.connections")
+engagement = lazy_module("chalicelib.services.engagement")
+health = lazy_module("chalicelib.services.health")
+orders = lazy_module("chalicelib.services.orders")
+payments = lazy_module("chalicelib.services.payments")
+platform_orders = lazy_module("chalicelib.services.platform_orders")
+posts = lazy_module("chalicelib.services.posts")
+publishing = lazy_module("chalicelib.services.publishing")
+storefront = lazy_module("chalicelib.services.storefront")
+webhooks = lazy_module("chalicelib.services.webhooks")
+openapi = lazy_module("chalicelib.openapi")
+pages = lazy_module("chalicelib.domain.listing")
+vault_models = lazy_module("chalicelib.vault.models")
+runtime_module = lazy_module("chalicelib.runtime")
 
 app = Chalice(app_name="shoppable")
 api = Api(app)
 
 
-@api.route("/v1/health", "GET", public=True, summary="Liveness and versions", returns=health.Health)
+@api.route(
+    "/v1/health",
+    "GET",
+    public=True,
+    summary="Liveness and versions",
+    returns="services.health:Health",
+)
 def get_health(call: Call):
     return health.check(call.rt.table)
 
@@ -66,8 +53,8 @@ def get_openapi(call: Call):
     "/v1/products",
     "POST",
     scope=Scope.CATALOG_WRITE,
-    body=ProductCreate,
-    returns=ProductView,
+    body="domain.catalog:ProductCreate",
+    returns="domain.catalog:ProductView",
     status=201,
     idempotent=True,
     summary="Create a product",
@@ -80,22 +67,22 @@ def create_product(call: Call):
     "/v1/products",
     "GET",
     scope=Scope.CATALOG_READ,
-    query=ListQuery,
-    returns=ListOf[ProductView],
+    query="domain.listing:ListQuery",
+    returns="domain.catalog:ProductView[]",
     summary="List products, newest first",
 )
 def list_products(call: Call):
     found, cursor = catalog.list_products(
         call.rt.catalog, call.merchant_id, call.page_size(), call.query.cursor
     )
-    return listing(found, cursor)
+    return pages.listing(found, cursor)
 
 
 @api.route(
     "/v1/products/{product_id}",
     "GET",
     scope=Scope.CATALOG_READ,
-    returns=ProductView,
+    returns="domain.catalog:ProductView",
     summary="Get a product",
 )
 def get_product(call: Call, product_id: str):
@@ -106,8 +93,8 @@ def get_product(call: Call, product_id: str):
     "/v1/products/{product_id}",
     "PATCH",
     scope=Scope.CATALOG_WRITE,
-    body=ProductPatch,
-    returns=ProductView,
+    body="domain.catalog:ProductPatch",
+    returns="domain.catalog:ProductView",
     summary="Change a product, its variants or their stock",
 )
 def patch_product(call: Call, product_id: str):
@@ -123,8 +110,8 @@ def patch_product(call: Call, product_id: str):
     "/v1/posts",
     "POST",
     scope=Scope.POSTS_WRITE,
-    body=PostCreate,
-    returns=PostView,
+    body="domain.posts:PostCreate",
+    returns="domain.posts:PostView",
     status=201,
     idempotent=True,
     summary="Create a shoppable post",
@@ -144,19 +131,23 @@ def create_post(call: Call):
     "/v1/posts",
     "GET",
     scope=Scope.POSTS_READ,
-    query=ListQuery,
-    returns=ListOf[PostView],
+    query="domain.listing:ListQuery",
+    returns="domain.posts:PostView[]",
     summary="List posts, newest first",
 )
 def list_posts(call: Call):
     found, cursor = posts.list_posts(
         call.rt.posts, call.merchant_id, call.page_size(), call.query.cursor
     )
-    return listing(found, cursor)
+    return pages.listing(found, cursor)
 
 
 @api.route(
-    "/v1/posts/{post_id}", "GET", scope=Scope.POSTS_READ, returns=PostView, summary="Get a post"
+    "/v1/posts/{post_id}",
+    "GET",
+    scope=Scope.POSTS_READ,
+    returns="domain.posts:PostView",
+    summary="Get a post",
 )
 def get_post(call: Call, post_id: str):
     return posts.get_post(call.rt.posts, call.merchant_id, post_id)
@@ -166,8 +157,8 @@ def get_post(call: Call, post_id: str):
     "/v1/posts/{post_id}/publish",
     "POST",
     scope=Scope.POSTS_WRITE,
-    body=PublishRequest,
-    returns=PostView,
+    body="domain.social:PublishRequest",
+    returns="domain.posts:PostView",
     status=202,
     summary="Publish to the platforms: one queued job each; per-platform status on the post",
 )
@@ -179,7 +170,7 @@ def publish_post(call: Call, post_id: str):
     "/v1/storefront/posts/{post_id}",
     "GET",
     public=True,
-    returns=StorefrontPost,
+    returns="domain.posts:StorefrontPost",
     summary="A post as shoppers see it, each tag with title, price and availability",
 )
 def get_storefront_post(call: Call, post_id: str):
@@ -196,8 +187,8 @@ api.preflight("/v1/storefront/posts/{post_id}")
     "/v1/connections",
     "POST",
     scope=Scope.CONNECTIONS_WRITE,
-    body=ConnectionCreate,
-    returns=Connection,
+    body="domain.connections:ConnectionCreate",
+    returns="domain.connections:Connection",
     status=201,
     idempotent=True,
     summary="Connect a social account to this merchant",
@@ -212,15 +203,15 @@ def create_connection(call: Call):
     "/v1/connections",
     "GET",
     scope=Scope.CONNECTIONS_READ,
-    query=ListQuery,
-    returns=ListOf[Connection],
+    query="domain.listing:ListQuery",
+    returns="domain.connections:Connection[]",
     summary="List connected social accounts",
 )
 def list_connections(call: Call):
     found, cursor = connections.list_connections(
         call.rt.connections, call.merchant_id, call.page_size(), call.query.cursor
     )
-    return listing(found, cursor)
+    return pages.listing(found, cursor)
 
 
 # Engagement
@@ -230,15 +221,15 @@ def list_connections(call: Call):
     "/v1/inbox",
     "GET",
     scope=Scope.POSTS_READ,
-    query=ListQuery,
-    returns=ListOf[InboxItemView],
+    query="domain.listing:ListQuery",
+    returns="domain.social:InboxItemView[]",
     summary="Comments, mentions and messages from the platforms, newest first",
 )
 def list_inbox(call: Call):
     found, cursor = engagement.list_inbox(
         call.rt.inbox, call.merchant_id, call.page_size(), call.query.cursor
     )
-    return listing(found, cursor)
+    return pages.listing(found, cursor)
 
 
 # Checkout and orders
@@ -248,8 +239,8 @@ def list_inbox(call: Call):
     "/v1/checkouts",
     "POST",
     public=True,
-    body=CheckoutRequest,
-    returns=CheckoutView,
+    body="domain.orders:CheckoutRequest",
+    returns="domain.orders:CheckoutView",
     status=201,
     idempotent=True,
     summary="Check out: an order awaiting payment, its stock held, and Stripe's client_secret",
@@ -265,8 +256,8 @@ api.preflight("/v1/checkouts")
     "/v1/orders",
     "GET",
     scope=Scope.ORDERS_READ,
-    query=OrderQuery,
-    returns=ListOf[OrderView],
+    query="domain.orders:OrderQuery",
+    returns="domain.orders:OrderView[]",
     summary="List orders, newest first",
 )
 def list_orders(call: Call):
@@ -280,14 +271,14 @@ def list_orders(call: Call):
         q.created_from,
         q.created_to,
     )
-    return listing(found, cursor)
+    return pages.listing(found, cursor)
 
 
 @api.route(
     "/v1/orders/{order_id}",
     "GET",
     scope=Scope.ORDERS_READ,
-    returns=OrderView,
+    returns="domain.orders:OrderView",
     summary="Get an order",
 )
 def get_order(call: Call, order_id: str):
@@ -298,8 +289,8 @@ def get_order(call: Call, order_id: str):
     "/v1/orders/{order_id}/fulfill",
     "POST",
     scope=Scope.ORDERS_WRITE,
-    body=FulfillRequest,
-    returns=OrderView,
+    body="domain.orders:FulfillRequest",
+    returns="domain.orders:OrderView",
     summary="Mark a paid order as shipped",
 )
 def fulfill_order(call: Call, order_id: str):
@@ -310,8 +301,8 @@ def fulfill_order(call: Call, order_id: str):
     "/v1/orders/{order_id}/cancel",
     "POST",
     scope=Scope.ORDERS_WRITE,
-    body=CancelRequest,
-    returns=OrderView,
+    body="domain.orders:CancelRequest",
+    returns="domain.orders:OrderView",
     summary="Cancel: releases the stock; refunds in full when paid",
 )
 def cancel_order(call: Call, order_id: str):
@@ -322,8 +313,8 @@ def cancel_order(call: Call, order_id: str):
     "/v1/orders/{order_id}/refund",
     "POST",
     scope=Scope.ORDERS_WRITE,
-    body=RefundRequest,
-    returns=OrderView,
+    body="domain.orders:RefundRequest",
+    returns="domain.orders:OrderView",
     idempotent=True,
     summary="Refund in full or in part, through Stripe",
 )
@@ -335,7 +326,7 @@ def refund_order(call: Call, order_id: str):
 
 @app.schedule(Rate(1, unit=Rate.MINUTES))
 def expire_reservations(event):
-    return {"expired": orders.expire_reservations(runtime().sales)}
+    return {"expired": orders.expire_reservations(runtime_module.runtime().sales)}
 
 
 # Webhooks
@@ -363,7 +354,7 @@ def stripe_webhook(call: Call):
     "/v1/webhooks/meta",
     "GET",
     public=True,
-    query=MetaSubscription,
+    query="domain.social:MetaSubscription",
     summary="Meta's subscription check: answers hub.challenge as text/plain",
 )
 def meta_subscription(call: Call):
@@ -406,7 +397,7 @@ def tiktok_webhook(call: Call):
     "/v1/webhooks/x",
     "GET",
     public=True,
-    query=CrcCheck,
+    query="domain.social:CrcCheck",
     summary="X's challenge-response check (CRC)",
 )
 def x_crc(call: Call):
@@ -427,7 +418,7 @@ def x_webhook(call: Call):
 @app.schedule(Rate(10, unit=Rate.MINUTES))
 def pull_meta_orders(event):
     """Meta Shops has no order webhook: its new orders are pulled, imported, acknowledged."""
-    return {"imported": platform_orders.pull_meta_orders(runtime())}
+    return {"imported": platform_orders.pull_meta_orders(runtime_module.runtime())}
 
 
 # Queue consumers
@@ -435,7 +426,7 @@ def pull_meta_orders(event):
 
 @app.on_sqs_message(queue=consumers.INGEST_QUEUE, batch_size=10)
 def on_ingest(event):
-    return consumers.consume(runtime(), consumers.INGEST_HANDLERS, event.to_dict())
+    return consumers.consume(runtime_module.runtime(), consumers.ingest_handlers(), event.to_dict())
 
 
 # Customers (vault)
@@ -445,63 +436,65 @@ def on_ingest(event):
     "/v1/customers",
     "POST",
     scope=Scope.CUSTOMERS_WRITE,
-    body=CustomerCreate,
-    returns=Tokenized,
+    body="vault.models:CustomerCreate",
+    returns="vault.models:Tokenized",
     status=201,
     idempotent=True,
     summary="Put a person's data in the vault; returns their token and masked values",
 )
 def create_customer(call: Call):
-    return call.rt.vault.tokenize(Caller.for_key(call.key), call.body)
+    return call.rt.vault.tokenize(vault_models.Caller.for_key(call.key), call.body)
 
 
 @api.route(
     "/v1/customers/{token}",
     "GET",
     scope=READ_SCOPES,
-    query=DetokenizeQuery,
-    returns=CustomerDetails,
+    query="vault.models:DetokenizeQuery",
+    returns="vault.models:CustomerDetails",
     summary="A customer's data, only the fields the purpose allows; audited",
 )
 def get_customer(call: Call, token: str):
-    return call.rt.vault.detokenize_for(Caller.for_key(call.key), token, call.query.purpose)
+    return call.rt.vault.detokenize_for(
+        vault_models.Caller.for_key(call.key), token, call.query.purpose
+    )
 
 
 @api.route(
     "/v1/customers/{token}/export",
     "GET",
     scope=Scope.CUSTOMERS_EXPORT,
-    returns=CustomerExport,
+    returns="vault.models:CustomerExport",
     summary="Everything held on a customer, and every access to it (GDPR art. 15, 20)",
 )
 def export_customer(call: Call, token: str):
-    return call.rt.vault.export(Caller.for_key(call.key), token)
+    return call.rt.vault.export(vault_models.Caller.for_key(call.key), token)
 
 
 @api.route(
     "/v1/customers/{token}/audit",
     "GET",
     scope=Scope.CUSTOMERS_AUDIT,
-    query=ListQuery,
-    returns=ListOf[AuditEntry],
+    query="domain.listing:ListQuery",
+    returns="vault.models:AuditEntry[]",
     summary="Who read or changed a customer's data, when and for what, newest first",
 )
 def list_customer_audit(call: Call, token: str):
     page = call.rt.vault.audit_trail(
-        Caller.for_key(call.key), token, call.page_size(), call.query.cursor
+        vault_models.Caller.for_key(call.key), token, call.page_size(), call.query.cursor
     )
-    return listing(page.entries, page.next_cursor)
+    return pages.listing(page.entries, page.next_cursor)
 
 
 @api.route(
     "/v1/customers/{token}",
     "DELETE",
     scope=Scope.CUSTOMERS_ERASE,
-    returns=ErasedCustomer,
+    returns="vault.models:ErasedCustomer",
     summary="Erase a customer: their data key is destroyed; every read is 410 afterwards",
 )
 def erase_customer(call: Call, token: str):
-    return call.rt.vault.erase(Caller.for_key(call.key), token)
+    return call.rt.vault.erase(vault_models.Caller.for_key(call.key), token)
 
 
 @app.lambda_function(name="vault")
@@ -509,4 +502,4 @@ def vault_function(event, context):
     """The vault as its own function: only its role may use the vault key and tables."""
     from chalicelib.vault.handler import handle
 
-    return handle(lambda: runtime().vault_backend, event)
+    return handle(lambda: runtime_module.runtime().vault_backend, event)

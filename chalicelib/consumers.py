@@ -8,30 +8,43 @@ least once, and must let failures raise rather than swallow them.
 
 import os
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from .domain.events import Message
 from .observability import logger
-from .services import payments, social_consumers
+
+if TYPE_CHECKING:
+    from .domain.events import Message
 
 # Chalice needs the queue name when app.py is imported; an optional setting with a default.
 INGEST_QUEUE = os.environ.get("SHOPPABLE_INGEST_QUEUE", "shoppable-ingest")
 
-Handler = Callable[[object, Message], None]
+Handler = Callable[[object, "Message"], None]
+
+# message type -> handler(runtime, message); filled on first use (see `ingest_handlers`), so
+# that importing this module, as every function's `import app` does, loads no service.
+INGEST_HANDLERS: dict[str, Handler] = {}
+_defaults_loaded = False
 
 
-def _with_sales(handler: Callable) -> Handler:
-    return lambda rt, message: handler(rt.sales, message)
+def ingest_handlers() -> dict[str, Handler]:
+    global _defaults_loaded
+    if not _defaults_loaded:
+        from .services import payments, social_consumers
 
+        def with_sales(handler: Callable) -> Handler:
+            return lambda rt, message: handler(rt.sales, message)
 
-# message type -> handler(runtime, message)
-INGEST_HANDLERS: dict[str, Handler] = {
-    f"stripe.{event_type}": _with_sales(handler)
-    for event_type, handler in payments.HANDLERS.items()
-}
-INGEST_HANDLERS |= social_consumers.HANDLERS  # platform webhooks, publishing jobs
+        defaults = {f"stripe.{kind}": with_sales(h) for kind, h in payments.HANDLERS.items()}
+        defaults |= social_consumers.HANDLERS  # platform webhooks, publishing jobs
+        for kind, handler in defaults.items():
+            INGEST_HANDLERS.setdefault(kind, handler)  # a test may have put its own first
+        _defaults_loaded = True
+    return INGEST_HANDLERS
 
 
 def dispatch(rt, handlers: dict[str, Handler], body: str, message_id: str) -> None:
+    from .domain.events import Message
+
     logger.thread_safe_clear_keys()
     message = Message.model_validate_json(body)
     logger.thread_safe_append_keys(message_id=message.id, merchant_id=message.merchant_id)

@@ -12,12 +12,12 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Generic, Literal, TypeVar
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from chalice import Chalice, Response
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .domain.merchants import ApiKey, Scope
+from .domain.scopes import Scope
 from .errors import (
     InvalidRequest,
     PayloadTooLarge,
@@ -25,40 +25,26 @@ from .errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
+from .lazy import resolve
 from .observability import logger
-from .runtime import Runtime, runtime
 
-T = TypeVar("T")
+if TYPE_CHECKING:
+    from pydantic import BaseModel, ValidationError
+
+    from .domain.merchants import ApiKey
+    from .runtime import Runtime
 
 # Chalice answers 415 itself for types not listed; we list the usual ones and answer in our
 # own error format instead.
 _ACCEPTED_TYPES = ["application/json", "application/x-www-form-urlencoded", "text/plain"]
 
 
-class ListOf(BaseModel, Generic[T]):
-    object: Literal["list"] = "list"
-    data: list[T]
-    has_more: bool
-    next_cursor: str | None
-
-
-class ListQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    limit: int | None = Field(None, ge=1, le=100)
-    cursor: str | None = Field(None, max_length=2048)
-
-
-def listing(items: list, next_cursor: str | None) -> ListOf:
-    return ListOf(data=items, has_more=next_cursor is not None, next_cursor=next_cursor)
-
-
 @dataclass
 class Call:
     """What a handler gets: the runtime, the caller's key, and the parsed request."""
 
-    rt: Runtime
-    key: ApiKey | None
+    rt: "Runtime"
+    key: "ApiKey | None"
     body: Any
     query: Any
     headers: dict[str, str]
@@ -75,18 +61,33 @@ class Call:
 
 @dataclass
 class Operation:
+    """A route's declaration. Models may be given by reference (see `lazy.resolve`); they are
+    loaded when first needed, so declaring routes costs no start-up time."""
+
     path: str
     method: str
     handler: Callable
     summary: str
     scope: Scope | frozenset[Scope] | None  # a set: any one of them
-    body: type[BaseModel] | None
-    query: type[BaseModel] | None
-    returns: Any
+    body_ref: Any
+    query_ref: Any
+    returns_ref: Any
     status: int
     idempotent: bool
     public: bool
     errors: list[int] = field(default_factory=list)
+
+    @cached_property
+    def body(self) -> "type[BaseModel] | None":
+        return resolve(self.body_ref)
+
+    @cached_property
+    def query(self) -> "type[BaseModel] | None":
+        return resolve(self.query_ref)
+
+    @cached_property
+    def returns(self) -> Any:
+        return resolve(self.returns_ref)
 
 
 class Api:
@@ -102,8 +103,8 @@ class Api:
         summary: str,
         scope: Scope | frozenset[Scope] | None = None,
         public: bool = False,
-        body: type[BaseModel] | None = None,
-        query: type[BaseModel] | None = None,
+        body: Any = None,
+        query: Any = None,
         returns: Any = None,
         status: int = 200,
         idempotent: bool = False,
@@ -141,7 +142,7 @@ class Api:
 
             def view(**params: str) -> Response:
                 request = self.app.current_request
-                headers = _cors_headers(request.headers.get("origin"), runtime())
+                headers = _cors_headers(request.headers.get("origin"), _runtime())
                 if headers:
                     headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
                     headers["Access-Control-Allow-Headers"] = "Content-Type, Idempotency-Key"
@@ -154,7 +155,7 @@ class Api:
     def _serve(self, op: Operation, params: dict[str, str]) -> Response:
         started = time.perf_counter()
         request = self.app.current_request
-        rt = runtime()
+        rt = _runtime()
         context = request.context or {}
         request_id = context.get("requestId") or uuid.uuid4().hex
         logger.thread_safe_clear_keys()
@@ -228,7 +229,7 @@ def _run(op: Operation, call: Call, params: dict[str, str]) -> dict:
     result = op.handler(call, **params)
     if isinstance(result, Response):  # a handler that answers other than JSON (webhook handshakes)
         return {"status": result.status_code, "body": result}
-    body = result.model_dump(mode="json") if isinstance(result, BaseModel) else result
+    body = result.model_dump(mode="json") if hasattr(result, "model_dump") else result
     return {"status": op.status, "body": body}
 
 
@@ -236,7 +237,13 @@ def _replayable(outcome: dict) -> tuple[int, Any]:
     return outcome["status"], outcome["body"]
 
 
-def _cors_headers(origin: str | None, rt: Runtime) -> dict[str, str]:
+def _runtime() -> "Runtime":
+    from .runtime import runtime
+
+    return runtime()
+
+
+def _cors_headers(origin: str | None, rt: "Runtime") -> dict[str, str]:
     allowed = rt.settings.cors_allowed_origins
     if "*" in allowed:
         return {"Access-Control-Allow-Origin": "*"}
@@ -245,7 +252,7 @@ def _cors_headers(origin: str | None, rt: Runtime) -> dict[str, str]:
     return {}
 
 
-def _parse_body(op: Operation, request, max_bytes: int) -> BaseModel | None:
+def _parse_body(op: Operation, request, max_bytes: int) -> "BaseModel | None":
     raw: bytes = request.raw_body or b""
     if len(raw) > max_bytes:
         raise PayloadTooLarge(f"The body is larger than {max_bytes} bytes.")
@@ -257,6 +264,8 @@ def _parse_body(op: Operation, request, max_bytes: int) -> BaseModel | None:
         raw = b"{}"  # every field is optional (refund, cancel): no body means the defaults
     elif _media_type(request) != "application/json":
         raise UnsupportedMediaType("Send the body as JSON with 'Content-Type: application/json'.")
+    from pydantic import ValidationError
+
     try:
         return op.body.model_validate_json(raw, strict=True)
     except ValidationError as error:
@@ -267,7 +276,7 @@ def _media_type(request) -> str:
     return (request.headers.get("content-type") or "").split(";")[0].strip().lower()
 
 
-def _parse_query(op: Operation, params: dict[str, str]) -> BaseModel | None:
+def _parse_query(op: Operation, params: dict[str, str]) -> "BaseModel | None":
     if op.query is None:
         if params:
             name = next(iter(params))
@@ -275,6 +284,8 @@ def _parse_query(op: Operation, params: dict[str, str]) -> BaseModel | None:
                 f"Unknown query parameter '{name}'.", param=name, code="parameter_unknown"
             )
         return None
+    from pydantic import ValidationError
+
     try:
         return op.query.model_validate(dict(params))
     except ValidationError as error:
@@ -295,7 +306,7 @@ def param_path(loc: tuple) -> str:
 _CODES = {"missing": "parameter_missing", "extra_forbidden": "parameter_unknown"}
 
 
-def _as_contract_error(error: ValidationError, body: bool) -> ShoppableError:
+def _as_contract_error(error: "ValidationError", body: bool) -> ShoppableError:
     first = error.errors(include_url=False)[0]
     kind, loc = first["type"], tuple(first["loc"])
     if kind == "json_invalid":

@@ -2,30 +2,11 @@
 
 import hashlib
 from datetime import datetime
-from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from .money import Currency
-
-
-class Scope(StrEnum):
-    CATALOG_READ = "catalog:read"
-    CATALOG_WRITE = "catalog:write"
-    POSTS_READ = "posts:read"
-    POSTS_WRITE = "posts:write"
-    ORDERS_READ = "orders:read"
-    ORDERS_WRITE = "orders:write"
-    CONNECTIONS_READ = "connections:read"
-    CONNECTIONS_WRITE = "connections:write"
-    CUSTOMERS_WRITE = "customers:write"
-    CUSTOMERS_FULFILLMENT = "customers:read:fulfillment"
-    CUSTOMERS_SUPPORT = "customers:read:support"
-    CUSTOMERS_MARKETING = "customers:read:marketing"
-    CUSTOMERS_EXPORT = "customers:export"
-    CUSTOMERS_ERASE = "customers:erase"
-    CUSTOMERS_AUDIT = "customers:audit"
-
+from .scopes import Scope
 
 ALL_SCOPES = frozenset(Scope)
 

@@ -12,7 +12,7 @@ Pure rules: the vault calls them before it opens a single field.
 from collections.abc import Set
 from enum import StrEnum
 
-from ..domain.merchants import Scope
+from ..domain.scopes import Scope
 from ..errors import PermissionDenied
 
 

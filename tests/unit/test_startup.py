@@ -20,8 +20,11 @@ from tests.conftest import FAKE_AWS
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# Imported only where they are needed (a payment, the vault, a consumer batch, a test).
+# Imported only where they are needed (a payment, the vault, a consumer batch, a test, the
+# first request: pydantic and the models cost more than boto3 and chalice together).
 NOT_AT_STARTUP = [
+    "pydantic",
+    "chalicelib.domain.orders",
     "stripe",
     "cryptography",
     "pydantic_settings",

@@ -1,0 +1,25 @@
+"""Cursor pages: what every list route answers, and the query they all take."""
+
+from typing import Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+T = TypeVar("T")
+
+
+class ListOf(BaseModel, Generic[T]):
+    object: Literal["list"] = "list"
+    data: list[T]
+    has_more: bool
+    next_cursor: str | None
+
+
+class ListQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    limit: int | None = Field(None, ge=1, le=100)
+    cursor: str | None = Field(None, max_length=2048)
+
+
+def listing(items: list, next_cursor: str | None) -> ListOf:
+    return ListOf(data=items, has_more=next_cursor is not None, next_cursor=next_cursor)
