@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench package deploy clean
+.PHONY: run test reliability lint format bench package deploy clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,11 @@ run: $(STAMP)
 
 test: $(STAMP) $(SCAN_STAMP)
 	$(BIN)/python -m pytest -q
+
+# Faults, duplicates, fuzzing, forgery, tenant isolation, abuse and the flash sale, slow parts
+# included (`make test` runs a smaller subset); writes the run's figures to RELIABILITY.md.
+reliability: $(STAMP) $(SCAN_STAMP)
+	SHOPPABLE_RELIABILITY_REPORT=RELIABILITY.md $(BIN)/python -m pytest -q -m "" tests/reliability
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

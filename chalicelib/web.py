@@ -8,6 +8,7 @@ public routes and writes one structured log line per request.
 """
 
 import json
+import sys
 import time
 import uuid
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from .domain.scopes import Scope
 from .errors import (
     InvalidRequest,
     PayloadTooLarge,
+    ServiceUnavailable,
     ShoppableError,
     UnsupportedMediaType,
     ValidationFailed,
@@ -197,16 +199,20 @@ class Api:
                 status, body = _replayable(_run(op, call, params))
         except ShoppableError as error:
             status, body = error.status, error.to_body()
-        except Exception:
+        except Exception as error:
             logger.exception("unhandled error", extra={"route": f"{op.method} {op.path}"})
-            status = 500
-            body = {
-                "error": {
-                    "type": "api_error",
-                    "code": "internal_error",
-                    "message": "An internal error occurred; it has been logged.",
+            if _unreachable(error):
+                unavailable = ServiceUnavailable("A service we depend on did not answer; retry.")
+                status, body = unavailable.status, unavailable.to_body()
+            else:
+                status = 500
+                body = {
+                    "error": {
+                        "type": "api_error",
+                        "code": "internal_error",
+                        "message": "An internal error occurred; it has been logged.",
+                    }
                 }
-            }
         headers = {"Content-Type": "application/json", "Request-Id": request_id}
         if op.public:
             headers.update(_cors_headers(request.headers.get("origin"), rt))
@@ -223,6 +229,19 @@ class Api:
         if isinstance(body, Response):
             return body
         return Response(body=json.dumps(body), status_code=status, headers=headers)
+
+
+def _unreachable(error: Exception) -> bool:
+    """An AWS call that timed out, could not connect or got a 5xx, retries spent: 503, worth
+    retrying (the adapters translate the errors they expect; this is the net under them)."""
+    exceptions = sys.modules.get("botocore.exceptions")  # loaded if the error came from it
+    if exceptions is None:
+        return False
+    if isinstance(error, exceptions.HTTPClientError):
+        return True
+    if isinstance(error, exceptions.ClientError):
+        return error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500
+    return False
 
 
 def _run(op: Operation, call: Call, params: dict[str, str]) -> dict:

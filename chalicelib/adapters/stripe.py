@@ -36,10 +36,17 @@ class Refund:
 
 
 class StripePayments:
-    def __init__(self, api_key: str, api_base: str | None = None, webhook_secret: str = ""):
+    def __init__(
+        self,
+        api_key: str,
+        api_base: str | None = None,
+        webhook_secret: str = "",
+        http_client=None,
+    ):
         self._api_key = api_key
         self._api_base = api_base
         self._webhook_secret = webhook_secret
+        self._http_client = http_client  # a `stripe.HTTPClient`; None: stripe's default
         self._client = None
 
     @property
@@ -49,7 +56,10 @@ class StripePayments:
 
             base = {"api": self._api_base} if self._api_base else None
             self._client = stripe.StripeClient(
-                self._api_key, base_addresses=base, max_network_retries=2
+                self._api_key,
+                base_addresses=base,
+                max_network_retries=2,
+                http_client=self._http_client,
             )
         return self._client
 

@@ -17,6 +17,7 @@ import os
 import sys
 import threading
 from pathlib import Path
+from types import ModuleType
 
 from chalice import Chalice
 from chalice.config import Config
@@ -48,11 +49,27 @@ def load_app(project_dir: Path, stage: str = DEFAULT_STAGE) -> tuple[Config, Cha
     os.environ.update(config.environment_variables)
     if str(project_dir) not in sys.path:
         sys.path.insert(0, str(project_dir))
-    app = importlib.import_module("app").app
+    module = importlib.import_module("app")
+    _load_lazy_modules(module)
+    app = module.app
     validate_feature_flags(app)
     validate_routes(app.routes)
     user_params["chalice_app"] = app
     return config, app
+
+
+def _load_lazy_modules(module) -> None:
+    """Load the services `app.py` names lazily (chalicelib/lazy.py) before serving threads.
+
+    Python 3.11's LazyLoader is not thread-safe: the first thread to touch a lazy module turns
+    it into a plain module before executing it, and a second thread that touches it meanwhile
+    finds it empty (a flash sale's first checkouts got 500s, "module
+    'chalicelib.services.checkout' has no attribute 'checkout'"). Lambda runs one request at a
+    time per process, so only this threaded server needs it.
+    """
+    for value in list(vars(module).values()):
+        if isinstance(value, ModuleType) and value.__name__.startswith("chalicelib."):
+            getattr(value, "__dict__", None)
 
 
 class ApiServer:

@@ -60,11 +60,11 @@ def checkout(sales: Sales, request: CheckoutRequest) -> CheckoutView:
     try:
         sales.orders.place(order)
     except ConditionFailed as failed:
-        index = max((failed.failed_indexes() or [1])[0] - 1, 0)
-        variant = variants[request.lines[index].variant_id]
-        raise OutOfStock(
-            f"Only {variant.available} of {variant.sku} left.", param=f"lines[{index}].quantity"
-        ) from failed
+        if failed.failed_indexes() != [0]:
+            raise _out_of_stock(request, variants, failed) from failed
+        # Only the order's own "does not exist yet" failed. Its id is new to this call, so an
+        # earlier attempt of this same write was applied (whole: it is a transaction) and its
+        # answer lost, then retried by the SDK. The order is placed and its stock held.
 
     try:
         buyer = _tokenize_buyer(sales, merchant_id, request)
@@ -74,11 +74,13 @@ def checkout(sales: Sales, request: CheckoutRequest) -> CheckoutView:
             idempotency_key=f"checkout-{order.id}",
         )  # fmt: skip
         sales.orders.attach_payment(order.id, intent.id, buyer)
+        order = order.model_copy(update={"customer": buyer, "payment_intent_id": intent.id})
+        # Inside the try: a checkout whose event could not be queued answers an error, so it
+        # must not keep its stock either (the buyer never saw the client_secret).
+        publish(sales, order, "created")
     except Exception:
         sales.orders.discard(order)
         raise
-    order = order.model_copy(update={"customer": buyer, "payment_intent_id": intent.id})
-    publish(sales, order, "created")
     return CheckoutView(
         order_id=order.id,
         status=order.status,
@@ -88,6 +90,14 @@ def checkout(sales: Sales, request: CheckoutRequest) -> CheckoutView:
         client_secret=intent.client_secret,
         payment_intent_id=intent.id,
         expires_at=order.expires_at,
+    )
+
+
+def _out_of_stock(request: CheckoutRequest, variants: dict, failed: ConditionFailed) -> OutOfStock:
+    index = max((failed.failed_indexes() or [1])[0] - 1, 0)
+    variant = variants[request.lines[index].variant_id]
+    return OutOfStock(
+        f"Only {variant.available} of {variant.sku} left.", param=f"lines[{index}].quantity"
     )
 
 

@@ -41,6 +41,15 @@ class OrderNotVisibleYet(Exception):
     """The event is about an order we cannot see yet: raise so that SQS delivers it again."""
 
 
+class DisputeNotOpenYet(Exception):
+    """A dispute's closing arrived before its opening: raise so that SQS delivers it again."""
+
+
+class PaymentNotAppliedYet(Exception):
+    """A refund or dispute arrived before the payment it is about: raise so that SQS delivers
+    it again once `payment_intent.succeeded` has been applied."""
+
+
 def receive_webhook(payments, receipts, queue, clock, payload: bytes, signature: str | None):
     try:
         event = payments.verify_webhook(payload, signature)
@@ -80,6 +89,13 @@ def _order_of(sales: Sales, data: dict) -> Order:
         order = sales.orders.for_payment_intent(intent_id)
     if order is None:
         raise OrderNotVisibleYet(f"no order for {data.get('id')}")
+    return order
+
+
+def _paid_order_of(sales: Sales, data: dict) -> Order:
+    order = _order_of(sales, data)
+    if order.status == OrderStatus.PENDING_PAYMENT:
+        raise PaymentNotAppliedYet(f"{data.get('id')} is about {order.id}, not paid here yet")
     return order
 
 
@@ -145,20 +161,27 @@ def payment_failed(sales: Sales, message: Message) -> None:
 
 
 def charge_refunded(sales: Sales, message: Message) -> None:
-    order = _order_of(sales, message.data)
+    order = _paid_order_of(sales, message.data)
     record_refund(sales, order, int(message.data.get("amount_refunded", 0)))
 
 
+def _dispute_closed(order: Order) -> bool:
+    """Stripe allows one dispute per charge; once closed, a late `created` must not reopen it."""
+    return any((change.reason or "").startswith("dispute ") for change in order.history)
+
+
 def dispute_created(sales: Sales, message: Message) -> None:
-    order = _order_of(sales, message.data)
-    if order.status in PAID_STATES:
+    order = _paid_order_of(sales, message.data)
+    if order.status in PAID_STATES and not _dispute_closed(order):
         with suppress(Conflict):  # a repeated event: the order is disputed already
             move(sales, order, OrderStatus.DISPUTED, sets={"disputed_from": order.status.value})
 
 
 def dispute_closed(sales: Sales, message: Message) -> None:
-    order = _order_of(sales, message.data)
+    order = _paid_order_of(sales, message.data)
     if order.status != OrderStatus.DISPUTED:
+        if order.status in PAID_STATES and not _dispute_closed(order):
+            raise DisputeNotOpenYet(f"dispute of {order.id} closed before it opened here")
         return
     won = message.data.get("status") in ("won", "warning_closed")
     target = (order.disputed_from or OrderStatus.PAID) if won else OrderStatus.REFUNDED

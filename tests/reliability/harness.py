@@ -1,0 +1,94 @@
+"""What several reliability tests share: counting requests, spotting leaked tracebacks, and
+draining the ingest queue as Lambda's SQS integration does (failures retried, then
+dead-lettered)."""
+
+import boto3
+
+from tests.integration.test_checkout import BUYER
+
+LEAK_MARKERS = ("Traceback", 'File "', "botocore", "stripe.", "Error(")
+
+
+def leaks(body) -> bool:
+    text = body.decode(errors="replace") if isinstance(body, bytes) else str(body or "")
+    return any(marker in text for marker in LEAK_MARKERS)
+
+
+class Recorded:
+    """An `Api` whose every response is counted into `figures`."""
+
+    def __init__(self, api, figures):
+        self.api, self.figures = api, figures
+
+    def request(self, method, path, **kw):
+        response = self.api.request(method, path, **kw)
+        self.figures["requests"] += 1
+        if response.status_code >= 500:
+            self.figures["responses_5xx"] += 1
+            code = (response.json or {}).get("error", {}).get("code")
+            self.figures[f"5xx under faults: {response.status_code} {code}"] += 1
+            if leaks(response.body):
+                self.figures["responses_5xx_leaking"] += 1
+        return response
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, body=None, **kw):
+        return self.request("POST", path, body=body, **kw)
+
+
+def clean_sqs():
+    """An SQS client of the harness (Lambda's poller), which no fault plan touches."""
+    return boto3.client("sqs", region_name="us-east-1")
+
+
+def queue_urls(sqs, rt) -> tuple[str, str]:
+    name = rt.settings.ingest_queue
+    return sqs.get_queue_url(QueueName=name)["QueueUrl"], sqs.get_queue_url(
+        QueueName=f"{name}-dlq"
+    )["QueueUrl"]
+
+
+def depth(sqs, url: str) -> int:
+    names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
+    return sum(int(attributes[n]) for n in names)
+
+
+def drain(api, rt, sqs=None, max_rounds: int = 500) -> dict:
+    """Feed the ingest queue to `on_ingest` until it is empty. Records the consumer reports
+    as failed become visible again at once; moto dead-letters them after maxReceiveCount."""
+    sqs = sqs or clean_sqs()
+    url, _ = queue_urls(sqs, rt)
+    handled = failed = 0
+    for _ in range(max_rounds):
+        received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+        if not received:
+            if depth(sqs, url) == 0:
+                return {"handled": handled, "failed": failed}
+            continue
+        event = api.client.events.generate_sqs_event(
+            queue_name=rt.settings.ingest_queue, message_bodies=[m["Body"] for m in received]
+        )
+        for record, message in zip(event["Records"], received, strict=True):
+            record["messageId"] = message["MessageId"]
+        try:
+            result = api.client.lambda_.invoke("on_ingest", event).payload
+            failures = {f["itemIdentifier"] for f in result["batchItemFailures"]}
+        except Exception:  # every record failed: the whole batch comes back
+            failures = {m["MessageId"] for m in received}
+        for message in received:
+            if message["MessageId"] in failures:
+                failed += 1
+                sqs.change_message_visibility(
+                    QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+                )
+            else:
+                handled += 1
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    raise AssertionError("the ingest queue did not drain")
+
+
+def buyer(index: int) -> dict:
+    return {**BUYER, "customer": {**BUYER["customer"], "email": f"buyer{index}@example.com"}}

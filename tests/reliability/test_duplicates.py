@@ -1,0 +1,217 @@
+"""Duplicates and disorder: every Stripe event type we act on, and every platform webhook
+sample, delivered three times and shuffled, ends in the state of one delivery in order.
+
+Stripe: each scenario is a sequence of events on its own order. "Once" delivers them in order,
+draining the queue after each. "Thrice" delivers every webhook three times (the route
+de-duplicates on the event id), then feeds each queued message three times (SQS is at least
+once), all scenarios' messages shuffled together; a message the consumer fails goes to the back,
+as SQS would deliver it again. The state compared is each order's status and amounts and the
+product's stock. Platforms: the samples in events/ (comments, mentions, messages, a TikTok
+order), each delivery sent three times, shuffled; compared on the inbox and the orders.
+"""
+
+import json
+import random
+
+import pytest
+
+from chalicelib.devstack.platform_standin import seed_sample_accounts
+from chalicelib.devstack.sample_events import load
+from chalicelib.devstack.sample_events import signed as sample_signed
+from tests.integration.conftest import product_body
+from tests.integration.stripe_helpers import event, signed
+from tests.integration.test_events_samples import SAMPLES, SECRETS
+
+from .harness import clean_sqs, drain, queue_urls
+
+SEEDS = (1, 2, 3)
+
+
+def _intent(placed, status="succeeded"):
+    return {
+        "id": placed["payment_intent_id"],
+        "object": "payment_intent",
+        "status": status,
+        "amount": placed["amounts"]["total"],
+        "metadata": {"order_id": placed["order_id"]},
+    }
+
+
+def _charge(placed, refunded):
+    return {"id": "ch_" + placed["order_id"][4:], "object": "charge",
+            "payment_intent": placed["payment_intent_id"], "amount_refunded": refunded}  # fmt: skip
+
+
+def _dispute(placed, status):
+    return {"id": "dp_" + placed["order_id"][4:], "object": "dispute",
+            "payment_intent": placed["payment_intent_id"], "status": status}  # fmt: skip
+
+
+# name -> the events, in Stripe's order, for one placed order
+SCENARIOS = {
+    "succeeded": lambda p: [("payment_intent.succeeded", _intent(p))],
+    "payment_failed": lambda p: [("payment_intent.payment_failed", _intent(p, "failed"))],
+    "canceled": lambda p: [("payment_intent.canceled", _intent(p, "canceled"))],
+    "failed_then_paid": lambda p: [
+        ("payment_intent.payment_failed", _intent(p, "requires_payment_method")),
+        ("payment_intent.succeeded", _intent(p)),
+    ],
+    "paid_then_refunded": lambda p: [
+        ("payment_intent.succeeded", _intent(p)),
+        ("charge.refunded", _charge(p, p["amounts"]["total"])),
+    ],
+    "paid_then_dispute_won": lambda p: [
+        ("payment_intent.succeeded", _intent(p)),
+        ("charge.dispute.created", _dispute(p, "needs_response")),
+        ("charge.dispute.closed", _dispute(p, "won")),
+    ],
+    "paid_then_dispute_lost": lambda p: [
+        ("payment_intent.succeeded", _intent(p)),
+        ("charge.dispute.created", _dispute(p, "needs_response")),
+        ("charge.dispute.closed", _dispute(p, "lost")),
+    ],
+}
+
+
+def _place(api, merchant):
+    product = api.post("/v1/products", product_body(), key=merchant.secret).json
+    placed = api.post(
+        "/v1/checkouts",
+        {
+            "lines": [{"variant_id": product["variants"][0]["id"], "quantity": 2}],
+            "customer": {"email": "dup@example.com", "name": "Dup Licate"},
+            "shipping_address": {"line1": "1 Main St", "city": "Springfield",
+                                 "postal_code": "12345", "country": "US"},
+        },
+    )  # fmt: skip
+    assert placed.status_code == 201, placed.body
+    return product, placed.json
+
+
+def _state(api, merchant, product, placed):
+    order = api.get(f"/v1/orders/{placed['order_id']}", key=merchant.secret).json
+    stock = api.get(f"/v1/products/{product['id']}", key=merchant.secret).json
+    return order["status"], order["amounts"], stock["variants"][0]["inventory"]
+
+
+def _deliver(api, evt):
+    payload, headers = signed(evt)
+    response = api.post("/v1/webhooks/stripe", raw=payload, headers=headers)
+    assert response.status_code == 200, response.body
+
+
+def _take_all(sqs, url) -> list[str]:
+    bodies = []
+    while received := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages"):
+        for message in received:
+            bodies.append(message["Body"])
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    return bodies
+
+
+def _feed_shuffled(api, rt, bodies: list[str], seed: int) -> None:
+    """Each body to the consumer alone, in a shuffled order; failures go to the back."""
+    pending = list(bodies)
+    random.Random(seed).shuffle(pending)
+    rounds = 0
+    while pending:
+        rounds += 1
+        assert rounds < 50 * len(bodies), "messages keep failing"
+        body = pending.pop(0)
+        sqs_event = api.client.events.generate_sqs_event(
+            queue_name=rt.settings.ingest_queue, message_bodies=[body]
+        )
+        try:
+            failed = api.client.lambda_.invoke("on_ingest", sqs_event).payload["batchItemFailures"]
+        except Exception:
+            failed = [True]
+        if failed:
+            pending.append(body)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_stripe_events_thrice_and_shuffled_end_as_once_in_order(api, rt, merchant, seed, figures):
+    sqs = clean_sqs()
+    url, _ = queue_urls(sqs, rt)
+    expected, runs = {}, {}
+    for name, events_of in SCENARIOS.items():
+        product, placed = _place(api, merchant)
+        for kind, obj in events_of(placed):
+            _deliver(api, event(kind, obj, f"evt_once_{placed['order_id']}_{kind}"))
+            drain(api, rt, sqs)
+        expected[name] = _state(api, merchant, product, placed)
+        runs[name] = _place(api, merchant)
+
+    for name, (_, placed) in runs.items():
+        for kind, obj in SCENARIOS[name](placed):
+            evt = event(kind, obj, f"evt_{placed['order_id']}_{kind}")
+            for _ in range(3):
+                _deliver(api, evt)
+                figures["duplicate_deliveries"] += 1
+    bodies = _take_all(sqs, url)
+    assert len(bodies) == sum(len(SCENARIOS[n](p)) for n, (_, p) in runs.items())
+    _feed_shuffled(api, rt, bodies * 3, seed)
+    figures["duplicate_deliveries"] += 2 * len(bodies)
+
+    got = {name: _state(api, merchant, *runs[name]) for name in SCENARIOS}
+    differing = {n: (expected[n], got[n]) for n in SCENARIOS if expected[n] != got[n]}
+    assert differing == {}, json.dumps(differing, indent=1)
+
+
+@pytest.fixture
+def sample_shop(platforms, api, rt):
+    from chalicelib.services.merchants import create_merchant
+
+    merchant = create_merchant(rt.merchants, rt.clock, "Demo")
+    body = product_body()
+    body["variants"][0]["sku"] = "LINEN-S"  # what the stand-in's TikTok order holds
+    product = api.post("/v1/products", body, key=merchant.secret).json
+    post = api.post(
+        "/v1/posts",
+        {
+            "media": {"url": "https://cdn.example.com/a.jpg", "width": 10, "height": 10},
+            "tags": [{"product_id": product["id"], "x": 0.5, "y": 0.5}],
+        },
+        key=merchant.secret,
+    ).json
+    seed_sample_accounts(rt, merchant.merchant.id, post["id"])
+    return merchant
+
+
+def _platform_state(api, merchant):
+    inbox = api.get("/v1/inbox", key=merchant.secret).json["data"]
+    orders = api.get("/v1/orders", key=merchant.secret).json["data"]
+    return (
+        sorted(
+            json.dumps({k: i.get(k) for k in ("platform", "kind", "text", "reply")}) for i in inbox
+        ),
+        sorted((o["source"], o["status"], o["amounts"]["total"]) for o in orders),
+    )
+
+
+PLATFORM_SAMPLES = [p for p in SAMPLES if "stripe" not in p.name]
+
+
+@pytest.mark.parametrize("once", [True, False], ids=["once", "thrice"])
+def test_platform_webhooks_thrice_and_shuffled_end_as_once(
+    platforms, api, rt, sample_shop, once, figures
+):
+    deliveries = [load(path) for path in PLATFORM_SAMPLES]
+    if not once:
+        deliveries = deliveries * 3
+        random.Random(7).shuffle(deliveries)
+        figures["duplicate_deliveries"] += len(deliveries)
+    for route, raw in deliveries:
+        response = api.post(route, raw=raw, headers=sample_signed(route, raw, SECRETS))
+        assert response.status_code == 200, response.body
+        if once:
+            drain(api, rt)
+    drain(api, rt)
+    state = _platform_state(api, sample_shop)
+    _PLATFORM_STATES["once" if once else "thrice"] = state
+    if not once:
+        assert _PLATFORM_STATES.get("once") in (None, state), (_PLATFORM_STATES["once"], state)
+    assert state[0] or state[1]
+
+
+_PLATFORM_STATES: dict = {}
