@@ -73,3 +73,26 @@ def queued(rt) -> list[dict]:
         QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]
     )["Attributes"]
     return int(attributes["ApproximateNumberOfMessages"])
+
+
+def seed_sample_shop(api, rt):
+    """A merchant whose catalog and published post match what events/ samples refer to."""
+    from chalicelib.devstack.platform_standin import seed_sample_accounts
+    from chalicelib.services.merchants import create_merchant
+
+    from .conftest import product_body
+
+    merchant = create_merchant(rt.merchants, rt.clock, "Demo")
+    body = product_body()
+    body["variants"][0]["sku"] = "LINEN-S"  # what the stand-in's TikTok order holds
+    product = api.post("/v1/products", body, key=merchant.secret).json
+    post = api.post(
+        "/v1/posts",
+        {
+            "media": {"url": "https://cdn.example.com/a.jpg", "width": 10, "height": 10},
+            "tags": [{"product_id": product["id"], "x": 0.5, "y": 0.5}],
+        },
+        key=merchant.secret,
+    ).json
+    seed_sample_accounts(rt, merchant.merchant.id, post["id"])
+    return merchant

@@ -5,7 +5,6 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.devstack.platform_standin import seed_sample_accounts
 from chalicelib.devstack.sample_events import load, signed
 
 from .conftest import WEBHOOK_SECRET
@@ -15,6 +14,7 @@ from .platform_helpers import (  # noqa: F401
     TIKTOK_SECRET,
     X_SECRET,
     platforms,
+    seed_sample_shop,
     standin,
 )
 from .test_checkout import drain
@@ -41,23 +41,7 @@ def test_there_is_a_sample_for_every_platform():
 
 @pytest.mark.parametrize("path", SAMPLES, ids=[p.name for p in SAMPLES])
 def test_each_sample_runs_through_its_route(api, rt, path, platforms):  # noqa: F811
-    from chalicelib.services.merchants import create_merchant
-
-    from .conftest import product_body
-
-    merchant = create_merchant(rt.merchants, rt.clock, "Demo")
-    body = product_body()
-    body["variants"][0]["sku"] = "LINEN-S"  # what the stand-in's TikTok order holds
-    product = api.post("/v1/products", body, key=merchant.secret).json
-    post = api.post(
-        "/v1/posts",
-        {
-            "media": {"url": "https://cdn.example.com/a.jpg", "width": 10, "height": 10},
-            "tags": [{"product_id": product["id"], "x": 0.5, "y": 0.5}],
-        },
-        key=merchant.secret,
-    ).json
-    seed_sample_accounts(rt, merchant.merchant.id, post["id"])
+    merchant = seed_sample_shop(api, rt)
 
     route, raw = load(path)
     response = api.post(route, raw=raw, headers=signed(route, raw, SECRETS))

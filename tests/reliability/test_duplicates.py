@@ -15,10 +15,10 @@ import random
 
 import pytest
 
-from chalicelib.devstack.platform_standin import seed_sample_accounts
 from chalicelib.devstack.sample_events import load
 from chalicelib.devstack.sample_events import signed as sample_signed
 from tests.integration.conftest import product_body
+from tests.integration.platform_helpers import seed_sample_shop
 from tests.integration.stripe_helpers import event, signed
 from tests.integration.test_events_samples import SAMPLES, SECRETS
 
@@ -160,22 +160,7 @@ def test_stripe_events_thrice_and_shuffled_end_as_once_in_order(api, rt, merchan
 
 @pytest.fixture
 def sample_shop(platforms, api, rt):
-    from chalicelib.services.merchants import create_merchant
-
-    merchant = create_merchant(rt.merchants, rt.clock, "Demo")
-    body = product_body()
-    body["variants"][0]["sku"] = "LINEN-S"  # what the stand-in's TikTok order holds
-    product = api.post("/v1/products", body, key=merchant.secret).json
-    post = api.post(
-        "/v1/posts",
-        {
-            "media": {"url": "https://cdn.example.com/a.jpg", "width": 10, "height": 10},
-            "tags": [{"product_id": product["id"], "x": 0.5, "y": 0.5}],
-        },
-        key=merchant.secret,
-    ).json
-    seed_sample_accounts(rt, merchant.merchant.id, post["id"])
-    return merchant
+    return seed_sample_shop(api, rt)
 
 
 def _platform_state(api, merchant):
