@@ -3,10 +3,10 @@ rest of its batch is handled once."""
 
 import json
 
-from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
-
 from chalicelib import consumers
 from chalicelib.resources import QUEUES
+
+from .queue_helpers import run_ingest_batch
 
 
 def test_a_poison_message_is_dead_lettered_and_the_rest_of_its_batch_succeeds(api, rt, monkeypatch):
@@ -30,23 +30,7 @@ def test_a_poison_message_is_dead_lettered_and_the_rest_of_its_batch_succeeds(ap
         got = rt.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
         if not got:
             continue
-        event = api.client.events.generate_sqs_event(
-            queue_name=rt.settings.ingest_queue, message_bodies=[m["Body"] for m in got]
-        )
-        for record, message in zip(event["Records"], got, strict=True):
-            record["messageId"] = message["MessageId"]
-        try:
-            answer = api.client.lambda_.invoke("on_ingest", event).payload
-            failed = {f["itemIdentifier"] for f in answer["batchItemFailures"]}
-        except BatchProcessingError:  # every record failed: Lambda leaves the whole batch
-            failed = {m["MessageId"] for m in got}
-        for message in got:
-            if message["MessageId"] in failed:  # visible again at once, as after the timeout
-                rt.sqs.change_message_visibility(
-                    QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
-                )
-            else:
-                rt.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        run_ingest_batch(api, rt, rt.sqs, url, got)
 
     assert sorted(handled) == ["evt_0", "evt_2"]
     dead = rt.sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10)["Messages"]

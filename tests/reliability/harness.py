@@ -4,6 +4,7 @@ dead-lettered)."""
 
 import boto3
 
+from tests.integration.queue_helpers import run_ingest_batch
 from tests.integration.test_checkout import BUYER
 
 LEAK_MARKERS = ("Traceback", 'File "', "botocore", "stripe.", "Error(")
@@ -68,25 +69,9 @@ def drain(api, rt, sqs=None, max_rounds: int = 500) -> dict:
             if depth(sqs, url) == 0:
                 return {"handled": handled, "failed": failed}
             continue
-        event = api.client.events.generate_sqs_event(
-            queue_name=rt.settings.ingest_queue, message_bodies=[m["Body"] for m in received]
-        )
-        for record, message in zip(event["Records"], received, strict=True):
-            record["messageId"] = message["MessageId"]
-        try:
-            result = api.client.lambda_.invoke("on_ingest", event).payload
-            failures = {f["itemIdentifier"] for f in result["batchItemFailures"]}
-        except Exception:  # every record failed: the whole batch comes back
-            failures = {m["MessageId"] for m in received}
-        for message in received:
-            if message["MessageId"] in failures:
-                failed += 1
-                sqs.change_message_visibility(
-                    QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
-                )
-            else:
-                handled += 1
-                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        failures = run_ingest_batch(api, rt, sqs, url, received)
+        failed += len(failures)
+        handled += len(received) - len(failures)
     raise AssertionError("the ingest queue did not drain")
 
 
