@@ -24,7 +24,7 @@ $(SCAN_STAMP): requirements-scan.txt | $(STAMP)
 install: $(STAMP) $(SCAN_STAMP)
 
 run: $(STAMP)
-	$(BIN)/python -m chalicelib.devstack
+	$(BIN)/python -m devstack
 
 test: $(STAMP) $(SCAN_STAMP)
 	$(BIN)/python -m pytest -q

@@ -1,6 +1,6 @@
 """Starting and stopping the `make run` stack from a test, as a developer would.
 
-`start` runs `python -m chalicelib.devstack` on a free port with its own dev directory and
+`start` runs `python -m devstack` on a free port with its own dev directory and
 waits for `dev.json`, which the stack writes once its API answers. `interrupt` is Ctrl-C and
 requires a clean stop: exit code 0 within 15 s, no traceback after the interrupt, `dev.json`
 removed, and nothing left listening.
@@ -80,7 +80,7 @@ def start(dev_dir: Path) -> DevStack:
     log_path = dev_dir / "devstack.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "chalicelib.devstack"],
+            [sys.executable, "-m", "devstack"],
             cwd=ROOT,
             env=env,
             stdout=log,

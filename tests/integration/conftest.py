@@ -8,9 +8,9 @@ from chalice.test import Client
 from moto import mock_aws
 
 from chalicelib import runtime as runtime_module
-from chalicelib.devstack.stripe_standin import StripeStandin
 from chalicelib.resources import provision
 from chalicelib.services.merchants import create_merchant
+from devstack.stripe_standin import StripeStandin
 
 WEBHOOK_SECRET = "whsec_integration_tests"
 
@@ -71,12 +71,12 @@ class Api:
 
 @pytest.fixture
 def merchant(rt):
-    return create_merchant(rt.merchants, rt.clock, "Acme Apparel")
+    return create_merchant(rt.merchants, "Acme Apparel")
 
 
 @pytest.fixture
 def other_merchant(rt):
-    return create_merchant(rt.merchants, rt.clock, "Other Shop")
+    return create_merchant(rt.merchants, "Other Shop")
 
 
 def product_body(**overrides):

@@ -19,10 +19,20 @@ REGIONS = known_regions()
 
 
 @functools.cache
-def _packaged() -> str:
+def _package_dir() -> Path:
     out = Path(tempfile.mkdtemp(prefix="shoppable-package-"))
     atexit.register(shutil.rmtree, out, ignore_errors=True)
-    return json.dumps(build.package("dev", "us-east-1", out))
+    (out / "sam.json").write_text(json.dumps(build.package("dev", "us-east-1", out)))
+    return out
+
+
+def _packaged() -> str:
+    return (_package_dir() / "sam.json").read_text()
+
+
+def deployment_zip() -> Path:
+    """The code zip chalice packaged for every Lambda function."""
+    return _package_dir() / "deployment.zip"
 
 
 def chalice_template() -> dict:

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from chalicelib.devstack.platform_standin import PlatformStandin
+from devstack.platform_standin import PlatformStandin
 
 META_SECRET = "meta-app-secret-tests"
 META_VERIFY = "meta-verify-tests"
@@ -77,12 +77,12 @@ def queued(rt) -> list[dict]:
 
 def seed_sample_shop(api, rt):
     """A merchant whose catalog and published post match what events/ samples refer to."""
-    from chalicelib.devstack.platform_standin import seed_sample_accounts
     from chalicelib.services.merchants import create_merchant
+    from devstack.platform_standin import seed_sample_accounts
 
     from .conftest import product_body
 
-    merchant = create_merchant(rt.merchants, rt.clock, "Demo")
+    merchant = create_merchant(rt.merchants, "Demo")
     body = product_body()
     body["variants"][0]["sku"] = "LINEN-S"  # what the stand-in's TikTok order holds
     product = api.post("/v1/products", body, key=merchant.secret).json

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from chalicelib.cli import main
+from devstack.cli import main
 
 
 def test_merchant_create_prints_a_working_key_once(api, capsys):

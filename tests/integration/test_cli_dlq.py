@@ -1,10 +1,10 @@
-"""`python -m chalicelib.cli dlq redrive`: dead letters back to their queue, on moto's SQS."""
+"""`python -m devstack.cli dlq redrive`: dead letters back to their queue, on moto's SQS."""
 
 import json
 
 import pytest
 
-from chalicelib.cli import main
+from devstack.cli import main
 
 
 def urls(rt, queue):

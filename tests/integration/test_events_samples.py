@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.devstack.sample_events import load, signed
+from devstack.sample_events import load, signed
 
 from .conftest import WEBHOOK_SECRET
 from .platform_helpers import (  # noqa: F401

@@ -3,7 +3,7 @@ asking to buy is answered with the checkout link through the platform's API."""
 
 import pytest
 
-from chalicelib.devstack.platform_standin import SAMPLE_COMMENTER
+from devstack.platform_standin import SAMPLE_COMMENTER
 
 from .platform_helpers import meta_signed, platforms, standin, x_signed  # noqa: F401
 from .test_checkout import drain
@@ -23,8 +23,8 @@ def post(api, rt, merchant, product):
         "tags": [{"product_id": product["id"], "x": 0.4, "y": 0.6}],
     }
     created = api.post("/v1/posts", body, key=merchant.secret).json
-    rt.posts.link_media("instagram", "1799", created["id"])
-    rt.posts.link_media("x", "1460323737035677698", created["id"])
+    rt.post_store.link_media("instagram", "1799", created["id"])
+    rt.post_store.link_media("x", "1460323737035677698", created["id"])
     return created
 
 

@@ -20,6 +20,7 @@ from infra.regions import Region, Throttle, load_region
 from .infra_fixtures import (
     REGIONS,
     chalice_template,
+    deployment_zip,
     environment,
     functions,
     references,
@@ -60,6 +61,20 @@ def region(request):
 @pytest.fixture
 def template(region):
     return stack(region)
+
+
+def test_the_lambda_zip_ships_the_app_and_none_of_the_dev_tools():
+    import zipfile
+
+    names = zipfile.ZipFile(deployment_zip()).namelist()
+    assert "app.py" in names
+    assert "chalicelib/runtime.py" in names
+    ours = [n for n in names if not n.split("/")[0].endswith((".dist-info", ".libs"))]
+    for dev_only in ("devstack/", "tests/", "bench/", "infra/", "events/"):
+        assert not [n for n in ours if n.startswith(dev_only)], f"{dev_only} is in the zip"
+    assert not [n for n in ours if n.startswith(("chalicelib/cli", "chalicelib/devstack"))]
+    for package in ("moto/", "localstripe/", "chalice/cli/", "pytest/"):
+        assert not [n for n in ours if n.startswith(package)], f"{package} is in the zip"
 
 
 def test_the_three_launch_regions_are_defined():

@@ -27,13 +27,13 @@ from moto import mock_aws
 
 from chalicelib import runtime as runtime_module
 from chalicelib.adapters.dynamodb.schema import MAIN_TABLE
-from chalicelib.cli import main as cli
 from chalicelib.config import Settings
 from chalicelib.resources import QUEUES
 from chalicelib.runtime import Runtime
 from chalicelib.vault.client import InProcess, VaultClient
 from chalicelib.vault.keyring import key_context
 from chalicelib.vault.schema import VAULT_TABLES
+from devstack.cli import main as cli
 from infra import build
 from infra.regions import load_region
 from infra.resources import logical_id, queue_id

@@ -4,8 +4,8 @@ orders through the checkout's reservation and the vault."""
 import pytest
 
 from chalicelib.adapters.platforms.tiktok import request_sign
-from chalicelib.devstack.platform_standin import meta_order, tiktok_order
 from chalicelib.services.platform_orders import order_id_for
+from devstack.platform_standin import meta_order, tiktok_order
 
 from .platform_helpers import TIKTOK_SECRET, platforms, standin, tiktok_signed  # noqa: F401
 from .test_checkout import drain, inventory

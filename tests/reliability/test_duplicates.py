@@ -15,8 +15,8 @@ import random
 
 import pytest
 
-from chalicelib.devstack.sample_events import load
-from chalicelib.devstack.sample_events import signed as sample_signed
+from devstack.sample_events import load
+from devstack.sample_events import signed as sample_signed
 from tests.integration.conftest import product_body
 from tests.integration.platform_helpers import seed_sample_shop
 from tests.integration.stripe_helpers import event, signed

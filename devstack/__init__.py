@@ -1,4 +1,4 @@
-"""The local dev stack that `make run` starts: `python -m chalicelib.devstack`.
+"""The local dev stack that `make run` starts: `python -m devstack`.
 
 One Python process holds the whole stack, on loopback only, so that Ctrl-C stops everything:
 

@@ -13,7 +13,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from ..adapters.platforms import meta, tiktok, x
+from chalicelib.adapters.platforms import meta, tiktok, x
 
 
 def load(path: Path) -> tuple[str, bytes]:

@@ -1,9 +1,9 @@
 """Operator commands.
 
-    python -m chalicelib.cli merchant create --name "Acme" [--scopes a,b] [--currency EUR]
-    python -m chalicelib.cli merchant add-key --merchant mer_… --scopes customers:read:support
-    python -m chalicelib.cli send-event events/<sample>.json   (signed, to the make-run API)
-    python -m chalicelib.cli dlq redrive --queue shoppable-prod-ingest [--max 100]
+    python -m devstack.cli merchant create --name "Acme" [--scopes a,b] [--currency EUR]
+    python -m devstack.cli merchant add-key --merchant mer_… --scopes customers:read:support
+    python -m devstack.cli send-event events/<sample>.json   (signed, to the make-run API)
+    python -m devstack.cli dlq redrive --queue shoppable-prod-ingest [--max 100]
 
 It talks to the table named by the environment (SHOPPABLE_MAIN_TABLE, AWS_REGION, and
 AWS_ENDPOINT_URL for an emulator) and prints the new API key once: only its hash is kept.
@@ -14,11 +14,11 @@ import json
 import sys
 from pathlib import Path
 
-from .domain.merchants import ALL_SCOPES, Scope
-from .domain.money import ISO_4217
-from .errors import NotFound
-from .runtime import runtime
-from .services.merchants import create_merchant, issue_key
+from chalicelib.domain.merchants import ALL_SCOPES, Scope
+from chalicelib.domain.money import ISO_4217
+from chalicelib.errors import NotFound
+from chalicelib.runtime import runtime
+from chalicelib.services.merchants import create_merchant, issue_key
 
 
 def _scopes(text: str) -> frozenset[Scope]:
@@ -36,7 +36,7 @@ def _currency(text: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m chalicelib.cli")
+    parser = argparse.ArgumentParser(prog="python -m devstack.cli")
     commands = parser.add_subparsers(dest="command", required=True)
     merchant = commands.add_parser("merchant", help="merchants and their keys")
     merchant_commands = merchant.add_subparsers(dest="action", required=True)
@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "merchant" and args.action == "add-key":
         rt = runtime()
         try:
-            issued = issue_key(rt.merchants, rt.clock, args.merchant, args.scopes, args.live)
+            issued = issue_key(rt.merchants, args.merchant, args.scopes, args.live)
         except NotFound as missing:
             parser.error(missing.message)
         _show_key(args.merchant, issued.secret, issued.api_key.scopes)
@@ -83,9 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         if not name or len(name) > 200:
             parser.error("--name must be 1 to 200 characters")
         rt = runtime()
-        created = create_merchant(
-            rt.merchants, rt.clock, name, args.scopes, args.currency, live=args.live
-        )
+        created = create_merchant(rt.merchants, name, args.scopes, args.currency, live=args.live)
         _show_key(created.merchant.id, created.secret, created.api_key.scopes)
     return 0
 
@@ -97,7 +95,7 @@ def _positive(text: str) -> int:
 
 
 def _redrive(queue: str, limit: int | None) -> int:
-    from .adapters.dead_letters import RedriveFailed, redrive
+    from chalicelib.adapters.dead_letters import RedriveFailed, redrive
 
     try:
         done = redrive(runtime().sqs, queue, limit)
@@ -120,8 +118,8 @@ def _redrive(queue: str, limit: int | None) -> int:
 
 
 def _send_event(parser: argparse.ArgumentParser, file: str) -> int:
-    from .devstack.devfile import FILE_NAME, dev_dir
-    from .devstack.sample_events import send
+    from .devfile import FILE_NAME, dev_dir
+    from .sample_events import send
 
     dev_file = dev_dir() / FILE_NAME
     if not dev_file.exists():

@@ -1,4 +1,4 @@
-"""`python -m chalicelib.devstack`, what `make run` runs: the whole local stack, until Ctrl-C.
+"""`python -m devstack`, what `make run` runs: the whole local stack, until Ctrl-C.
 
 The start-up order matters. The emulator and the Stripe and platform stand-ins come first,
 because their addresses go into the environment; the environment is set before any AWS or
@@ -23,9 +23,9 @@ from pathlib import Path
 from .devfile import dev_dir, remove_dev_file, write_dev_file
 from .loopback import Interrupted, port_is_free, request, wait_until
 
-logger = logging.getLogger("chalicelib.devstack")
+logger = logging.getLogger("devstack")
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
+PROJECT_DIR = Path(__file__).resolve().parents[1]
 DEFAULT_PORT = 8000
 
 
@@ -53,8 +53,9 @@ def start(running: contextlib.ExitStack, stop: threading.Event, port: int) -> di
     """Start every part of the stack, registering how to stop it; returns dev.json's content."""
     # Imported only now, after the signal handlers are set: moto, chalice and the app take a
     # second or two to import, and a Ctrl-C meanwhile should stop the stack cleanly as well.
-    from .. import runtime as runtime_module
-    from ..resources import provision
+    from chalicelib import runtime as runtime_module
+    from chalicelib.resources import provision
+
     from .api_server import ApiServer, load_app
     from .emulator import AwsEmulator
     from .environment import configure, uses_real_stripe

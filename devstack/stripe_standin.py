@@ -1,6 +1,6 @@
 """The Stripe stand-in: localstripe in the stack's one child process.
 
-The parent runs `python -m chalicelib.devstack.stripe_standin --port N` rather than the
+The parent runs `python -m devstack.stripe_standin --port N` rather than the
 `localstripe` script because the script listens on every interface and reloads the previous
 run's objects; this entry point listens on 127.0.0.1 only and starts from an empty store (what
 `localstripe --from-scratch` does). It also exits as soon as its parent is gone: its stdin is a
@@ -39,7 +39,7 @@ class StripeStandin:
 
     def start(self, stop: threading.Event) -> None:
         self._log = self._log_path.open("ab")
-        project_dir = Path(__file__).resolve().parents[2]
+        project_dir = Path(__file__).resolve().parents[1]
         self._process = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
             [sys.executable, "-m", __name__, "--port", str(self.port)],
             stdin=subprocess.PIPE,

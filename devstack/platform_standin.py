@@ -329,11 +329,11 @@ SAMPLE_MEDIA = {"instagram": "17990000000000002", "x": "1460323737035677698"}
 
 
 def seed_sample_accounts(rt, merchant_id: str, post_id: str) -> None:
-    from ..domain.connections import ConnectionCreate
-    from ..services.connections import connect_account
+    from chalicelib.domain.connections import ConnectionCreate
+    from chalicelib.services.connections import connect_account
 
     for platform, account_id in SAMPLE_ACCOUNTS.items():
         request = ConnectionCreate(platform=platform, account_id=account_id)
-        connect_account(rt.connections, rt.clock, merchant_id, request)
+        connect_account(rt.social, merchant_id, request)
     for platform, media_id in SAMPLE_MEDIA.items():
-        rt.posts.link_media(platform, media_id, post_id)
+        rt.post_store.link_media(platform, media_id, post_id)

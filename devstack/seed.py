@@ -4,11 +4,11 @@ API would create them."""
 
 from dataclasses import dataclass
 
-from ..domain.catalog import ProductCreate
-from ..domain.posts import PostCreate
-from ..services.catalog import create_product
-from ..services.merchants import create_merchant
-from ..services.posts import create_post
+from chalicelib.domain.catalog import ProductCreate
+from chalicelib.domain.posts import PostCreate
+from chalicelib.services.catalog import create_product
+from chalicelib.services.merchants import create_merchant
+from chalicelib.services.posts import create_post
 
 DEMO_MERCHANT = "Demo Shop"
 
@@ -54,15 +54,11 @@ class DemoShop:
 
 
 def seed_demo_shop(rt) -> DemoShop:
-    created = create_merchant(rt.merchants, rt.clock, DEMO_MERCHANT)
+    created = create_merchant(rt.merchants, DEMO_MERCHANT)
     merchant_id = created.merchant.id
-    product = create_product(
-        rt.catalog, rt.clock, merchant_id, ProductCreate.model_validate(DEMO_PRODUCT)
-    )
+    product = create_product(rt.catalog, merchant_id, ProductCreate.model_validate(DEMO_PRODUCT))
     post = create_post(
         rt.posts,
-        rt.catalog,
-        rt.clock,
         merchant_id,
         PostCreate.model_validate(
             {
@@ -72,6 +68,5 @@ def seed_demo_shop(rt) -> DemoShop:
                 "status": "active",
             }
         ),
-        rt.settings.max_tags_per_post,
     )
     return DemoShop(merchant_id, created.secret, product.id, post.id)
