@@ -3,8 +3,9 @@
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
+from .base import Model
 from .fields import HttpsUrl, ObjectId, Title
 from .money import Money
 
@@ -18,22 +19,22 @@ OptionValue = Annotated[str, Field(min_length=1, max_length=100)]
 Options = Annotated[dict[OptionName, OptionValue], Field(max_length=10)]
 
 
-class InventoryInput(BaseModel):
+class InventoryInput(Model):
     model_config = ConfigDict(extra="forbid")
 
     on_hand: int = Field(ge=0, le=MAX_ON_HAND)
 
 
-class VariantCreate(BaseModel):
+class VariantCreate(Model):
     model_config = ConfigDict(extra="forbid")
 
     sku: Sku
     price: Money
     options: Options = {}
-    inventory: InventoryInput = InventoryInput(on_hand=0)
+    inventory: InventoryInput = Field(default_factory=lambda: InventoryInput(on_hand=0))
 
 
-class VariantPatch(BaseModel):
+class VariantPatch(Model):
     """With `id`, changes that variant; without, adds a new one (then `sku` and `price` are due)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -51,7 +52,7 @@ class VariantPatch(BaseModel):
         return self
 
 
-class ProductCreate(BaseModel):
+class ProductCreate(Model):
     model_config = ConfigDict(extra="forbid")
 
     title: Title
@@ -65,7 +66,7 @@ class ProductCreate(BaseModel):
         return self
 
 
-class ProductPatch(BaseModel):
+class ProductPatch(Model):
     model_config = ConfigDict(extra="forbid")
 
     title: Title | None = None
@@ -85,7 +86,7 @@ def check_variants(sku_and_currency: list[tuple[str, str]]) -> None:
         raise ValueError("all variants of a product are priced in one currency")
 
 
-class Variant(BaseModel):
+class Variant(Model):
     model_config = ConfigDict(extra="forbid")
 
     id: str
@@ -109,7 +110,7 @@ class Variant(BaseModel):
         return self
 
 
-class Product(BaseModel):
+class Product(Model):
     model_config = ConfigDict(extra="forbid")
 
     id: str
@@ -123,13 +124,13 @@ class Product(BaseModel):
     version: int = Field(0, description="Bumped by every change; guards concurrent patches.")
 
 
-class Inventory(BaseModel):
+class Inventory(Model):
     on_hand: int
     reserved: int
     available: int
 
 
-class VariantView(BaseModel):
+class VariantView(Model):
     id: str
     sku: str
     price: Money
@@ -137,7 +138,7 @@ class VariantView(BaseModel):
     inventory: Inventory
 
 
-class ProductView(BaseModel):
+class ProductView(Model):
     object: Literal["product"] = "product"
     id: str
     title: str

@@ -4,7 +4,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from .base import Model
 
 
 class Platform(StrEnum):
@@ -18,7 +20,7 @@ class Platform(StrEnum):
 AccountId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")]
 
 
-class ConnectionCreate(BaseModel):
+class ConnectionCreate(Model):
     """`account_id`: the Instagram or Facebook page or business id, TikTok `shop_id`, X user id."""
 
     model_config = ConfigDict(extra="forbid")
@@ -27,7 +29,7 @@ class ConnectionCreate(BaseModel):
     account_id: AccountId
 
 
-class Connection(BaseModel):
+class Connection(Model):
     model_config = ConfigDict(extra="forbid")
 
     object: Literal["connection"] = "connection"

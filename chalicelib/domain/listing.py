@@ -2,19 +2,21 @@
 
 from typing import Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from .base import Model
 
 T = TypeVar("T")
 
 
-class ListOf(BaseModel, Generic[T]):
+class ListOf(Model, Generic[T]):
     object: Literal["list"] = "list"
     data: list[T]
     has_more: bool
     next_cursor: str | None
 
 
-class ListQuery(BaseModel):
+class ListQuery(Model):
     model_config = ConfigDict(extra="forbid")
 
     limit: int | None = Field(None, ge=1, le=100)

@@ -3,15 +3,16 @@
 import hashlib
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from .base import Model
 from .money import Currency
 from .scopes import Scope
 
 ALL_SCOPES = frozenset(Scope)
 
 
-class Merchant(BaseModel):
+class Merchant(Model):
     model_config = ConfigDict(extra="forbid")
 
     id: str
@@ -20,7 +21,7 @@ class Merchant(BaseModel):
     created_at: datetime
 
 
-class ApiKey(BaseModel):
+class ApiKey(Model):
     """A stored key: only the hash of the secret is kept, never the secret itself."""
 
     model_config = ConfigDict(extra="forbid")

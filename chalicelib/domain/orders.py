@@ -15,9 +15,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
-from ..vault.models import Email, Line, Phone, ShippingAddress
+from .base import Model
+from .customers import Email, Line, Phone, ShippingAddress
 from .fields import ObjectId, Title
 from .money import Money
 
@@ -78,14 +79,14 @@ class Source(StrEnum):
 # Requests
 
 
-class CheckoutLine(BaseModel):
+class CheckoutLine(Model):
     model_config = ConfigDict(extra="forbid")
 
     variant_id: ObjectId
     quantity: int = Field(ge=1, le=MAX_QUANTITY)
 
 
-class Buyer(BaseModel):
+class Buyer(Model):
     model_config = ConfigDict(extra="forbid")
 
     email: Email
@@ -94,7 +95,7 @@ class Buyer(BaseModel):
     marketing_consent: bool = False
 
 
-class CheckoutRequest(BaseModel):
+class CheckoutRequest(Model):
     """The buyer's personal data (`customer`, `shipping_address`) goes to the vault and only
     its token is kept with the order. Prices are never taken from the client."""
 
@@ -117,7 +118,7 @@ class CheckoutRequest(BaseModel):
         return self
 
 
-class OrderQuery(BaseModel):
+class OrderQuery(Model):
     model_config = ConfigDict(extra="forbid")
 
     limit: int | None = Field(None, ge=1, le=100)
@@ -127,14 +128,14 @@ class OrderQuery(BaseModel):
     created_to: datetime | None = None
 
 
-class FulfillRequest(BaseModel):
+class FulfillRequest(Model):
     model_config = ConfigDict(extra="forbid")
 
     carrier: Title
     tracking_number: Annotated[str, Field(min_length=1, max_length=100)]
 
 
-class RefundRequest(BaseModel):
+class RefundRequest(Model):
     """Without `amount`, refunds whatever has not been refunded yet."""
 
     model_config = ConfigDict(extra="forbid")
@@ -143,7 +144,7 @@ class RefundRequest(BaseModel):
     reason: Literal["requested_by_customer", "duplicate", "fraudulent"] | None = None
 
 
-class CancelRequest(BaseModel):
+class CancelRequest(Model):
     model_config = ConfigDict(extra="forbid")
 
     reason: Annotated[str, Field(max_length=500)] | None = None
@@ -152,7 +153,7 @@ class CancelRequest(BaseModel):
 # The order
 
 
-class OrderLine(BaseModel):
+class OrderLine(Model):
     variant_id: str
     product_id: str
     sku: str
@@ -163,14 +164,14 @@ class OrderLine(BaseModel):
     total: Money
 
 
-class Amounts(BaseModel):
+class Amounts(Model):
     currency: str
     subtotal: int
     total: int
     refunded: int = 0
 
 
-class BuyerRef(BaseModel):
+class BuyerRef(Model):
     """How an order refers to its buyer: the vault token and masked display values only."""
 
     token: str
@@ -179,19 +180,19 @@ class BuyerRef(BaseModel):
     erased: bool = False
 
 
-class Fulfillment(BaseModel):
+class Fulfillment(Model):
     carrier: str
     tracking_number: str
     fulfilled_at: datetime
 
 
-class StatusChange(BaseModel):
+class StatusChange(Model):
     status: OrderStatus
     at: datetime
     reason: str | None = None
 
 
-class Order(BaseModel):
+class Order(Model):
     model_config = ConfigDict(extra="forbid")
 
     object: Literal["order"] = "order"
@@ -216,7 +217,7 @@ class Order(BaseModel):
         return self.amounts.total - self.amounts.refunded
 
 
-class OrderView(BaseModel):
+class OrderView(Model):
     object: Literal["order"] = "order"
     id: str
     source: Source
@@ -233,11 +234,32 @@ class OrderView(BaseModel):
     notes: list[str]
 
 
+class OrderUpdate(Model):
+    """What a status change writes besides the status and its history entry."""
+
+    fulfillment: Fulfillment | None = None
+    amounts: Amounts | None = None
+    customer: BuyerRef | None = None
+    disputed_from: OrderStatus | None = None
+
+
+def transitioned(order: Order, change: StatusChange, update: OrderUpdate | None = None) -> Order:
+    """The order as it is after `change` (and `update`) are written."""
+    fields = {name: getattr(update, name) for name in update.model_fields_set} if update else {}
+    return order.model_copy(
+        update={**fields, "status": change.status, "history": [*order.history, change]}
+    )
+
+
+def fully_refunded(amounts: Amounts) -> Amounts:
+    return amounts.model_copy(update={"refunded": amounts.total})
+
+
 def order_view(order: Order) -> OrderView:
     return OrderView.model_validate(order.model_dump(exclude={"merchant_id", "object"}))
 
 
-class CheckoutView(BaseModel):
+class CheckoutView(Model):
     object: Literal["checkout"] = "checkout"
     order_id: str
     status: OrderStatus

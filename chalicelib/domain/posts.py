@@ -1,15 +1,17 @@
 """Shoppable posts: media, a caption and product tags placed on the image."""
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
+from .base import Model
 from .catalog import Product, Variant
 from .fields import HttpsUrl, ObjectId
 from .money import Money
-from .social import Engagement, Publication
+from .publications import Publication
 
 # Instagram's caption limit, the strictest of the platforms we publish to.
 MAX_CAPTION = 2200
@@ -23,7 +25,7 @@ class PostStatus(StrEnum):
     ARCHIVED = "archived"
 
 
-class Media(BaseModel):
+class Media(Model):
     model_config = ConfigDict(extra="forbid")
 
     url: HttpsUrl
@@ -31,7 +33,7 @@ class Media(BaseModel):
     height: int = Field(ge=1, le=20000)
 
 
-class Tag(BaseModel):
+class Tag(Model):
     """A product tag; x and y are fractions of the image's width and height from its top left."""
 
     model_config = ConfigDict(extra="forbid")
@@ -42,7 +44,7 @@ class Tag(BaseModel):
     y: Coordinate
 
 
-class PostCreate(BaseModel):
+class PostCreate(Model):
     model_config = ConfigDict(extra="forbid")
 
     media: Media
@@ -58,7 +60,15 @@ class PostCreate(BaseModel):
         return self
 
 
-class Post(BaseModel):
+class Engagement(Model):
+    """What a post has drawn on the platforms, counted once per comment, mention or message."""
+
+    comments: int = 0
+    mentions: int = 0
+    messages: int = 0
+
+
+class Post(Model):
     model_config = ConfigDict(extra="forbid")
 
     object: Literal["post"] = "post"
@@ -69,12 +79,12 @@ class Post(BaseModel):
     tags: list[Tag]
     status: PostStatus
     created_at: datetime
-    # per platform: queued, published or failed with the platform's error (domain/social.py)
+    # per platform: queued, published or failed with the platform's error
     publications: dict[str, Publication] = {}
-    engagement: Engagement = Engagement()
+    engagement: Engagement = Field(default_factory=Engagement)
 
 
-class PostView(BaseModel):
+class PostView(Model):
     object: Literal["post"] = "post"
     id: str
     media: Media
@@ -83,7 +93,7 @@ class PostView(BaseModel):
     status: PostStatus
     created_at: datetime
     publications: dict[str, Publication] = {}
-    engagement: Engagement = Engagement()
+    engagement: Engagement = Field(default_factory=Engagement)
 
 
 def post_view(post: Post) -> PostView:
@@ -95,14 +105,14 @@ class Availability(StrEnum):
     OUT_OF_STOCK = "out_of_stock"
 
 
-class TagVariant(BaseModel):
+class TagVariant(Model):
     id: str
     price: Money
     options: dict[str, str]
     availability: Availability
 
 
-class ResolvedTag(BaseModel):
+class ResolvedTag(Model):
     """A tag as a shopper sees it. Without a tagged variant, `price` is the lowest one."""
 
     product_id: str
@@ -116,7 +126,7 @@ class ResolvedTag(BaseModel):
     variants: list[TagVariant]
 
 
-class StorefrontPost(BaseModel):
+class StorefrontPost(Model):
     object: Literal["storefront_post"] = "storefront_post"
     id: str
     media: Media
@@ -165,3 +175,24 @@ def storefront_post(post: Post, products: dict[str, Product], variants: list[Var
         if resolved is not None:
             tags.append(resolved)
     return StorefrontPost(id=post.id, media=post.media, caption=post.caption, tags=tags)
+
+
+def checkout_link(storefront_url: str, post_id: str, product_id: str) -> str:
+    """Where a shopper buys a tagged product of the post (comment-to-buy, captions)."""
+    return f"{storefront_url.rstrip('/')}/posts/{post_id}?product={product_id}"
+
+
+@dataclass(frozen=True)
+class PostListing:
+    """What a platform needs to publish a post: the post, the tagged products with their
+    variants, the storefront link, and the merchant's account on that platform (None when
+    the merchant has connected none)."""
+
+    post: Post
+    products: list[Product]
+    variants: list[Variant]
+    link: str
+    account_id: str | None
+
+    def variants_of(self, product: Product) -> list[Variant]:
+        return [v for v in self.variants if v.product_id == product.id]
