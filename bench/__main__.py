@@ -10,10 +10,10 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import Result, checkout, import_time, vault, webhooks
+from bench import Result, checkout, first_response, vault, webhooks
 
 BENCHMARKS: dict[str, Callable[[], list[Result]]] = {
-    "import_time": import_time.run,
+    "first_response": first_response.run,
     "vault": vault.run,
     "checkout": checkout.run,
     "webhooks": webhooks.run,

@@ -52,10 +52,10 @@ class _Stack:
     """The dev stack's parts, started in this process."""
 
     def __enter__(self):
-        from chalicelib.devstack.api_server import ApiServer, load_app
-        from chalicelib.devstack.emulator import AwsEmulator
-        from chalicelib.devstack.environment import configure
-        from chalicelib.devstack.stripe_standin import StripeStandin
+        from devstack.api_server import ApiServer, load_app
+        from devstack.emulator import AwsEmulator
+        from devstack.environment import configure
+        from devstack.stripe_standin import StripeStandin
 
         self._dir = tempfile.TemporaryDirectory()
         self.emulator = AwsEmulator()
@@ -93,10 +93,9 @@ def _hot_variant(rt, on_hand: int) -> str:
     from chalicelib.services.catalog import create_product
     from chalicelib.services.merchants import create_merchant
 
-    merchant = create_merchant(rt.merchants, rt.clock, "Bench Shop")
+    merchant = create_merchant(rt.merchants, "Bench Shop")
     product = create_product(
         rt.catalog,
-        rt.clock,
         merchant.merchant.id,
         ProductCreate.model_validate(
             {
