@@ -23,7 +23,7 @@ def _secret(owner: str) -> dict:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="SHOPPABLE_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="SHOPPABLE_", extra="ignore", defer_build=True)
 
     stage: str = "dev"
     region: str = Field("us-east-1", validation_alias="AWS_REGION")
@@ -83,7 +83,6 @@ class Settings(BaseSettings):
     max_body_bytes: int = 64 * 1024
     max_tags_per_post: int = 20
     page_size: int = 20
-    max_page_size: int = 100
     idempotency_ttl_seconds: int = 24 * 3600
     cors_allowed_origins: Annotated[list[str], NoDecode] = ["*"]
 

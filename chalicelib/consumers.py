@@ -1,4 +1,5 @@
-"""Queue consumers: each SQS record is parsed into a `Message` and dispatched on its type.
+"""Queue consumers: each SQS record is parsed into a `Message` and dispatched on its type
+through the handler table the consumer is given.
 
 Records are processed with Powertools' batch processor, which answers `batchItemFailures`:
 a record that fails is retried by SQS (and dead-lettered after the queue's receive count)
@@ -7,44 +8,19 @@ least once, and must let failures raise rather than swallow them.
 """
 
 import os
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
+from typing import Any
 
+from .domain.events import Message
 from .observability import logger
-
-if TYPE_CHECKING:
-    from .domain.events import Message
 
 # Chalice needs the queue name when app.py is imported; an optional setting with a default.
 INGEST_QUEUE = os.environ.get("SHOPPABLE_INGEST_QUEUE", "shoppable-ingest")
 
-Handler = Callable[[object, "Message"], None]
-
-# message type -> handler(runtime, message); filled on first use (see `ingest_handlers`), so
-# that importing this module, as every function's `import app` does, loads no service.
-INGEST_HANDLERS: dict[str, Handler] = {}
-_defaults_loaded = False
+Handler = Callable[[Message], None]
 
 
-def ingest_handlers() -> dict[str, Handler]:
-    global _defaults_loaded
-    if not _defaults_loaded:
-        from .services import payments, social_consumers
-
-        def with_sales(handler: Callable) -> Handler:
-            return lambda rt, message: handler(rt.sales, message)
-
-        defaults = {f"stripe.{kind}": with_sales(h) for kind, h in payments.HANDLERS.items()}
-        defaults |= social_consumers.HANDLERS  # platform webhooks, publishing jobs
-        for kind, handler in defaults.items():
-            INGEST_HANDLERS.setdefault(kind, handler)  # a test may have put its own first
-        _defaults_loaded = True
-    return INGEST_HANDLERS
-
-
-def dispatch(rt, handlers: dict[str, Handler], body: str, message_id: str) -> None:
-    from .domain.events import Message
-
+def dispatch(handlers: Mapping[str, Handler], body: str, message_id: str) -> None:
     logger.thread_safe_clear_keys()
     message = Message.model_validate_json(body)
     logger.thread_safe_append_keys(message_id=message.id, merchant_id=message.merchant_id)
@@ -52,19 +28,21 @@ def dispatch(rt, handlers: dict[str, Handler], body: str, message_id: str) -> No
     if handler is None:
         logger.warning("no handler for message type; acknowledged", extra={"type": message.type})
         return
-    handler(rt, message)
+    handler(message)
     logger.info("message handled", extra={"type": message.type, "sqs_message_id": message_id})
 
 
-def consume(rt, handlers: dict[str, Handler], event: dict) -> dict:
+def consume(handlers: Mapping[str, Handler], event: dict[str, Any]) -> dict[str, Any]:
+    """Handle one Lambda SQS event; the answer lists the records SQS should deliver again."""
+    # Powertools' batch module loads asyncio and its event models: only consumers need it.
     from aws_lambda_powertools.utilities.batch import (
         BatchProcessor,
         EventType,
         process_partial_response,
     )
 
-    def handle_record(record) -> None:
-        dispatch(rt, handlers, record.body, record.message_id)
+    def handle_record(record: Any) -> None:
+        dispatch(handlers, record.body, record.message_id)
 
     return process_partial_response(
         event=event, record_handler=handle_record, processor=BatchProcessor(EventType.SQS)

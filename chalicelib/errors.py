@@ -55,10 +55,22 @@ class AuthenticationFailed(ShoppableError):
     code = "invalid_api_key"
 
 
+class InvalidSignature(AuthenticationFailed):
+    """A webhook whose signature does not sign its body (or is missing, or too old)."""
+
+    code = "invalid_signature"
+
+
 class PermissionDenied(ShoppableError):
     status = 403
     type = "permission"
     code = "missing_scope"
+
+
+class PaymentDeclined(ShoppableError):
+    status = 402
+    type = "invalid_request"
+    code = "payment_declined"
 
 
 class NotFound(ShoppableError):

@@ -6,7 +6,7 @@ import re
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from .web import Api, Operation
+from .web import Operation
 
 _ERROR_SCHEMA = {
     "type": "object",
@@ -38,9 +38,9 @@ _ERROR_SCHEMA = {
 }
 
 
-def document(api: Api, version: str) -> dict:
+def document(operations: list[Operation], version: str) -> dict:
     models: list[tuple[type[BaseModel], str]] = []
-    for op in api.operations:
+    for op in operations:
         if op.body is not None:
             models.append((op.body, "validation"))
         if isinstance(op.returns, type) and issubclass(op.returns, BaseModel):
@@ -50,7 +50,7 @@ def document(api: Api, version: str) -> dict:
     schemas["Error"] = _ERROR_SCHEMA
 
     paths: dict[str, dict] = {}
-    for op in api.operations:
+    for op in operations:
         paths.setdefault(op.path, {})[op.method.lower()] = _operation(op, refs)
     return {
         "openapi": "3.1.0",

@@ -1,42 +1,58 @@
-"""The composition root: settings, clients and repositories, each created on first use.
+"""The composition root: the one place that chooses what implements each port.
 
-Warm Lambda invocations reuse them. Tests call `reset()` to start from fresh settings.
+Settings, AWS clients and stores are created on first use and reused by warm invocations.
+Each area of the service layer gets one typed bundle of what it needs (`catalog`, `posts`,
+`sales`, `payments`, `social`, `merchants`) and never the runtime itself; the vault is reached
+through its client (`vault`). Tests call `reset()` to start from fresh settings, and may hand
+in other implementations by replacing a store before the first area is built.
 """
 
-from functools import cached_property
-from typing import TYPE_CHECKING
+from functools import cached_property, partial
+from typing import TYPE_CHECKING, Any
 
 from .adapters.dynamodb.catalog import CatalogRepository
 from .adapters.dynamodb.connections import ConnectionRepository
+from .adapters.dynamodb.idempotency import IdempotencyStore
+from .adapters.dynamodb.inbox import InboxRepository
 from .adapters.dynamodb.merchants import MerchantRepository
 from .adapters.dynamodb.orders import OrderRepository
 from .adapters.dynamodb.posts import PostRepository
 from .adapters.dynamodb.table import MainTable
 from .adapters.dynamodb.webhooks import WebhookReceipts
+from .adapters.platforms import PlatformDirectory
 from .adapters.sqs import Queue
 from .adapters.system import SystemClock
+from .config import Settings, get_settings
+from .consumers import Handler
+from .services import engagement, payments, platform_orders, publishing
+from .services.catalog import Catalog
+from .services.merchants import Merchants
+from .services.orders import Sales
+from .services.payments import Payments
+from .services.posts import Posts
+from .services.social import Social, SocialSettings, routed
+from .vault.client import InProcess, LambdaInvoke, VaultClient
 
 if TYPE_CHECKING:
-    from .config import Settings
-    from .vault.client import VaultClient
+    from .adapters.stripe import StripePayments
     from .vault.service import Vault
 
 
 class Runtime:
-    def __init__(self, settings: "Settings | None" = None):
+    def __init__(self, settings: Settings | None = None):
         self._settings = settings
 
     @cached_property
-    def settings(self) -> "Settings":
-        from .config import get_settings  # pydantic-settings costs start-up time; load on use
-
+    def settings(self) -> Settings:
         return self._settings or get_settings()
 
     @cached_property
     def clock(self) -> SystemClock:
         return SystemClock()
 
-    def boto_client(self, service: str):
+    # AWS clients
+
+    def boto_client(self, service: str) -> Any:
         import boto3
         from botocore.config import Config
 
@@ -49,46 +65,55 @@ class Runtime:
         )
 
     @cached_property
-    def dynamodb(self):
+    def dynamodb(self) -> Any:
         return self.boto_client("dynamodb")
 
     @cached_property
-    def sqs(self):
+    def sqs(self) -> Any:
         return self.boto_client("sqs")
+
+    @cached_property
+    def kms(self) -> Any:
+        return self.boto_client("kms")
+
+    # Stores and vendors
 
     @cached_property
     def table(self) -> MainTable:
         return MainTable(self.dynamodb, self.settings.main_table)
 
     @cached_property
-    def merchants(self) -> MerchantRepository:
+    def merchant_store(self) -> MerchantRepository:
         return MerchantRepository(self.table)
 
     @cached_property
-    def catalog(self) -> CatalogRepository:
+    def product_store(self) -> CatalogRepository:
         return CatalogRepository(self.table)
 
     @cached_property
-    def posts(self) -> PostRepository:
+    def post_store(self) -> PostRepository:
         return PostRepository(self.table)
 
     @cached_property
-    def connections(self) -> ConnectionRepository:
+    def connection_store(self) -> ConnectionRepository:
         return ConnectionRepository(self.table)
 
     @cached_property
-    def orders(self) -> OrderRepository:
+    def order_store(self) -> OrderRepository:
         return OrderRepository(self.table)
 
     @cached_property
-    def inbox(self):
-        from .adapters.dynamodb.inbox import InboxRepository
-
+    def inbox_store(self) -> InboxRepository:
         return InboxRepository(self.table)
 
     @cached_property
     def webhook_receipts(self) -> WebhookReceipts:
         return WebhookReceipts(self.table)
+
+    @cached_property
+    def idempotency(self) -> IdempotencyStore:
+        s = self.settings
+        return IdempotencyStore(s.main_table, self.dynamodb, s.idempotency_ttl_seconds)
 
     @cached_property
     def ingest_queue(self) -> Queue:
@@ -99,32 +124,24 @@ class Runtime:
         return Queue(self.sqs, self.settings.events_queue)
 
     @cached_property
-    def payments(self):
-        from .adapters.stripe import StripePayments
+    def stripe(self) -> "StripePayments":
+        from .adapters.stripe import StripePayments  # the stripe SDK loads with its first call
 
+        s = self.settings
         return StripePayments(
-            self.settings.stripe_api_key.get_secret_value(),
-            self.settings.stripe_api_base,
-            self.settings.stripe_webhook_secret.get_secret_value(),
+            s.stripe_api_key.get_secret_value(),
+            s.stripe_api_base,
+            s.stripe_webhook_secret.get_secret_value(),
         )
 
     @cached_property
-    def platforms(self):
-        """The social platforms' API clients (chalicelib/adapters/platforms)."""
-        from .adapters.platforms import Platforms
-
-        return Platforms(self.settings)
+    def platforms(self) -> PlatformDirectory:
+        return PlatformDirectory(self.settings)
 
     @cached_property
-    def kms(self):
-        return self.boto_client("kms")
-
-    @cached_property
-    def vault(self) -> "VaultClient":
+    def vault(self) -> VaultClient:
         """The one way into the vault: its own function when `vault_function` is set (so only
         that function's role can decrypt), else the same handler in-process."""
-        from .vault.client import InProcess, LambdaInvoke, VaultClient
-
         if self.settings.vault_function:
             return VaultClient(
                 LambdaInvoke(self.boto_client("lambda"), self.settings.vault_function)
@@ -149,15 +166,29 @@ class Runtime:
             index_key_from(index_key),
         )
 
-    @cached_property
-    def sales(self):
-        from .services.orders import Sales
+    # The areas: what each part of the service layer gets
 
+    @cached_property
+    def merchants(self) -> Merchants:
+        return Merchants(self.merchant_store, self.clock)
+
+    @cached_property
+    def catalog(self) -> Catalog:
+        return Catalog(self.product_store, self.clock)
+
+    @cached_property
+    def posts(self) -> Posts:
+        return Posts(
+            self.post_store, self.product_store, self.clock, self.settings.max_tags_per_post
+        )
+
+    @cached_property
+    def sales(self) -> Sales:
         return Sales(
-            orders=self.orders,
-            catalog=self.catalog,
-            posts=self.posts,
-            payments=self.payments,
+            orders=self.order_store,
+            products=self.product_store,
+            posts=self.post_store,
+            payments=self.stripe,
             vault=self.vault,
             events=self.events_queue,
             clock=self.clock,
@@ -165,10 +196,47 @@ class Runtime:
         )
 
     @cached_property
-    def idempotency_store(self):
-        from .adapters.dynamodb.idempotency import IdempotencyStore
+    def payments(self) -> Payments:
+        return Payments(self.stripe, self.webhook_receipts, self.ingest_queue, self.clock)
 
-        return IdempotencyStore(self.settings.main_table, self.dynamodb)
+    @cached_property
+    def social(self) -> Social:
+        s = self.settings
+        return Social(
+            platforms=self.platforms,
+            connections=self.connection_store,
+            posts=self.post_store,
+            products=self.product_store,
+            inbox=self.inbox_store,
+            receipts=self.webhook_receipts,
+            queue=self.ingest_queue,
+            vault=self.vault,
+            sales=self.sales,
+            clock=self.clock,
+            settings=SocialSettings(
+                comment_keywords=s.comment_keywords,
+                storefront_url=s.storefront_url,
+                publish_max_attempts=s.publish_max_attempts,
+                publish_retry_seconds=s.publish_retry_seconds,
+                meta_commerce_accounts=s.meta_commerce_accounts,
+            ),
+        )
+
+    # The ingest queue's consumer
+
+    @cached_property
+    def ingest_handlers(self) -> dict[str, Handler]:
+        """Message type -> the service that handles it, with its area's dependencies."""
+        sales, social = self.sales, self.social
+        handlers: dict[str, Handler] = {
+            f"stripe.{kind}": partial(handle, sales) for kind, handle in payments.HANDLERS.items()
+        }
+        handlers["platform.engagement"] = partial(routed(engagement.engagement_received), social)
+        handlers["platform.order_status_change"] = partial(
+            routed(platform_orders.order_status_changed), social
+        )
+        handlers[publishing.JOB] = partial(publishing.publish_job, social)
+        return handlers
 
 
 _current: Runtime | None = None
@@ -181,10 +249,8 @@ def runtime() -> Runtime:
     return _current
 
 
-def reset(settings: "Settings | None" = None) -> Runtime:
+def reset(settings: Settings | None = None) -> Runtime:
     """Forget every client and setting (tests, and the dev stack after it sets the environment)."""
-    from .config import get_settings
-
     global _current
     get_settings.cache_clear()
     _current = Runtime(settings)

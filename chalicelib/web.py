@@ -1,52 +1,61 @@
 """The HTTP edge: one declaration per route, and everything every route does the same way.
 
-`Api.route` registers a Chalice route and records the operation for the OpenAPI document. At
-request time it authenticates the key and checks its scope, enforces the body size, parses the
-body and query into the operation's pydantic models, applies `Idempotency-Key`, calls the
-handler, and turns any error into the contract's JSON error body. It also answers CORS for
-public routes and writes one structured log line per request.
+Each area declares its routes on a `Routes` (a Chalice Blueprint that also records each
+operation for the OpenAPI document). A request then goes through a short chain of steps:
+
+    authenticate  the key, and its scope            (401, 403)
+    parse         body and query into the models    (400, 413, 415, 422)
+    run once      under `Idempotency-Key`           (409 on reuse)
+    respond       JSON, or the error body; CORS on public routes; one log line
+
+Any error becomes the contract's JSON error body (DESIGN.md §3); the adapters have already
+translated what their vendors raise into our errors.
 """
 
 import json
-import sys
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from chalice import Chalice, Response
+from chalice import Blueprint, Chalice, Response
+from chalice.app import Request
+from pydantic import BaseModel, ValidationError
 
+from .adapters.dynamodb.idempotency import IdempotentRequest
+from .domain.merchants import ApiKey
 from .domain.scopes import Scope
 from .errors import (
     InvalidRequest,
     PayloadTooLarge,
-    ServiceUnavailable,
     ShoppableError,
     UnsupportedMediaType,
     ValidationFailed,
 )
-from .lazy import resolve
 from .observability import logger
-
-if TYPE_CHECKING:
-    from pydantic import BaseModel, ValidationError
-
-    from .domain.merchants import ApiKey
-    from .runtime import Runtime
+from .runtime import Runtime, runtime
+from .services.merchants import authenticate, require
 
 # Chalice answers 415 itself for types not listed; we list the usual ones and answer in our
 # own error format instead.
 _ACCEPTED_TYPES = ["application/json", "application/x-www-form-urlencoded", "text/plain"]
 
+_INTERNAL_ERROR = {
+    "error": {
+        "type": "api_error",
+        "code": "internal_error",
+        "message": "An internal error occurred; it has been logged.",
+    }
+}
+
 
 @dataclass
 class Call:
-    """What a handler gets: the runtime, the caller's key, and the parsed request."""
+    """What a route's handler gets: the runtime, the caller's key, and the parsed request."""
 
-    rt: "Runtime"
-    key: "ApiKey | None"
+    rt: Runtime
+    key: ApiKey | None
     body: Any
     query: Any
     headers: dict[str, str]
@@ -61,41 +70,32 @@ class Call:
         return getattr(self.query, "limit", None) or self.rt.settings.page_size
 
 
-@dataclass
+@dataclass(frozen=True)
 class Operation:
-    """A route's declaration. Models may be given by reference (see `lazy.resolve`); they are
-    loaded when first needed, so declaring routes costs no start-up time."""
+    """A route's declaration, as the pipeline and the OpenAPI document read it."""
 
     path: str
     method: str
-    handler: Callable
+    handler: Callable[..., Any]
     summary: str
-    scope: Scope | frozenset[Scope] | None  # a set: any one of them
-    body_ref: Any
-    query_ref: Any
-    returns_ref: Any
-    status: int
-    idempotent: bool
-    public: bool
-    errors: list[int] = field(default_factory=list)
-
-    @cached_property
-    def body(self) -> "type[BaseModel] | None":
-        return resolve(self.body_ref)
-
-    @cached_property
-    def query(self) -> "type[BaseModel] | None":
-        return resolve(self.query_ref)
-
-    @cached_property
-    def returns(self) -> Any:
-        return resolve(self.returns_ref)
+    scope: Scope | frozenset[Scope] | None = None  # a set: any one of them
+    public: bool = False
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    returns: Any = None  # a model, ListOf[model], or None
+    status: int = 200
+    idempotent: bool = False
 
 
-class Api:
-    def __init__(self, app: Chalice):
-        self.app = app
-        self.operations: list[Operation] = []
+@dataclass
+class Routes:
+    """One area's routes: a Chalice Blueprint, and the operations declared on it."""
+
+    import_name: str
+    operations: list[Operation] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.blueprint = Blueprint(self.import_name)
 
     def route(
         self,
@@ -105,46 +105,50 @@ class Api:
         summary: str,
         scope: Scope | frozenset[Scope] | None = None,
         public: bool = False,
-        body: Any = None,
-        query: Any = None,
+        body: type[BaseModel] | None = None,
+        query: type[BaseModel] | None = None,
         returns: Any = None,
         status: int = 200,
         idempotent: bool = False,
-    ) -> Callable:
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         assert public or scope is not None, f"{method} {path}: give a scope or mark it public"
 
-        def register(handler: Callable) -> Callable:
+        def register(handler: Callable[..., Any]) -> Callable[..., Any]:
             op = Operation(
-                path,
-                method,
-                handler,
-                summary,
-                scope,
-                body,
-                query,
-                returns,
-                status,
-                idempotent,
-                public,
+                path=path,
+                method=method,
+                handler=handler,
+                summary=summary,
+                scope=scope,
+                public=public,
+                body=body,
+                query=query,
+                returns=returns,
+                status=status,
+                idempotent=idempotent,
             )
             self.operations.append(op)
+            blueprint = self.blueprint
 
             def view(**params: str) -> Response:
-                return self._serve(op, params)
+                context = getattr(blueprint, "lambda_context", None)
+                return serve(op, blueprint.current_request, params, context)
 
             view.__name__ = handler.__name__
-            self.app.route(path, methods=[method], content_types=_ACCEPTED_TYPES)(view)
+            view.operation = op  # type: ignore[attr-defined]  # for the OpenAPI document
+            blueprint.route(path, methods=[method], content_types=_ACCEPTED_TYPES)(view)
             return handler
 
         return register
 
     def preflight(self, *paths: str) -> None:
         """Answer browsers' CORS preflight (OPTIONS) on public storefront paths."""
+        blueprint = self.blueprint
         for path in paths:
 
             def view(**params: str) -> Response:
-                request = self.app.current_request
-                headers = _cors_headers(request.headers.get("origin"), _runtime())
+                origin = blueprint.current_request.headers.get("origin")
+                headers = _cors_headers(origin, runtime())
                 if headers:
                     headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
                     headers["Access-Control-Allow-Headers"] = "Content-Type, Idempotency-Key"
@@ -152,117 +156,110 @@ class Api:
                 return Response(body="", status_code=204, headers=headers)
 
             view.__name__ = "preflight_" + path.strip("/").replace("/", "_").strip("{}")
-            self.app.route(path, methods=["OPTIONS"], content_types=_ACCEPTED_TYPES)(view)
-
-    def _serve(self, op: Operation, params: dict[str, str]) -> Response:
-        started = time.perf_counter()
-        request = self.app.current_request
-        rt = _runtime()
-        context = request.context or {}
-        request_id = context.get("requestId") or uuid.uuid4().hex
-        logger.thread_safe_clear_keys()
-        logger.thread_safe_append_keys(request_id=request_id)
-        try:
-            key = None
-            if op.scope is not None:
-                from .services.merchants import authenticate, require
-
-                key = authenticate(rt.merchants, request.headers.get("authorization"))
-                logger.thread_safe_append_keys(merchant_id=key.merchant_id)
-                require(key, op.scope)
-            call = Call(
-                rt=rt,
-                key=key,
-                body=_parse_body(op, request, rt.settings.max_body_bytes),
-                query=_parse_query(op, request.query_params or {}),
-                headers=dict(request.headers),
-                raw_body=request.raw_body or b"",
-            )
-            idempotency_key = request.headers.get("idempotency-key")
-            if op.idempotent and idempotency_key is not None:
-                from .services.idempotency import replay_or_run
-
-                scope = key.merchant_id if key else f"{op.method} {op.path}"
-                fingerprint = f"{op.method} {request.path}\n".encode() + (request.raw_body or b"")
-                status, body = _replayable(
-                    replay_or_run(
-                        rt.idempotency_store,
-                        rt.settings.idempotency_ttl_seconds,
-                        scope,
-                        idempotency_key,
-                        fingerprint,
-                        lambda: _run(op, call, params),
-                        getattr(self.app, "lambda_context", None),
-                    )
-                )
-            else:
-                status, body = _replayable(_run(op, call, params))
-        except ShoppableError as error:
-            status, body = error.status, error.to_body()
-        except Exception as error:
-            logger.exception("unhandled error", extra={"route": f"{op.method} {op.path}"})
-            if _unreachable(error):
-                unavailable = ServiceUnavailable("A service we depend on did not answer; retry.")
-                status, body = unavailable.status, unavailable.to_body()
-            else:
-                status = 500
-                body = {
-                    "error": {
-                        "type": "api_error",
-                        "code": "internal_error",
-                        "message": "An internal error occurred; it has been logged.",
-                    }
-                }
-        headers = {"Content-Type": "application/json", "Request-Id": request_id}
-        if op.public:
-            headers.update(_cors_headers(request.headers.get("origin"), rt))
-        if isinstance(body, Response):
-            body.headers = {**headers, **(body.headers or {})}
-        logger.info(
-            "request",
-            extra={
-                "route": f"{op.method} {op.path}",
-                "status": status,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-            },
-        )
-        if isinstance(body, Response):
-            return body
-        return Response(body=json.dumps(body), status_code=status, headers=headers)
+            blueprint.route(path, methods=["OPTIONS"], content_types=_ACCEPTED_TYPES)(view)
 
 
-def _unreachable(error: Exception) -> bool:
-    """An AWS call that timed out, could not connect or got a 5xx, retries spent: 503, worth
-    retrying (the adapters translate the errors they expect; this is the net under them)."""
-    exceptions = sys.modules.get("botocore.exceptions")  # loaded if the error came from it
-    if exceptions is None:
-        return False
-    if isinstance(error, exceptions.HTTPClientError):
-        return True
-    if isinstance(error, exceptions.ClientError):
-        return error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500
-    return False
+def operations(app: Chalice) -> list[Operation]:
+    """Every operation the app serves, in the order its routes were registered."""
+    return [
+        entry.view_function.operation
+        for methods in app.routes.values()
+        for entry in methods.values()
+        if hasattr(entry.view_function, "operation")
+    ]
 
 
-def _run(op: Operation, call: Call, params: dict[str, str]) -> dict:
+def serve(op: Operation, request: Request, params: dict[str, str], lambda_context: Any) -> Response:
+    started = time.perf_counter()
+    rt = runtime()
+    request_id = (request.context or {}).get("requestId") or uuid.uuid4().hex
+    logger.thread_safe_clear_keys()
+    logger.thread_safe_append_keys(request_id=request_id)
+    try:
+        key = authenticated(op, request, rt)
+        call = parsed(op, request, key, rt)
+        status, body = run_once(op, request, call, params, lambda_context)
+    except ShoppableError as error:
+        status, body = error.status, error.to_body()
+    except Exception:
+        logger.exception("unhandled error", extra={"route": f"{op.method} {op.path}"})
+        status, body = 500, _INTERNAL_ERROR
+    response = respond(op, request, rt, request_id, status, body)
+    logger.info(
+        "request",
+        extra={
+            "route": f"{op.method} {op.path}",
+            "status": status,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+        },
+    )
+    return response
+
+
+def authenticated(op: Operation, request: Request, rt: Runtime) -> ApiKey | None:
+    """The caller's key, if the route needs one, with the route's scope."""
+    if op.scope is None:
+        return None
+    key = authenticate(rt.merchants, request.headers.get("authorization"))
+    logger.thread_safe_append_keys(merchant_id=key.merchant_id)
+    require(key, op.scope)
+    return key
+
+
+def parsed(op: Operation, request: Request, key: ApiKey | None, rt: Runtime) -> Call:
+    return Call(
+        rt=rt,
+        key=key,
+        body=_parse_body(op, request, rt.settings.max_body_bytes),
+        query=_parse_query(op, request.query_params or {}),
+        headers=dict(request.headers),
+        raw_body=request.raw_body or b"",
+    )
+
+
+def run_once(
+    op: Operation, request: Request, call: Call, params: dict[str, str], lambda_context: Any
+) -> tuple[int, Any]:
+    """Run the handler; under `Idempotency-Key` on idempotent routes, at most once."""
+    idempotency_key = request.headers.get("idempotency-key")
+    if not op.idempotent or idempotency_key is None:
+        return _outcome(_run(op, call, params))
+    scope = call.key.merchant_id if call.key else f"{op.method} {op.path}"
+    fingerprint = f"{op.method} {request.path}\n".encode() + (request.raw_body or b"")
+    outcome = call.rt.idempotency.replay_or_run(
+        IdempotentRequest(scope, idempotency_key, fingerprint),
+        lambda: _run(op, call, params),
+        lambda_context,
+    )
+    return _outcome(outcome)
+
+
+def respond(
+    op: Operation, request: Request, rt: Runtime, request_id: str, status: int, body: Any
+) -> Response:
+    headers = {"Content-Type": "application/json", "Request-Id": request_id}
+    if op.public:
+        headers.update(_cors_headers(request.headers.get("origin"), rt))
+    if isinstance(body, Response):  # a handler that answers other than JSON (handshakes)
+        body.headers = {**headers, **(body.headers or {})}
+        return body
+    return Response(body=json.dumps(body), status_code=status, headers=headers)
+
+
+def _run(op: Operation, call: Call, params: dict[str, str]) -> dict[str, Any]:
+    """The handler's answer in a form the idempotency record can keep and replay."""
     result = op.handler(call, **params)
-    if isinstance(result, Response):  # a handler that answers other than JSON (webhook handshakes)
+    if isinstance(result, Response):
         return {"status": result.status_code, "body": result}
-    body = result.model_dump(mode="json") if hasattr(result, "model_dump") else result
+    body = result.model_dump(mode="json") if isinstance(result, BaseModel) else result
     return {"status": op.status, "body": body}
 
 
-def _replayable(outcome: dict) -> tuple[int, Any]:
+def _outcome(outcome: dict[str, Any]) -> tuple[int, Any]:
     return outcome["status"], outcome["body"]
 
 
-def _runtime() -> "Runtime":
-    from .runtime import runtime
-
-    return runtime()
-
-
-def _cors_headers(origin: str | None, rt: "Runtime") -> dict[str, str]:
+def _cors_headers(origin: str | None, rt: Runtime) -> dict[str, str]:
     allowed = rt.settings.cors_allowed_origins
     if "*" in allowed:
         return {"Access-Control-Allow-Origin": "*"}
@@ -271,7 +268,7 @@ def _cors_headers(origin: str | None, rt: "Runtime") -> dict[str, str]:
     return {}
 
 
-def _parse_body(op: Operation, request, max_bytes: int) -> "BaseModel | None":
+def _parse_body(op: Operation, request: Request, max_bytes: int) -> BaseModel | None:
     raw: bytes = request.raw_body or b""
     if len(raw) > max_bytes:
         raise PayloadTooLarge(f"The body is larger than {max_bytes} bytes.")
@@ -283,19 +280,17 @@ def _parse_body(op: Operation, request, max_bytes: int) -> "BaseModel | None":
         raw = b"{}"  # every field is optional (refund, cancel): no body means the defaults
     elif _media_type(request) != "application/json":
         raise UnsupportedMediaType("Send the body as JSON with 'Content-Type: application/json'.")
-    from pydantic import ValidationError
-
     try:
         return op.body.model_validate_json(raw, strict=True)
     except ValidationError as error:
         raise _as_contract_error(error, body=True) from None
 
 
-def _media_type(request) -> str:
+def _media_type(request: Request) -> str:
     return (request.headers.get("content-type") or "").split(";")[0].strip().lower()
 
 
-def _parse_query(op: Operation, params: dict[str, str]) -> "BaseModel | None":
+def _parse_query(op: Operation, params: dict[str, str]) -> BaseModel | None:
     if op.query is None:
         if params:
             name = next(iter(params))
@@ -303,15 +298,13 @@ def _parse_query(op: Operation, params: dict[str, str]) -> "BaseModel | None":
                 f"Unknown query parameter '{name}'.", param=name, code="parameter_unknown"
             )
         return None
-    from pydantic import ValidationError
-
     try:
         return op.query.model_validate(dict(params))
     except ValidationError as error:
         raise _as_contract_error(error, body=False) from None
 
 
-def param_path(loc: tuple) -> str:
+def param_path(loc: tuple[Any, ...]) -> str:
     """('lines', 0, 'quantity') -> 'lines[0].quantity'"""
     path = ""
     for part in loc:
@@ -325,7 +318,7 @@ def param_path(loc: tuple) -> str:
 _CODES = {"missing": "parameter_missing", "extra_forbidden": "parameter_unknown"}
 
 
-def _as_contract_error(error: "ValidationError", body: bool) -> ShoppableError:
+def _as_contract_error(error: ValidationError, body: bool) -> ShoppableError:
     first = error.errors(include_url=False)[0]
     kind, loc = first["type"], tuple(first["loc"])
     if kind == "json_invalid":

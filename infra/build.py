@@ -84,7 +84,7 @@ ROOT = INFRA.parent
 BUILD = INFRA / "build"
 
 FUNCTION = "AWS::Serverless::Function"
-VAULT_FUNCTION = "Vault"  # app.py: @app.lambda_function(name="vault")
+VAULT_FUNCTION = "Vault"  # chalicelib/routes/vault.py: @blueprint.lambda_function(name="vault")
 API_FUNCTION = "APIHandler"
 API = "RestAPI"
 API_ERRORS_ALARM = "ApiServerErrorsAlarm"
@@ -240,10 +240,11 @@ def invocation(function_id: str, function: dict) -> str:
 
 
 def public_routes() -> set[tuple[str, str]]:
-    """(path, method) of every route callable without a key: app.py's `public=True`."""
+    """(path, method) of every route callable without a key: the routes' `public=True`."""
     import app
+    from chalicelib.web import operations
 
-    return {(op.path, op.method.upper()) for op in app.api.operations if op.public}
+    return {(op.path, op.method.upper()) for op in operations(app.app) if op.public}
 
 
 def method_path(path: str) -> str:

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from botocore.exceptions import ClientError
 
 from ..errors import ServiceUnavailable, ShoppableError
-from ..vault.sdk_logs import sensitive_sdk_call
+from .aws import unavailable_when_unreachable
+from .sdk_logs import sensitive_sdk_call
 
 _RETRYABLE = frozenset(
     {
@@ -55,7 +56,8 @@ class KmsKeys:
 
     def generate_data_key(self, context: dict[str, str]) -> DataKey:
         try:
-            with sensitive_sdk_call():  # the response holds the plaintext key
+            with sensitive_sdk_call(), unavailable_when_unreachable("The key service"):
+                # the response holds the plaintext key
                 response = self.client.generate_data_key(
                     KeyId=self.key_id, KeySpec="AES_256", EncryptionContext=context
                 )
@@ -65,7 +67,7 @@ class KmsKeys:
 
     def decrypt_data_key(self, wrapped: bytes, context: dict[str, str]) -> bytes:
         try:
-            with sensitive_sdk_call():
+            with sensitive_sdk_call(), unavailable_when_unreachable("The key service"):
                 response = self.client.decrypt(
                     CiphertextBlob=wrapped, EncryptionContext=context, KeyId=self.key_id
                 )

@@ -5,34 +5,10 @@ tests). `stripe` is imported on first use: it costs as much start-up time as bot
 Stripe's errors are translated here into ours.
 """
 
-from dataclasses import dataclass
 from typing import Any
 
-from ..errors import InvalidRequest, ServiceUnavailable, ShoppableError
-
-
-class PaymentDeclined(ShoppableError):
-    status = 402
-    type = "invalid_request"
-    code = "payment_declined"
-
-
-class InvalidSignature(Exception):
-    """The webhook's signature or timestamp did not verify."""
-
-
-@dataclass(frozen=True)
-class PaymentIntent:
-    id: str
-    client_secret: str
-    status: str
-
-
-@dataclass(frozen=True)
-class Refund:
-    id: str
-    amount: int
-    status: str
+from ..domain.payments import PaymentIntent, Refund
+from ..errors import InvalidRequest, InvalidSignature, PaymentDeclined, ServiceUnavailable
 
 
 class StripePayments:
@@ -106,16 +82,17 @@ class StripePayments:
         )
         return Refund(refund.id, refund.amount, refund.status)
 
-    def verify_webhook(self, payload: bytes, signature_header: str | None) -> dict:
+    def verify_webhook(self, payload: bytes, signature_header: str | None) -> dict[str, Any]:
         """The event, if the `Stripe-Signature` header signs these exact bytes recently enough."""
         import stripe
 
+        refused = InvalidSignature("The Stripe-Signature header does not sign this body.")
         if not signature_header or not self._webhook_secret:
-            raise InvalidSignature("missing signature or secret")
+            raise refused
         try:
             event = stripe.Webhook.construct_event(
                 payload, signature_header, self._webhook_secret, tolerance=300
             )
         except (stripe.SignatureVerificationError, ValueError) as error:
-            raise InvalidSignature(str(error)) from error
+            raise refused from error
         return event.to_dict()

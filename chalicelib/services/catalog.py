@@ -1,6 +1,8 @@
 """Catalog use cases: create, read, list and patch products with their variants."""
 
-from ..adapters.dynamodb.table import ConditionFailed
+from dataclasses import dataclass
+from typing import Protocol
+
 from ..domain.catalog import (
     Product,
     ProductCreate,
@@ -10,16 +12,45 @@ from ..domain.catalog import (
     check_variants,
     product_view,
 )
-from ..domain.ids import Prefix, has_prefix
-from ..errors import Conflict, NotFound, ValidationFailed
+from ..domain.errors import BelowReserved, ConcurrentUpdate
+from ..domain.ids import Prefix
+from ..errors import Conflict, ValidationFailed
+from .access import owned
+from .ports import Clock
 
 
-def create_product(catalog, clock, merchant_id: str, request: ProductCreate) -> ProductView:
-    now = clock.now()
-    product_id = clock.new_id(Prefix.PRODUCT)
+class ProductStore(Protocol):
+    def add(self, product: Product, variants: list[Variant]) -> None: ...
+
+    def product(self, product_id: str) -> Product | None: ...
+
+    def products(self, product_ids: list[str]) -> list[Product]: ...
+
+    def variants(self, variant_ids: list[str]) -> list[Variant]: ...
+
+    def page(
+        self, merchant_id: str, limit: int, cursor: str | None
+    ) -> tuple[list[Product], str | None]: ...
+
+    def replace(self, product: Product, changed: list[Variant], added: list[Variant]) -> None:
+        """Write a patched product if it is still at `product.version - 1`, else raise
+        ConcurrentUpdate; a changed variant's `on_hand` below its reserved units raises
+        BelowReserved. `reserved` itself is never written, so checkouts keep their holds."""
+        ...
+
+
+@dataclass(frozen=True)
+class Catalog:
+    products: ProductStore
+    clock: Clock
+
+
+def create_product(catalog: Catalog, merchant_id: str, request: ProductCreate) -> ProductView:
+    now = catalog.clock.now()
+    product_id = catalog.clock.new_id(Prefix.PRODUCT)
     variants = [
         Variant(
-            id=clock.new_id(Prefix.VARIANT),
+            id=catalog.clock.new_id(Prefix.VARIANT),
             product_id=product_id,
             merchant_id=merchant_id,
             sku=v.sku,
@@ -39,39 +70,41 @@ def create_product(catalog, clock, merchant_id: str, request: ProductCreate) -> 
         created_at=now,
         updated_at=now,
     )
-    catalog.add(product, variants)
+    catalog.products.add(product, variants)
     return product_view(product, variants)
 
 
-def owned_product(catalog, merchant_id: str, product_id: str) -> tuple[Product, list[Variant]]:
-    """The product if this merchant owns it; another merchant's looks exactly like a missing one."""
-    found = catalog.get(product_id) if has_prefix(product_id, Prefix.PRODUCT) else None
-    if found is None or found[0].merchant_id != merchant_id:
-        raise NotFound(f"No such product: '{product_id}'.", param="id")
-    return found
+def owned_product(catalog: Catalog, merchant_id: str, product_id: str) -> Product:
+    return owned(catalog.products.product, Prefix.PRODUCT, merchant_id, product_id, "product")
 
 
-def get_product(catalog, merchant_id: str, product_id: str) -> ProductView:
-    return product_view(*owned_product(catalog, merchant_id, product_id))
+def get_product(catalog: Catalog, merchant_id: str, product_id: str) -> ProductView:
+    product = owned_product(catalog, merchant_id, product_id)
+    return product_view(product, catalog.products.variants(product.variant_ids))
 
 
-def list_products(catalog, merchant_id: str, limit: int, cursor: str | None):
-    rows, next_cursor = catalog.page(merchant_id, limit, cursor)
-    return [product_view(p, variants) for p, variants in rows], next_cursor
+def list_products(
+    catalog: Catalog, merchant_id: str, limit: int, cursor: str | None
+) -> tuple[list[ProductView], str | None]:
+    products, next_cursor = catalog.products.page(merchant_id, limit, cursor)
+    variants = catalog.products.variants([vid for p in products for vid in p.variant_ids])
+    return [product_view(p, variants) for p in products], next_cursor
 
 
 def patch_product(
-    catalog, clock, merchant_id: str, product_id: str, patch: ProductPatch
+    catalog: Catalog, merchant_id: str, product_id: str, patch: ProductPatch
 ) -> ProductView:
-    product, variants = owned_product(catalog, merchant_id, product_id)
+    product = owned_product(catalog, merchant_id, product_id)
+    variants = catalog.products.variants(product.variant_ids)
     by_id = {v.id: v for v in variants}
     changed: list[Variant] = []
     added: list[Variant] = []
     for index, change in enumerate(patch.variants or []):
         if change.id is None:
+            assert change.sku is not None and change.price is not None  # the model checks it
             added.append(
                 Variant(
-                    id=clock.new_id(Prefix.VARIANT),
+                    id=catalog.clock.new_id(Prefix.VARIANT),
                     product_id=product.id,
                     merchant_id=merchant_id,
                     sku=change.sku,
@@ -107,30 +140,22 @@ def patch_product(
         update={
             **fields,
             "variant_ids": product.variant_ids + [v.id for v in added],
-            "updated_at": clock.now(),
+            "updated_at": catalog.clock.now(),
             "version": product.version + 1,
         }
     )
     try:
-        catalog.replace(updated, changed, added)
-    except ConditionFailed as failed:
-        _explain_patch_conflict(failed, patch, changed)
-        raise
-    return product_view(updated, list(final.values()))
-
-
-def _explain_patch_conflict(failed: ConditionFailed, patch: ProductPatch, changed) -> None:
-    indexes = failed.failed_indexes()
-    if 0 in indexes or not indexes:
+        catalog.products.replace(updated, changed, added)
+    except ConcurrentUpdate as error:
         raise Conflict(
             "The product changed while this update was made; read it again and retry.",
             code="concurrent_update",
-        )
-    variant = changed[indexes[0] - 1] if indexes[0] - 1 < len(changed) else None
-    if variant is not None:
-        index = next(i for i, c in enumerate(patch.variants or []) if c.id == variant.id)
+        ) from error
+    except BelowReserved as short:
+        index = next(i for i, c in enumerate(patch.variants or []) if c.id == short.variant_id)
         raise Conflict(
             "on_hand cannot go below the units already reserved by open orders.",
             code="inventory_below_reserved",
             param=f"variants[{index}].inventory.on_hand",
-        )
+        ) from short
+    return product_view(updated, list(final.values()))

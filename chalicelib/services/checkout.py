@@ -10,12 +10,11 @@ its stock released in one transaction.
 
 from datetime import timedelta
 
-from ..adapters.dynamodb.table import ConditionFailed
+from ..domain.catalog import Variant
+from ..domain.errors import AlreadyExists, OutOfStock
 from ..domain.ids import Prefix, has_prefix
-from ..domain.merchants import Scope
 from ..domain.orders import (
     MAX_LINES,
-    BuyerRef,
     CheckoutRequest,
     CheckoutView,
     Order,
@@ -25,8 +24,8 @@ from ..domain.orders import (
 )
 from ..domain.posts import is_visible_in_storefront
 from ..errors import ValidationFailed
-from ..vault.models import Caller, CustomerCreate
-from .orders import OutOfStock, Sales, publish
+from ..vault.models import CustomerCreate
+from .orders import NotEnoughStock, Sales, publish, tokenize_buyer
 
 
 def checkout(sales: Sales, request: CheckoutRequest) -> CheckoutView:
@@ -34,12 +33,12 @@ def checkout(sales: Sales, request: CheckoutRequest) -> CheckoutView:
         raise ValidationFailed(
             f"A checkout holds at most {MAX_LINES} lines.", code="too_many_lines", param="lines"
         )
-    variants = {v.id: v for v in sales.catalog.variants(
+    variants = {v.id: v for v in sales.products.variants(
         [line.variant_id for line in request.lines if has_prefix(line.variant_id, Prefix.VARIANT)]
     )}  # fmt: skip
     merchant_id = _one_merchant(request, variants)
     _check_post(sales, request, merchant_id)
-    products = {p.id: p for p in sales.catalog.products([v.product_id for v in variants.values()])}
+    products = {p.id: p for p in sales.products.products([v.product_id for v in variants.values()])}
     try:
         lines, amounts = price_lines(request.lines, variants, products)
     except ValueError as error:
@@ -59,15 +58,20 @@ def checkout(sales: Sales, request: CheckoutRequest) -> CheckoutView:
     )
     try:
         sales.orders.place(order)
-    except ConditionFailed as failed:
-        if failed.failed_indexes() != [0]:
-            raise _out_of_stock(request, variants, failed) from failed
-        # Only the order's own "does not exist yet" failed. Its id is new to this call, so an
-        # earlier attempt of this same write was applied (whole: it is a transaction) and its
-        # answer lost, then retried by the SDK. The order is placed and its stock held.
+    except OutOfStock as short:
+        variant = variants[request.lines[short.line_index].variant_id]
+        raise NotEnoughStock(
+            f"Only {variant.available} of {variant.sku} left.",
+            param=f"lines[{short.line_index}].quantity",
+        ) from short
+    except AlreadyExists:
+        # The order's id is new to this call, so an earlier attempt of this same write was
+        # applied (whole: it is a transaction) and its answer lost, then retried by the SDK.
+        # The order is placed and its stock held.
+        pass
 
     try:
-        buyer = _tokenize_buyer(sales, merchant_id, request)
+        buyer = tokenize_buyer(sales, merchant_id, _customer(request), "checkout")
         intent = sales.payments.create_payment_intent(
             amounts.total, amounts.currency,
             metadata={"order_id": order.id, "merchant_id": merchant_id},
@@ -86,35 +90,25 @@ def checkout(sales: Sales, request: CheckoutRequest) -> CheckoutView:
         status=order.status,
         lines=lines,
         amounts=amounts,
-        customer=order.customer,
+        customer=buyer,
         client_secret=intent.client_secret,
         payment_intent_id=intent.id,
         expires_at=order.expires_at,
     )
 
 
-def _out_of_stock(request: CheckoutRequest, variants: dict, failed: ConditionFailed) -> OutOfStock:
-    index = max((failed.failed_indexes() or [1])[0] - 1, 0)
-    variant = variants[request.lines[index].variant_id]
-    return OutOfStock(
-        f"Only {variant.available} of {variant.sku} left.", param=f"lines[{index}].quantity"
+def _customer(request: CheckoutRequest) -> CustomerCreate:
+    buyer = request.customer
+    return CustomerCreate(
+        email=buyer.email,
+        name=buyer.name,
+        phone=buyer.phone,
+        shipping_address=request.shipping_address,
+        marketing_consent=buyer.marketing_consent,
     )
 
 
-def _tokenize_buyer(sales: Sales, merchant_id: str, request: CheckoutRequest) -> BuyerRef:
-    """The buyer's data goes to the vault; the order keeps the token and masked values."""
-    buyer = request.customer
-    tokenized = sales.vault.tokenize(
-        Caller.service(merchant_id, "checkout", frozenset({Scope.CUSTOMERS_WRITE})),
-        CustomerCreate(
-            email=buyer.email, name=buyer.name, phone=buyer.phone,
-            shipping_address=request.shipping_address, marketing_consent=buyer.marketing_consent,
-        ),
-    )  # fmt: skip
-    return BuyerRef(token=tokenized.token, email=tokenized.masked.email, name=tokenized.masked.name)
-
-
-def _one_merchant(request: CheckoutRequest, variants: dict) -> str:
+def _one_merchant(request: CheckoutRequest, variants: dict[str, Variant]) -> str:
     merchants: set[str] = set()
     for index, line in enumerate(request.lines):
         variant = variants.get(line.variant_id)

@@ -1,123 +1,108 @@
 """Engagement: comments, mentions and messages land in the merchant's inbox and count on the
 post they are about; a comment asking to buy gets the checkout link (comment-to-buy).
 
-Who wrote is personal data: the queued event carries only the comment's id, and here the
-author is fetched from the platform and tokenized at once; the inbox keeps the vault's token
+Who wrote is personal data: the queued event carries only the object's id, and here the
+author is asked of the platform and tokenized at once; the inbox keeps the vault's token
 and the masked handle. Handles held without an email are filed in the vault under a synthetic
 address, `<platform user id>@<platform>.invalid` (a reserved domain nothing is delivered to),
 so that the vault's blind index recognises the same person commenting again.
 
 Each step is idempotent: the inbox item and the post's counter are written together once
-(`InboxRepository.add`), and the reply is sent while the item says `pending`, so a redelivery
+(`InboxStore.add`), and the reply is sent while the item says `pending`, so a redelivery
 after a failed reply tries the reply again and nothing else.
 """
 
-from ..adapters.platforms.http import PlatformError
-from ..domain.merchants import Scope
-from ..domain.posts import Post
-from ..domain.social import (
+from datetime import UTC, datetime
+
+from ..domain.engagement import (
     EngagementKind,
-    InboundEvent,
     InboxAuthor,
     InboxItem,
+    InboxItemView,
     buy_reply,
-    checkout_link,
     inbox_view,
     wants_to_buy,
 )
+from ..domain.errors import PlatformError
+from ..domain.inbound import EngagementReceived
+from ..domain.posts import Post, checkout_link
+from ..domain.scopes import Scope
 from ..observability import logger
 from ..vault.models import Caller, CustomerCreate
+from .social import Social
 
 _COUNTERS = {EngagementKind.COMMENT: "comments", EngagementKind.MENTION: "mentions"}
 
 
-def _external_id(event: InboundEvent) -> str:
-    d = event.data
-    return str(d.get("comment_id") or d.get("tweet_id") or d.get("message_id"))
-
-
-def _post_of(rt, merchant_id: str, event: InboundEvent) -> Post | None:
-    d = event.data
-    media_id = d.get("media_id") if event.type.startswith("meta.") else d.get("in_reply_to")
-    post = rt.posts.for_media(event.platform, media_id) if media_id else None
+def _post_of(social: Social, merchant_id: str, event: EngagementReceived) -> Post | None:
+    post = social.posts.for_media(event.platform, event.media_id) if event.media_id else None
     return post if post is not None and post.merchant_id == merchant_id else None
 
 
-def engagement_received(rt, merchant_id: str, event: InboundEvent) -> None:
-    from datetime import UTC, datetime
-
-    kind = EngagementKind(event.data["kind"])
-    item_id = f"{event.platform}_{_external_id(event)}"
-    post = _post_of(rt, merchant_id, event)
-    item = rt.inbox.get(item_id)
+def engagement_received(social: Social, merchant_id: str, event: EngagementReceived) -> None:
+    item_id = f"{event.platform}_{event.external_id}"
+    post = _post_of(social, merchant_id, event)
+    item = social.inbox.get(item_id)
     if item is None:
         asks = (
-            kind != EngagementKind.MESSAGE
+            event.kind != EngagementKind.MESSAGE
             and post is not None
             and bool(post.tags)
-            and wants_to_buy(event.data.get("text") or "", rt.settings.comment_keywords)
+            and wants_to_buy(event.text, social.settings.comment_keywords)
         )
         item = InboxItem(
             id=item_id,
             merchant_id=merchant_id,
             platform=event.platform,
-            kind=kind,
-            external_id=_external_id(event),
+            kind=event.kind,
+            external_id=event.external_id,
             post_id=post.id if post else None,
-            text=event.data.get("text") or "",
-            author=_author(rt, merchant_id, event),
+            text=event.text,
+            author=_author(social, merchant_id, event),
             occurred_at=datetime.fromtimestamp(event.occurred_at, UTC),
             reply="pending" if asks else "none",
         )
-        if not rt.inbox.add(item, _COUNTERS.get(kind)):
-            item = rt.inbox.get(item_id) or item
+        if not social.inbox.add(item, _COUNTERS.get(event.kind)):
+            item = social.inbox.get(item_id) or item
     if item.reply == "pending" and post is not None:
-        _send_checkout_link(rt, item, post, event)
+        _send_checkout_link(social, item, post, event)
 
 
-def _author(rt, merchant_id: str, event: InboundEvent) -> InboxAuthor | None:
-    d = event.data
-    if event.type in ("meta.comment", "meta.mention"):
-        found = rt.platforms.meta.comment_author(d["comment_id"])
-    elif event.type == "meta.message":
-        found = rt.platforms.meta.message_sender(d["message_id"])
-    elif event.type == "x.mention":
-        found = rt.platforms.x.tweet_author(d["tweet_id"])
-    else:
+def _author(social: Social, merchant_id: str, event: EngagementReceived) -> InboxAuthor | None:
+    found = social.platforms.engagement(event.source).author_of(event)
+    if found is None:
         return None
-    user_id, handle = found.get("id"), found.get("username")
-    if not user_id or not handle:
-        return None
-    tokenized = rt.vault.tokenize(
+    tokenized = social.vault.tokenize(
         Caller.service(merchant_id, "engagement", frozenset({Scope.CUSTOMERS_WRITE})),
         CustomerCreate(
-            email=f"{user_id}@{event.platform}.invalid",
-            name=handle,
-            social_handles={str(event.platform): handle},
+            email=f"{found.user_id}@{event.platform}.invalid",
+            name=found.handle,
+            social_handles={str(event.platform): found.handle},
         ),
     )
     return InboxAuthor(token=tokenized.token, handle=tokenized.masked.name)
 
 
-def _send_checkout_link(rt, item: InboxItem, post: Post, event: InboundEvent) -> None:
+def _send_checkout_link(
+    social: Social, item: InboxItem, post: Post, event: EngagementReceived
+) -> None:
     tag = post.tags[0]
-    products = rt.catalog.products([tag.product_id])
+    products = social.products.products([tag.product_id])
     title = products[0].title if products else "It"
-    text = buy_reply(title, checkout_link(rt.settings.storefront_url, post.id, tag.product_id))
+    link = checkout_link(social.settings.storefront_url, post.id, tag.product_id)
     try:
-        if event.type.startswith("meta."):
-            rt.platforms.meta.private_reply(event.account_id, event.data["comment_id"], text)
-        else:
-            rt.platforms.x.reply(event.data["tweet_id"], text)
+        social.platforms.engagement(event.source).send_checkout_link(event, buy_reply(title, link))
     except PlatformError as error:
         if error.retryable:
             raise  # the message comes back; the item still says pending
-        rt.inbox.set_reply(item.id, "failed", error.message)
+        social.inbox.set_reply(item.id, "failed", error.message)
         logger.warning("checkout link refused", extra={"platform": error.platform})
         return
-    rt.inbox.set_reply(item.id, "sent")
+    social.inbox.set_reply(item.id, "sent")
 
 
-def list_inbox(inbox, merchant_id: str, limit: int, cursor: str | None):
-    found, next_cursor = inbox.page(merchant_id, limit, cursor)
+def list_inbox(
+    social: Social, merchant_id: str, limit: int, cursor: str | None
+) -> tuple[list[InboxItemView], str | None]:
+    found, next_cursor = social.inbox.page(merchant_id, limit, cursor)
     return [inbox_view(i) for i in found], next_cursor

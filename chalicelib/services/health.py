@@ -2,13 +2,14 @@
 
 import platform
 from importlib.metadata import PackageNotFoundError, version
+from typing import Protocol
 
-from pydantic import BaseModel
+from ..domain.base import Model
 
 SERVICE_VERSION = "0.1.0"
 
 
-class Health(BaseModel):
+class Health(Model):
     status: str
     versions: dict[str, str]
     dependencies: dict[str, str]
@@ -21,12 +22,12 @@ def _version(package: str) -> str:
         return "unknown"
 
 
-def check(table) -> Health:
-    try:
-        table.client.describe_table(TableName=table.name)
-        dynamodb = "ok"
-    except Exception:
-        dynamodb = "unavailable"
+class Probe(Protocol):
+    def answers(self) -> bool: ...
+
+
+def check(table: Probe) -> Health:
+    dynamodb = "ok" if table.answers() else "unavailable"
     return Health(
         status="ok" if dynamodb == "ok" else "degraded",
         versions={

@@ -1,8 +1,10 @@
 """Onboarding merchants and authenticating their API keys."""
 
+from collections.abc import Set
 from dataclasses import dataclass
+from typing import Protocol
 
-from ..adapters.dynamodb.table import ConditionFailed
+from ..domain.errors import StoreRefused
 from ..domain.ids import Prefix
 from ..domain.merchants import (
     ALL_SCOPES,
@@ -15,6 +17,27 @@ from ..domain.merchants import (
     looks_like_key,
 )
 from ..errors import AuthenticationFailed, NotFound, PermissionDenied
+from .ports import Clock
+
+
+class MerchantStore(Protocol):
+    def add(self, merchant: Merchant, first_key: ApiKey) -> None:
+        """The merchant and its first key appear together or not at all."""
+        ...
+
+    def add_key(self, key: ApiKey) -> None:
+        """Another key for an existing merchant; StoreRefused if the merchant is gone."""
+        ...
+
+    def get(self, merchant_id: str) -> Merchant | None: ...
+
+    def key_by_hash(self, secret_hash: str) -> ApiKey | None: ...
+
+
+@dataclass(frozen=True)
+class Merchants:
+    store: MerchantStore
+    clock: Clock
 
 
 @dataclass(frozen=True)
@@ -30,7 +53,7 @@ class NewMerchant:
     secret: str  # shown once, never stored
 
 
-def _new_key(clock, merchant_id: str, scopes, live: bool) -> tuple[ApiKey, str]:
+def _new_key(clock: Clock, merchant_id: str, scopes: Set[Scope], live: bool) -> tuple[ApiKey, str]:
     secret = key_secret("live" if live else "test", clock.random_token(40))
     api_key = ApiKey(
         id=clock.new_id(Prefix.API_KEY),
@@ -44,8 +67,13 @@ def _new_key(clock, merchant_id: str, scopes, live: bool) -> tuple[ApiKey, str]:
 
 
 def create_merchant(
-    merchants, clock, name: str, scopes=ALL_SCOPES, currency: str = "EUR", live: bool = False
+    merchants: Merchants,
+    name: str,
+    scopes: Set[Scope] = ALL_SCOPES,
+    currency: str = "EUR",
+    live: bool = False,
 ) -> NewMerchant:
+    clock = merchants.clock
     merchant = Merchant(
         id=clock.new_id(Prefix.MERCHANT),
         name=name,
@@ -53,21 +81,23 @@ def create_merchant(
         created_at=clock.now(),
     )
     api_key, secret = _new_key(clock, merchant.id, scopes, live)
-    merchants.add(merchant, api_key)
+    merchants.store.add(merchant, api_key)
     return NewMerchant(merchant, api_key, secret)
 
 
-def issue_key(merchants, clock, merchant_id: str, scopes, live: bool = False) -> NewKey:
+def issue_key(
+    merchants: Merchants, merchant_id: str, scopes: Set[Scope], live: bool = False
+) -> NewKey:
     """Another key for a merchant, e.g. one that may only read customers for fulfilment."""
-    api_key, secret = _new_key(clock, merchant_id, scopes, live)
+    api_key, secret = _new_key(merchants.clock, merchant_id, scopes, live)
     try:
-        merchants.add_key(api_key)
-    except ConditionFailed as error:
+        merchants.store.add_key(api_key)
+    except StoreRefused as error:
         raise NotFound(f"No such merchant: '{merchant_id}'.", param="merchant_id") from error
     return NewKey(api_key, secret)
 
 
-def authenticate(merchants, authorization: str | None) -> ApiKey:
+def authenticate(merchants: Merchants, authorization: str | None) -> ApiKey:
     if not authorization:
         raise AuthenticationFailed(
             "Send your API key as 'Authorization: Bearer sk_…'.", code="missing_api_key"
@@ -76,7 +106,7 @@ def authenticate(merchants, authorization: str | None) -> ApiKey:
     secret = secret.strip()
     if scheme.lower() != "bearer" or not looks_like_key(secret):
         raise AuthenticationFailed("The Authorization header is not 'Bearer sk_…'.")
-    key = merchants.key_by_hash(hash_secret(secret))
+    key = merchants.store.key_by_hash(hash_secret(secret))
     if key is None:
         raise AuthenticationFailed("The API key is not valid.")
     return key

@@ -1,16 +1,17 @@
 """The order lifecycle: every status change, whoever asks for it (merchant, Stripe, schedule).
 
-Each change is one conditional write (see OrderRepository.move) followed by an order event on
-the events queue.
+Each change is one conditional write (`OrderStore.move`: the order and its lines' stock
+together) followed by an order event on the events queue.
 """
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
-from ..adapters.dynamodb.orders import OrderRepository, StockMove
-from ..adapters.dynamodb.table import ConditionFailed
+from ..domain.errors import ConcurrentUpdate, OutOfStock
 from ..domain.events import Message
-from ..domain.ids import Prefix, has_prefix
+from ..domain.ids import Prefix
+from ..domain.inventory import StockMove
 from ..domain.orders import (
     PAID_STATES,
     BuyerRef,
@@ -19,34 +20,112 @@ from ..domain.orders import (
     FulfillRequest,
     Order,
     OrderStatus,
+    OrderUpdate,
     OrderView,
     RefundRequest,
     StatusChange,
     allowed_sources,
     can_transition,
+    fully_refunded,
     order_view,
     refund_outcome,
+    transitioned,
 )
-from ..errors import Conflict, NotFound, ShoppableError, ValidationFailed
+from ..domain.payments import PaymentIntent, Refund
+from ..domain.scopes import Scope
+from ..errors import Conflict, ShoppableError, ValidationFailed
 from ..observability import logger
-from ..vault.models import Caller
+from ..vault.models import Caller, CustomerCreate
+from .access import owned
+from .catalog import ProductStore
+from .ports import Clock, CustomerVault, Publisher
+from .posts import PostStore
 
 
-@dataclass
+class OrderStore(Protocol):
+    def place(self, order: Order) -> None:
+        """Write the order and reserve every line's stock, all or nothing. Raises OutOfStock
+        for the first line short of stock, AlreadyExists if the order is there already."""
+        ...
+
+    def attach_payment(self, order_id: str, intent_id: str, customer: BuyerRef) -> None: ...
+
+    def discard(self, order: Order) -> None:
+        """Undo `place` for an order whose checkout failed before the buyer could pay."""
+        ...
+
+    def get(self, order_id: str) -> Order | None: ...
+
+    def for_payment_intent(self, intent_id: str) -> Order | None: ...
+
+    def page(
+        self,
+        merchant_id: str,
+        limit: int,
+        cursor: str | None,
+        status: OrderStatus | None = None,
+        created_from: datetime | None = None,
+        created_to: datetime | None = None,
+    ) -> tuple[list[Order], str | None]: ...
+
+    def awaiting_payment_until(self, until: datetime) -> list[str]:
+        """Ids of orders whose reservation expired at or before `until`."""
+        ...
+
+    def move(
+        self,
+        order: Order,
+        change: StatusChange,
+        sources: frozenset[OrderStatus],
+        stock: StockMove | None = None,
+        update: OrderUpdate | None = None,
+    ) -> None:
+        """Move the order to `change.status` if it is still in one of `sources`, applying
+        `stock` to its lines in the same write. Raises ConcurrentUpdate when the order is in
+        another status, OutOfStock when a line's stock is short."""
+        ...
+
+    def add_refund(self, order: Order, amount: int, change: StatusChange) -> None:
+        """Count `amount` as refunded if that much is still refundable and the order is paid;
+        ConcurrentUpdate otherwise."""
+        ...
+
+    def undo_refund(self, order: Order, amount: int, previous: OrderStatus, note: str) -> None:
+        """Give back a refund reservation whose payment provider refund failed."""
+        ...
+
+    def record_refunded_total(self, order: Order, refunded: int, change: StatusChange) -> bool:
+        """Raise the refunded total to the provider's figure; False if it was that high."""
+        ...
+
+    def note(self, order_id: str, note: str) -> None: ...
+
+
+class PaymentGateway(Protocol):
+    def create_payment_intent(
+        self, amount: int, currency: str, metadata: dict[str, str], idempotency_key: str
+    ) -> PaymentIntent: ...
+
+    def cancel_payment_intent(self, intent_id: str, idempotency_key: str) -> None: ...
+
+    def refund(self, intent_id: str, amount: int, idempotency_key: str) -> Refund: ...
+
+
+@dataclass(frozen=True)
 class Sales:
-    """The adapters the sale's use cases need, wired by the composition root."""
+    """What the sale's use cases need, wired by the composition root."""
 
-    orders: OrderRepository
-    catalog: object
-    posts: object
-    payments: object
-    vault: object
-    events: object
-    clock: object
+    orders: OrderStore
+    products: ProductStore
+    posts: PostStore
+    payments: PaymentGateway
+    vault: CustomerVault
+    events: Publisher
+    clock: Clock
     reservation_minutes: int = 30
 
 
-class OutOfStock(Conflict):
+class NotEnoughStock(Conflict):
     code = "out_of_stock"
 
 
@@ -83,38 +162,38 @@ def move(
     stock: StockMove | None = None,
     sources: frozenset[OrderStatus] | None = None,
     reason: str | None = None,
-    sets: dict | None = None,
+    update: OrderUpdate | None = None,
     event: str | None = None,
 ) -> Order:
     """Move the order to `target`; 409 `invalid_transition` if its status does not allow it,
     409 `out_of_stock` if `stock` needs units that are no longer available."""
     change = StatusChange(status=target, at=sales.clock.now(), reason=reason)
     try:
-        sales.orders.move(order, change, sources or allowed_sources(target), stock, sets)
-    except ConditionFailed as failed:
-        indexes = failed.failed_indexes()
-        if indexes and indexes[0] > 0:
-            line = order.lines[indexes[0] - 1]
-            raise OutOfStock(f"Not enough stock of {line.sku}.", param="lines") from failed
+        sales.orders.move(order, change, sources or allowed_sources(target), stock, update)
+    except OutOfStock as short:
+        line = order.lines[short.line_index]
+        raise NotEnoughStock(f"Not enough stock of {line.sku}.", param="lines") from short
+    except ConcurrentUpdate as changed:
         current = sales.orders.get(order.id) or order
-        raise invalid_transition(current, target) from failed
-    fields = {k: v for k, v in (sets or {}).items() if k in Order.model_fields}
-    moved = Order.model_validate(
-        {**order.model_dump(), **fields, "status": target, "history": [*order.history, change]}
-    )
+        raise invalid_transition(current, target) from changed
+    moved = transitioned(order, change, update)
     publish(sales, moved, event or target.value)
     return moved
 
 
-def owned_order(orders: OrderRepository, merchant_id: str, order_id: str) -> Order:
-    order = orders.get(order_id) if has_prefix(order_id, Prefix.ORDER) else None
-    if order is None or order.merchant_id != merchant_id:
-        raise NotFound(f"No such order: '{order_id}'.", param="id")
-    return order
+def tokenize_buyer(sales: Sales, merchant_id: str, customer: CustomerCreate, by: str) -> BuyerRef:
+    """The buyer's data goes to the vault; the order keeps the token and masked values."""
+    caller = Caller.service(merchant_id, by, frozenset({Scope.CUSTOMERS_WRITE}))
+    tokenized = sales.vault.tokenize(caller, customer)
+    return BuyerRef(token=tokenized.token, email=tokenized.masked.email, name=tokenized.masked.name)
+
+
+def owned_order(sales: Sales, merchant_id: str, order_id: str) -> Order:
+    return owned(sales.orders.get, Prefix.ORDER, merchant_id, order_id, "order")
 
 
 def get_order(sales: Sales, merchant_id: str, order_id: str) -> OrderView:
-    return _with_buyers(sales, merchant_id, [owned_order(sales.orders, merchant_id, order_id)])[0]
+    return _with_buyers(sales, merchant_id, [owned_order(sales, merchant_id, order_id)])[0]
 
 
 def list_orders(
@@ -127,12 +206,7 @@ def list_orders(
     created_to: datetime | None,
 ) -> tuple[list[OrderView], str | None]:
     found, next_cursor = sales.orders.page(
-        merchant_id,
-        limit,
-        cursor,
-        status=status.value if status else None,
-        created_from=_utc(created_from),
-        created_to=_utc(created_to),
+        merchant_id, limit, cursor, status, _utc(created_from), _utc(created_to)
     )
     return _with_buyers(sales, merchant_id, found), next_cursor
 
@@ -157,33 +231,28 @@ def _with_buyers(sales: Sales, merchant_id: str, found: list[Order]) -> list[Ord
     return views
 
 
-def _utc(moment: datetime | None) -> str | None:
-    """Stored times are UTC ISO strings; a time without an offset is taken as UTC."""
+def _utc(moment: datetime | None) -> datetime | None:
+    """A time without an offset is taken as UTC."""
     if moment is None:
         return None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC).isoformat()
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def fulfill(sales: Sales, merchant_id: str, order_id: str, request: FulfillRequest) -> OrderView:
-    order = owned_order(sales.orders, merchant_id, order_id)
+    order = owned_order(sales, merchant_id, order_id)
     fulfillment = Fulfillment(
         carrier=request.carrier,
         tracking_number=request.tracking_number,
         fulfilled_at=sales.clock.now(),
     )
-    moved = move(
-        sales,
-        order,
-        OrderStatus.FULFILLED,
-        sets={"fulfillment": fulfillment.model_dump(mode="json")},
-    )
+    moved = move(sales, order, OrderStatus.FULFILLED, update=OrderUpdate(fulfillment=fulfillment))
     return order_view(moved)
 
 
 def cancel(sales: Sales, merchant_id: str, order_id: str, request: CancelRequest) -> OrderView:
     """Unpaid: the stock is released and the payment stopped. Paid: refunded in full, then
     the units go back into stock."""
-    order = owned_order(sales.orders, merchant_id, order_id)
+    order = owned_order(sales, merchant_id, order_id)
     reason = request.reason or "cancelled by the merchant"
     if order.status == OrderStatus.PENDING_PAYMENT:
         moved = move(
@@ -199,7 +268,6 @@ def cancel(sales: Sales, merchant_id: str, order_id: str, request: CancelRequest
     if order.status != OrderStatus.PAID:
         raise invalid_transition(order, OrderStatus.CANCELLED)
     refund_in_stripe(sales, order, order.refundable, f"cancel-{order.id}")
-    amounts = order.amounts.model_copy(update={"refunded": order.amounts.total})
     try:
         moved = move(
             sales,
@@ -208,7 +276,7 @@ def cancel(sales: Sales, merchant_id: str, order_id: str, request: CancelRequest
             stock=StockMove.RESTOCK,
             sources=frozenset({OrderStatus.PAID}),
             reason=reason,
-            sets={"amounts": amounts.model_dump(), "refundable": 0},
+            update=OrderUpdate(amounts=fully_refunded(order.amounts)),
         )
     except Conflict:
         # Shipped or changed meanwhile: the money is back with the buyer all the same.
@@ -236,7 +304,7 @@ def refund(
 ) -> OrderView:
     """Full or partial. The amount is first held on the order with a condition, so two
     concurrent refunds can never exceed what was paid; a failed Stripe call gives it back."""
-    order = owned_order(sales.orders, merchant_id, order_id)
+    order = owned_order(sales, merchant_id, order_id)
     if order.status not in PAID_STATES:
         raise invalid_transition(order, OrderStatus.REFUNDED)
     amount = request.amount if request.amount is not None else order.refundable
@@ -250,11 +318,11 @@ def refund(
     change = StatusChange(status=target, at=sales.clock.now(), reason=request.reason)
     try:
         sales.orders.add_refund(order, amount, change)
-    except ConditionFailed as failed:
+    except ConcurrentUpdate as changed:
         raise Conflict(
             "The order changed meanwhile (another refund or a status change); read it again.",
             code="concurrent_update",
-        ) from failed
+        ) from changed
     key = idempotency_key or f"refund-{order.id}-{order.amounts.refunded}-{amount}"
     try:
         refund_in_stripe(sales, order, amount, key)
@@ -262,9 +330,7 @@ def refund(
         sales.orders.undo_refund(order, amount, order.status, f"refund of {amount} failed")
         raise
     amounts = order.amounts.model_copy(update={"refunded": order.amounts.refunded + amount})
-    refunded = order.model_copy(
-        update={"status": target, "amounts": amounts, "history": [*order.history, change]}
-    )
+    refunded = transitioned(order, change, OrderUpdate(amounts=amounts))
     publish(sales, refunded, target.value)
     return order_view(refunded)
 
@@ -289,7 +355,7 @@ def stop_payment(sales: Sales, order: Order) -> None:
 def expire_reservations(sales: Sales) -> int:
     """Release the stock of orders still unpaid when their reservation ran out."""
     expired = 0
-    for order_id in sales.orders.awaiting_payment_until(sales.clock.now().isoformat()):
+    for order_id in sales.orders.awaiting_payment_until(sales.clock.now()):
         order = sales.orders.get(order_id)
         if order is None or order.status != OrderStatus.PENDING_PAYMENT:
             continue

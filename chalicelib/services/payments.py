@@ -7,22 +7,44 @@ whatever order, it runs. Events copy only the fields we use: charge objects hold
 billing details, which must not reach our queues.
 """
 
+from collections.abc import Callable
 from contextlib import suppress
+from dataclasses import dataclass
+from typing import Any, Protocol
 
-from ..adapters.dynamodb.orders import StockMove
-from ..adapters.stripe import InvalidSignature
 from ..domain.events import Message
+from ..domain.inventory import StockMove
 from ..domain.orders import (
     PAID_STATES,
     RELEASED_STATES,
     Order,
     OrderStatus,
+    OrderUpdate,
+    fully_refunded,
 )
-from ..errors import AuthenticationFailed, Conflict, InvalidRequest
+from ..errors import Conflict, InvalidRequest
 from ..observability import logger
-from .orders import OutOfStock, Sales, move, record_refund, refund_in_stripe
+from .orders import NotEnoughStock, Sales, move, record_refund, refund_in_stripe
+from .ports import RECEIPT_DAYS, Clock, Publisher, WebhookReceipts
 
-RECEIPT_DAYS = 30
+
+class PaymentEvents(Protocol):
+    def verify_webhook(self, payload: bytes, signature_header: str | None) -> dict[str, Any]:
+        """The event, if the signature header signs these exact bytes recently enough; else
+        the contract's 401 `invalid_signature`."""
+        ...
+
+
+@dataclass(frozen=True)
+class Payments:
+    """The Stripe webhook's side: verify, de-duplicate, queue."""
+
+    events: PaymentEvents
+    receipts: WebhookReceipts
+    queue: Publisher
+    clock: Clock
+
+
 _KEPT_FIELDS = (
     "id",
     "object",
@@ -50,36 +72,32 @@ class PaymentNotAppliedYet(Exception):
     it again once `payment_intent.succeeded` has been applied."""
 
 
-def receive_webhook(payments, receipts, queue, clock, payload: bytes, signature: str | None):
-    try:
-        event = payments.verify_webhook(payload, signature)
-    except InvalidSignature as error:
-        raise AuthenticationFailed(
-            "The Stripe-Signature header does not sign this body.", code="invalid_signature"
-        ) from error
+def receive_webhook(payments: Payments, payload: bytes, signature: str | None) -> dict[str, Any]:
+    event = payments.events.verify_webhook(payload, signature)
     event_id, event_type = event.get("id"), event.get("type")
     if not isinstance(event_id, str) or not isinstance(event_type, str):
         raise InvalidRequest("Not a Stripe event.", code="invalid_event")
     if event_type not in HANDLERS:
         logger.info("stripe event ignored", extra={"event_id": event_id, "type": event_type})
         return {"received": True}
-    if receipts.seen("stripe", event_id):
+    if payments.receipts.seen("stripe", event_id):
         return {"received": True, "duplicate": True}
     stripe_object = event.get("data", {}).get("object", {})
-    queue.publish(
+    now = payments.clock.now()
+    payments.queue.publish(
         Message(
             id=event_id,
             type=f"stripe.{event_type}",
             merchant_id=(stripe_object.get("metadata") or {}).get("merchant_id"),
-            occurred_at=clock.now(),
+            occurred_at=now,
             data={k: stripe_object[k] for k in _KEPT_FIELDS if k in stripe_object},
         )
     )
-    receipts.remember("stripe", event_id, int(clock.now().timestamp()) + RECEIPT_DAYS * 86400)
+    payments.receipts.remember("stripe", event_id, int(now.timestamp()) + RECEIPT_DAYS * 86400)
     return {"received": True}
 
 
-def _order_of(sales: Sales, data: dict) -> Order:
+def _order_of(sales: Sales, data: dict[str, Any]) -> Order:
     order_id = (data.get("metadata") or {}).get("order_id")
     order = sales.orders.get(order_id) if order_id else None
     intent_id = data.get("payment_intent") or (
@@ -92,7 +110,7 @@ def _order_of(sales: Sales, data: dict) -> Order:
     return order
 
 
-def _paid_order_of(sales: Sales, data: dict) -> Order:
+def _paid_order_of(sales: Sales, data: dict[str, Any]) -> Order:
     order = _order_of(sales, data)
     if order.status == OrderStatus.PENDING_PAYMENT:
         raise PaymentNotAppliedYet(f"{data.get('id')} is about {order.id}, not paid here yet")
@@ -131,17 +149,16 @@ def _late_payment(sales: Sales, order: Order) -> None:
                 reason="paid after the reservation ended; stock taken again",
             )
             return
-        except OutOfStock:
+        except NotEnoughStock:
             pass
     refund_in_stripe(sales, order, order.amounts.total, f"late-payment-{order.id}")
-    amounts = order.amounts.model_copy(update={"refunded": order.amounts.total})
     move(
         sales,
         order,
         OrderStatus.REFUNDED,
         sources=frozenset({order.status}),
         reason="paid after the reservation ended; refunded automatically",
-        sets={"amounts": amounts.model_dump(), "refundable": 0},
+        update=OrderUpdate(amounts=fully_refunded(order.amounts)),
     )
 
 
@@ -174,7 +191,7 @@ def dispute_created(sales: Sales, message: Message) -> None:
     order = _paid_order_of(sales, message.data)
     if order.status in PAID_STATES and not _dispute_closed(order):
         with suppress(Conflict):  # a repeated event: the order is disputed already
-            move(sales, order, OrderStatus.DISPUTED, sets={"disputed_from": order.status.value})
+            move(sales, order, OrderStatus.DISPUTED, update=OrderUpdate(disputed_from=order.status))
 
 
 def dispute_closed(sales: Sales, message: Message) -> None:
@@ -185,27 +202,17 @@ def dispute_closed(sales: Sales, message: Message) -> None:
         return
     won = message.data.get("status") in ("won", "warning_closed")
     target = (order.disputed_from or OrderStatus.PAID) if won else OrderStatus.REFUNDED
-    sets = (
-        {}
-        if won
-        else {
-            "refundable": 0,
-            "amounts": order.amounts.model_copy(
-                update={"refunded": order.amounts.total}
-            ).model_dump(),
-        }
-    )
     move(
         sales,
         order,
         target,
         sources=frozenset({OrderStatus.DISPUTED}),
         reason=f"dispute {message.data.get('status')}",
-        sets=sets,
+        update=None if won else OrderUpdate(amounts=fully_refunded(order.amounts)),
     )
 
 
-HANDLERS = {
+HANDLERS: dict[str, Callable[[Sales, Message], None]] = {
     "payment_intent.succeeded": payment_succeeded,
     "payment_intent.payment_failed": payment_failed,
     "payment_intent.canceled": payment_failed,

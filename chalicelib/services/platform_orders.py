@@ -13,9 +13,11 @@ import hashlib
 
 from pydantic import ValidationError
 
-from ..adapters.dynamodb.orders import StockMove
-from ..adapters.dynamodb.table import ConditionFailed
-from ..domain.merchants import Scope
+from ..domain.catalog import Variant
+from ..domain.customers import ShippingAddress
+from ..domain.errors import AlreadyExists, OutOfStock
+from ..domain.inbound import OrderStatusChanged
+from ..domain.inventory import StockMove
 from ..domain.money import Money
 from ..domain.orders import (
     Amounts,
@@ -23,14 +25,16 @@ from ..domain.orders import (
     Order,
     OrderLine,
     OrderStatus,
+    OrderUpdate,
     Source,
     StatusChange,
 )
-from ..domain.social import InboundEvent, PlatformOrder, catch_up
+from ..domain.platform_orders import PlatformOrder, catch_up
 from ..errors import Conflict, ValidationFailed
 from ..observability import logger
-from ..vault.models import Caller, CustomerCreate, ShippingAddress
-from .orders import OutOfStock, Sales, move, publish
+from ..vault.models import CustomerCreate
+from .orders import NotEnoughStock, Sales, move, publish, tokenize_buyer
+from .social import Social
 
 
 class UnknownSku(ValidationFailed):
@@ -59,14 +63,14 @@ def import_or_update(sales: Sales, merchant_id: str, found: PlatformOrder) -> Or
 
 
 def _place(sales: Sales, merchant_id: str, found: PlatformOrder) -> Order:
-    variants = _variants_by_sku(sales.catalog, merchant_id)
+    variants = _variants_by_sku(sales, merchant_id)
     lines = []
     for index, line in enumerate(found.lines):
         variant = variants.get(line.sku)
         if variant is None:
             raise UnknownSku(f"No variant has the SKU '{line.sku}'.", param=f"lines[{index}]")
         lines.append((variant, line))
-    products = {p.id: p for p in sales.catalog.products([v.product_id for v, _ in lines])}
+    products = {p.id: p for p in sales.products.products([v.product_id for v, _ in lines])}
     order_lines = [
         OrderLine(
             variant_id=v.id, product_id=v.product_id, sku=v.sku,
@@ -92,24 +96,23 @@ def _place(sales: Sales, merchant_id: str, found: PlatformOrder) -> Order:
     )
     try:
         sales.orders.place(order)
-    except ConditionFailed as failed:
-        indexes = failed.failed_indexes()
-        if indexes == [0]:  # imported meanwhile by another delivery
-            return sales.orders.get(order.id) or order
-        sku = order_lines[max(indexes[0] - 1, 0)].sku if indexes else "?"
-        raise OutOfStock(f"Not enough stock of {sku} for a {found.platform} order.") from failed
+    except AlreadyExists:  # imported meanwhile by another delivery
+        return sales.orders.get(order.id) or order
+    except OutOfStock as short:
+        sku = order_lines[short.line_index].sku
+        raise NotEnoughStock(f"Not enough stock of {sku} for a {found.platform} order.") from short
     publish(sales, order, "created")
     return order
 
 
 def _paid(sales: Sales, order: Order, found: PlatformOrder) -> Order:
     buyer = _tokenize_buyer(sales, order.merchant_id, found)
-    sets = {"customer": buyer.model_dump()} if buyer else None
     try:
         return move(
             sales, order, OrderStatus.PAID, stock=StockMove.COMMIT,
             sources=frozenset({OrderStatus.PENDING_PAYMENT}),
-            reason=f"paid on {found.platform}", sets=sets,
+            reason=f"paid on {found.platform}",
+            update=OrderUpdate(customer=buyer) if buyer else None,
         )  # fmt: skip
     except Conflict:
         return sales.orders.get(order.id) or order
@@ -143,57 +146,49 @@ def _tokenize_buyer(sales: Sales, merchant_id: str, found: PlatformOrder) -> Buy
     if customer is None:
         logger.warning("platform buyer not tokenized: email or name missing")
         return None
-    caller = Caller.service(
-        merchant_id, f"{found.platform}-orders", frozenset({Scope.CUSTOMERS_WRITE})
-    )
-    tokenized = sales.vault.tokenize(caller, customer)
-    return BuyerRef(token=tokenized.token, email=tokenized.masked.email, name=tokenized.masked.name)
+    return tokenize_buyer(sales, merchant_id, customer, f"{found.platform}-orders")
 
 
-def _variants_by_sku(catalog, merchant_id: str) -> dict:
+def _variants_by_sku(sales: Sales, merchant_id: str) -> dict[str, Variant]:
     """The merchant's variants by SKU, read through the catalog's pages (no SKU index yet)."""
-    found, cursor = {}, None
+    found: dict[str, Variant] = {}
+    cursor = None
     while True:
-        page, cursor = catalog.page(merchant_id, 100, cursor)
-        if page:  # each entry carries the variants of the whole page
-            found.update({v.sku: v for v in page[0][1] if v.merchant_id == merchant_id})
+        products, cursor = sales.products.page(merchant_id, 100, cursor)
+        variant_ids = [vid for p in products for vid in p.variant_ids]
+        found.update({v.sku: v for v in sales.products.variants(variant_ids)})
         if cursor is None:
             return found
 
 
-# The consumers and the schedule
+# The consumer and the schedule
 
 
-def tiktok_order_changed(rt, merchant_id: str, event: InboundEvent) -> None:
+def order_status_changed(social: Social, merchant_id: str, event: OrderStatusChanged) -> None:
     """The webhook carries the id and a status; the order itself is fetched, so the status
     applied is always the current one, whatever order the notifications arrive in."""
-    from ..adapters.platforms.tiktok import parse_order
-
-    detail = rt.platforms.tiktok.order(event.data["order_id"])
-    import_or_update(rt.sales, merchant_id, parse_order(detail))
+    found = social.platforms.order_lookup(event.source).order(event.order_id)
+    import_or_update(social.sales, merchant_id, found)
 
 
-def pull_meta_orders(rt) -> int:
+def pull_meta_orders(social: Social) -> int:
     """Meta Shops has no order webhook: import each commerce account's new orders, then
     acknowledge them (idempotently) so that Meta moves them to IN_PROGRESS."""
-    from ..adapters.platforms.meta import parse_order
-
+    feed = social.platforms.order_feed("meta")
     imported = 0
-    for cms_id in rt.settings.meta_commerce_accounts:
-        connection = rt.connections.for_account("facebook", cms_id) or rt.connections.for_account(
-            "instagram", cms_id
-        )
+    for cms_id in social.settings.meta_commerce_accounts:
+        connection = social.connections.for_account(
+            "facebook", cms_id
+        ) or social.connections.for_account("instagram", cms_id)
         if connection is None:
             logger.warning("commerce account not connected", extra={"account_id": cms_id})
             continue
-        for raw in rt.platforms.meta.commerce_orders(cms_id, "CREATED"):
+        for found in feed.new_orders(cms_id, connection.platform):
             try:
-                order = import_or_update(
-                    rt.sales, connection.merchant_id, parse_order(raw, connection.platform)
-                )
+                order = import_or_update(social.sales, connection.merchant_id, found)
                 if order is not None:
-                    rt.platforms.meta.acknowledge_order(raw["id"], order.id, f"ack-{raw['id']}")
+                    feed.acknowledge_order(found, order.id)
                     imported += 1
             except Exception:  # one bad order must not hold the others; the next pull retries
-                logger.exception("meta order not imported", extra={"meta_order": raw.get("id")})
+                logger.exception("meta order not imported", extra={"meta_order": found.external_id})
     return imported

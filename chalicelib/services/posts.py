@@ -1,34 +1,76 @@
-"""Shoppable posts: creating them with tags checked against the catalog, and reading them."""
+"""Shoppable posts: creating them with tags checked against the catalog, reading them, and
+showing them to shoppers with each tag resolved to title, price and availability."""
+
+from dataclasses import dataclass
+from typing import Protocol
 
 from ..domain.ids import Prefix, has_prefix
-from ..domain.posts import Post, PostCreate, PostView, post_view
+from ..domain.posts import (
+    Post,
+    PostCreate,
+    PostView,
+    StorefrontPost,
+    is_visible_in_storefront,
+    post_view,
+    storefront_post,
+)
+from ..domain.publications import Publication
 from ..errors import NotFound, ValidationFailed
+from .access import owned
+from .catalog import ProductStore
+from .ports import Clock
 
 
-def create_post(
-    posts, catalog, clock, merchant_id: str, request: PostCreate, max_tags: int
-) -> PostView:
-    if len(request.tags) > max_tags:
+class PostStore(Protocol):
+    def add(self, post: Post) -> None: ...
+
+    def get(self, post_id: str) -> Post | None: ...
+
+    def page(
+        self, merchant_id: str, limit: int, cursor: str | None
+    ) -> tuple[list[Post], str | None]: ...
+
+    def set_publication(self, post_id: str, platform: str, publication: Publication) -> None: ...
+
+    def link_media(self, platform: str, media_id: str, post_id: str) -> None:
+        """Remember which post a platform's media is, for the comments it gets."""
+        ...
+
+    def for_media(self, platform: str, media_id: str) -> Post | None: ...
+
+
+@dataclass(frozen=True)
+class Posts:
+    posts: PostStore
+    products: ProductStore
+    clock: Clock
+    max_tags: int
+
+
+def create_post(posts: Posts, merchant_id: str, request: PostCreate) -> PostView:
+    if len(request.tags) > posts.max_tags:
         raise ValidationFailed(
-            f"A post carries at most {max_tags} tags.", code="too_many_tags", param="tags"
+            f"A post carries at most {posts.max_tags} tags.", code="too_many_tags", param="tags"
         )
-    _check_tags_point_at_own_catalog(catalog, merchant_id, request)
+    _check_tags_point_at_own_catalog(posts, merchant_id, request)
     post = Post(
-        id=clock.new_id(Prefix.POST),
+        id=posts.clock.new_id(Prefix.POST),
         merchant_id=merchant_id,
         media=request.media,
         caption=request.caption,
         tags=request.tags,
         status=request.status,
-        created_at=clock.now(),
+        created_at=posts.clock.now(),
     )
-    posts.add(post)
+    posts.posts.add(post)
     return post_view(post)
 
 
-def _check_tags_point_at_own_catalog(catalog, merchant_id: str, request: PostCreate) -> None:
+def _check_tags_point_at_own_catalog(posts: Posts, merchant_id: str, request: PostCreate) -> None:
     product_ids = [t.product_id for t in request.tags if has_prefix(t.product_id, Prefix.PRODUCT)]
-    products = {p.id: p for p in catalog.products(product_ids) if p.merchant_id == merchant_id}
+    products = {
+        p.id: p for p in posts.products.products(product_ids) if p.merchant_id == merchant_id
+    }
     for index, tag in enumerate(request.tags):
         product = products.get(tag.product_id)
         if product is None:
@@ -45,17 +87,30 @@ def _check_tags_point_at_own_catalog(catalog, merchant_id: str, request: PostCre
             )
 
 
-def owned_post(posts, merchant_id: str, post_id: str) -> Post:
-    post = posts.get(post_id) if has_prefix(post_id, Prefix.POST) else None
-    if post is None or post.merchant_id != merchant_id:
-        raise NotFound(f"No such post: '{post_id}'.", param="id")
-    return post
+def owned_post(posts: Posts, merchant_id: str, post_id: str) -> Post:
+    return owned(posts.posts.get, Prefix.POST, merchant_id, post_id, "post")
 
 
-def get_post(posts, merchant_id: str, post_id: str) -> PostView:
+def get_post(posts: Posts, merchant_id: str, post_id: str) -> PostView:
     return post_view(owned_post(posts, merchant_id, post_id))
 
 
-def list_posts(posts, merchant_id: str, limit: int, cursor: str | None):
-    found, next_cursor = posts.page(merchant_id, limit, cursor)
+def list_posts(
+    posts: Posts, merchant_id: str, limit: int, cursor: str | None
+) -> tuple[list[PostView], str | None]:
+    found, next_cursor = posts.posts.page(merchant_id, limit, cursor)
     return [post_view(p) for p in found], next_cursor
+
+
+def shoppable_post(posts: Posts, post_id: str) -> StorefrontPost:
+    """A post as shoppers see it; drafts and archived posts do not exist for them."""
+    post = posts.posts.get(post_id) if has_prefix(post_id, Prefix.POST) else None
+    if post is None or not is_visible_in_storefront(post):
+        raise NotFound(f"No such post: '{post_id}'.", param="id")
+    products = {
+        p.id: p
+        for p in posts.products.products([t.product_id for t in post.tags])
+        if p.merchant_id == post.merchant_id
+    }
+    variants = posts.products.variants([vid for p in products.values() for vid in p.variant_ids])
+    return storefront_post(post, products, variants)

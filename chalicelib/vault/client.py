@@ -23,6 +23,8 @@ from collections.abc import Callable
 from botocore.exceptions import ClientError
 
 from .. import errors
+from ..adapters.aws import unavailable_when_unreachable
+from ..adapters.sdk_logs import sensitive_sdk_call
 from ..errors import ServiceUnavailable, ShoppableError
 from .commands import (
     RESULTS,
@@ -46,7 +48,6 @@ from .models import (
     Tokenized,
 )
 from .policy import Purpose
-from .sdk_logs import sensitive_sdk_call
 
 Transport = Callable[[dict], dict]
 
@@ -111,7 +112,8 @@ class LambdaInvoke:
 
     def __call__(self, command: dict) -> dict:
         try:
-            with sensitive_sdk_call():  # command and reply may hold a person's data
+            # command and reply may hold a person's data
+            with sensitive_sdk_call(), unavailable_when_unreachable("The vault"):
                 response = self.client.invoke(
                     FunctionName=self.function_name,
                     InvocationType="RequestResponse",

@@ -7,8 +7,9 @@ or `{"ok": false, "error": {status, type, code, message, param}}`.
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import ConfigDict, Field, TypeAdapter
 
+from ..domain.base import Model
 from .models import (
     AuditPage,
     Caller,
@@ -22,7 +23,7 @@ from .models import (
 from .policy import Purpose
 
 
-class _Command(BaseModel):
+class _Command(Model):
     model_config = ConfigDict(extra="forbid")
 
     caller: Caller
@@ -61,7 +62,7 @@ class DescribeCustomers(_Command):
     tokens: list[str] = Field(max_length=100)
 
 
-class CustomerStatuses(BaseModel):
+class CustomerStatuses(Model):
     data: list[CustomerStatus]
 
 
@@ -74,12 +75,14 @@ Command = Annotated[
     | DescribeCustomers,
     Field(discriminator="type"),
 ]
-COMMAND = TypeAdapter(Command)
+# Built on first use, like every model (domain/base.py).
+_DEFERRED = ConfigDict(defer_build=True)
+COMMAND = TypeAdapter(Command, config=_DEFERRED)
 
 # What each command's reply parses into.
 RESULTS: dict[str, TypeAdapter] = {
     "tokenize": TypeAdapter(Tokenized),
-    "detokenize": TypeAdapter(CustomerDetails),
+    "detokenize": TypeAdapter(CustomerDetails, config=_DEFERRED),
     "export": TypeAdapter(CustomerExport),
     "erase": TypeAdapter(ErasedCustomer),
     "audit": TypeAdapter(AuditPage),

@@ -5,69 +5,20 @@
 the vault builds them. Everything else carries the token and `MaskedCustomer`.
 """
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
 
+from ..domain.base import Model
+from ..domain.customers import Email, Line, Phone, ShippingAddress, Short, SocialPlatform
 from ..domain.merchants import ApiKey, Scope
 from .policy import Purpose
 
-_EMAIL = re.compile(
-    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}"
-    r"@(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
-)
-_PHONE = re.compile(r"^\+[1-9][0-9]{6,14}$")
-_PHONE_PUNCTUATION = str.maketrans("", "", " -.()")
 
-
-# Validation messages never repeat the value: they end up in responses and may end up in logs.
-def _email(value: str) -> str:
-    value = value.strip()
-    if len(value) > 254 or not _EMAIL.match(value):
-        raise ValueError("must be an email address")
-    return value
-
-
-def _phone(value: str) -> str:
-    value = value.strip().translate(_PHONE_PUNCTUATION)
-    if not _PHONE.match(value):
-        raise ValueError("must be an international number, '+' then 7 to 15 digits")
-    return value
-
-
-def _country(value: str) -> str:
-    value = value.strip().upper()
-    if len(value) != 2 or not value.isascii() or not value.isalpha():
-        raise ValueError("must be an ISO 3166-1 alpha-2 country code")
-    return value
-
-
-Email = Annotated[str, AfterValidator(_email)]
-Phone = Annotated[str, AfterValidator(_phone)]
-Country = Annotated[str, AfterValidator(_country)]
-Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-PostalCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
-SocialPlatform = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
-
-
-class ShippingAddress(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    line1: Line
-    line2: Line | None = None
-    city: Short
-    postal_code: PostalCode
-    region: Short | None = None
-    country: Country
-
-
-class CustomerCreate(BaseModel):
+class CustomerCreate(Model):
     """A person's data as a merchant, a checkout or a platform import hands it in."""
 
     model_config = ConfigDict(extra="forbid")
@@ -82,7 +33,7 @@ class CustomerCreate(BaseModel):
     )
 
 
-class Caller(BaseModel):
+class Caller(Model):
     """Who asks the vault: a merchant's key, or one of our services acting for a merchant."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -102,20 +53,20 @@ class Caller(BaseModel):
         return cls(merchant_id=merchant_id, actor=f"service:{name}", scopes=scopes)
 
 
-class MaskedCustomer(BaseModel):
+class MaskedCustomer(Model):
     email: str
     name: str
     phone: str | None = None
 
 
-class Tokenized(BaseModel):
+class Tokenized(Model):
     object: Literal["customer"] = "customer"
     token: str
     masked: MaskedCustomer
     created: bool = Field(description="False when the email matched a customer already held.")
 
 
-class FulfillmentDetails(BaseModel):
+class FulfillmentDetails(Model):
     object: Literal["customer"] = "customer"
     token: str
     purpose: Literal[Purpose.FULFILLMENT] = Purpose.FULFILLMENT
@@ -124,7 +75,7 @@ class FulfillmentDetails(BaseModel):
     shipping_address: ShippingAddress | None
 
 
-class SupportDetails(BaseModel):
+class SupportDetails(Model):
     object: Literal["customer"] = "customer"
     token: str
     purpose: Literal[Purpose.SUPPORT] = Purpose.SUPPORT
@@ -132,7 +83,7 @@ class SupportDetails(BaseModel):
     email: str
 
 
-class MarketingDetails(BaseModel):
+class MarketingDetails(Model):
     object: Literal["customer"] = "customer"
     token: str
     purpose: Literal[Purpose.MARKETING] = Purpose.MARKETING
@@ -149,7 +100,7 @@ DETAILS_MODELS: dict[Purpose, type[BaseModel]] = {
 }
 
 
-class DetokenizeQuery(BaseModel):
+class DetokenizeQuery(Model):
     model_config = ConfigDict(extra="forbid")
 
     purpose: Purpose
@@ -162,7 +113,7 @@ class AuditAction(StrEnum):
     ERASE = "erase"
 
 
-class AuditEntry(BaseModel):
+class AuditEntry(Model):
     """One access: who, when, what for, and which fields (names only, never values)."""
 
     object: Literal["audit_entry"] = "audit_entry"
@@ -174,17 +125,17 @@ class AuditEntry(BaseModel):
     fields: list[str]
 
 
-class AuditPage(BaseModel):
+class AuditPage(Model):
     entries: list[AuditEntry]
     next_cursor: str | None
 
 
-class MarketingConsent(BaseModel):
+class MarketingConsent(Model):
     given: bool
     given_at: datetime | None
 
 
-class CustomerExport(BaseModel):
+class CustomerExport(Model):
     """Everything held on a person (GDPR art. 15 and 20), in a machine-readable form."""
 
     object: Literal["customer_export"] = "customer_export"
@@ -200,14 +151,14 @@ class CustomerExport(BaseModel):
     access_log: list[AuditEntry]
 
 
-class ErasedCustomer(BaseModel):
+class ErasedCustomer(Model):
     object: Literal["customer"] = "customer"
     token: str
     erased: Literal[True] = True
     erased_at: datetime
 
 
-class CustomerStatus(BaseModel):
+class CustomerStatus(Model):
     """How an order shows its buyer: masked values while held, `erased` afterwards."""
 
     token: str

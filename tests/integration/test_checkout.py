@@ -440,18 +440,18 @@ def test_a_cancel_that_loses_a_race_with_shipping_still_records_its_refund(
 ):
     """The refund is made at Stripe first; if the order was shipped in the meantime, the
     cancellation is refused but the refund is on the order, not lost."""
-    real_move = rt.orders.move
+    real_move = rt.order_store.move
 
-    def shipped_meanwhile(order, change, sources, stock=None, sets=None):
-        monkeypatch.setattr(rt.orders, "move", real_move)
+    def shipped_meanwhile(order, change, sources, stock=None, update=None):
+        monkeypatch.setattr(rt.order_store, "move", real_move)
         api.post(
             f"/v1/orders/{order.id}/fulfill",
             {"carrier": "UPS", "tracking_number": "1Z"},
             key=merchant.secret,
         )
-        return real_move(order, change, sources, stock, sets)
+        return real_move(order, change, sources, stock, update)
 
-    monkeypatch.setattr(rt.orders, "move", shipped_meanwhile)
+    monkeypatch.setattr(rt.order_store, "move", shipped_meanwhile)
     response = api.post(f"/v1/orders/{paid['order_id']}/cancel", {}, key=merchant.secret)
     assert response.status_code == 409
     assert response.json["error"]["code"] == "invalid_transition"

@@ -18,7 +18,7 @@ def test_an_account_belongs_to_one_merchant_only(api, rt, merchant, other_mercha
     assert taken.status_code == 409
     assert taken.json["error"]["code"] == "connection_exists"
     assert api.get("/v1/connections", key=other_merchant.secret).json["data"] == []
-    owner = rt.connections.for_account("tiktok", "7494726673780148744")
+    owner = rt.connection_store.for_account("tiktok", "7494726673780148744")
     assert owner.merchant_id == merchant.merchant.id
 
 

@@ -31,7 +31,7 @@ def test_merchant_routes_need_a_valid_key(api, merchant):
 
 
 def test_a_key_without_the_scope_is_refused(api, rt):
-    reader = create_merchant(rt.merchants, rt.clock, "Reader", scopes={Scope.CATALOG_READ})
+    reader = create_merchant(rt.merchants, "Reader", scopes={Scope.CATALOG_READ})
     assert api.get("/v1/products", key=reader.secret).status_code == 200
     response = api.post("/v1/products", product_body(), key=reader.secret)
     assert_error(response, 403, "permission", "missing_scope")
@@ -120,7 +120,7 @@ def test_unexpected_failures_are_a_500_without_internals(api, rt, merchant, monk
     def broken(*args, **kwargs):
         raise RuntimeError("secret internal detail")
 
-    monkeypatch.setattr(rt.catalog, "page", broken)
+    monkeypatch.setattr(rt.product_store, "page", broken)
     response = api.get("/v1/products", key=merchant.secret)
     assert_error(response, 500, "api_error", "internal_error")
     assert "secret internal detail" not in response.body.decode()

@@ -48,7 +48,7 @@ def comment(comment_id="17890000000000001", text="price?", account=IG_ACCOUNT, m
 
 def connect(rt, merchant, platform, account_id):
     request = ConnectionCreate(platform=platform, account_id=account_id)
-    return connect_account(rt.connections, rt.clock, merchant.merchant.id, request)
+    return connect_account(rt.social, merchant.merchant.id, request)
 
 
 def test_meta_subscription_check_answers_the_bare_challenge(api):

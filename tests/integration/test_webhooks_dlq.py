@@ -3,7 +3,6 @@ rest of its batch is handled once."""
 
 import json
 
-from chalicelib import consumers
 from chalicelib.resources import QUEUES
 
 from .queue_helpers import run_ingest_batch
@@ -12,12 +11,12 @@ from .queue_helpers import run_ingest_batch
 def test_a_poison_message_is_dead_lettered_and_the_rest_of_its_batch_succeeds(api, rt, monkeypatch):
     handled = []
 
-    def handler(rt, message):
+    def handler(message):
         if message.data.get("poison"):
             raise RuntimeError("cannot be handled")
         handled.append(message.id)
 
-    monkeypatch.setitem(consumers.INGEST_HANDLERS, "test.thing", handler)
+    monkeypatch.setitem(rt.ingest_handlers, "test.thing", handler)
     url = rt.sqs.get_queue_url(QueueName=rt.settings.ingest_queue)["QueueUrl"]
     dlq = rt.sqs.get_queue_url(QueueName=f"{rt.settings.ingest_queue}-dlq")["QueueUrl"]
     for n, poison in enumerate([False, True, False]):

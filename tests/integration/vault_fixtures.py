@@ -57,7 +57,7 @@ SEEDED_VALUES = [
 
 def add_key(rt, merchant_id: str, *scopes: Scope) -> str:
     """Another key of `merchant_id` carrying only `scopes`; returns its secret."""
-    return issue_key(rt.merchants, rt.clock, merchant_id, scopes).secret
+    return issue_key(rt.merchants, merchant_id, scopes).secret
 
 
 def tokenize(api, key: str, person: dict) -> dict:

@@ -56,8 +56,8 @@ def _run(api, rt, merchant, stripe_api_base, monkeypatch, figures, buyers: int, 
     plan = FaultPlan(RATE, seed)
     for client in (rt.dynamodb, rt.sqs, rt.kms):
         break_aws(client, plan)
-    rt.payments._http_client = FaultyStripeHttp(plan)
-    rt.payments._client = None
+    rt.stripe._http_client = FaultyStripeHttp(plan)
+    rt.stripe._client = None
     recorded = Recorded(api, figures)
     stock = buyers + 5
     created = api.post(
@@ -173,8 +173,8 @@ def test_a_dependency_that_is_down_gets_a_clean_error_and_holds_no_stock(
     shorten_backoff(monkeypatch)
     plan = FaultPlan(1.0)
     if down == "stripe":
-        rt.payments._http_client = FaultyStripeHttp(plan)
-        rt.payments._client = None
+        rt.stripe._http_client = FaultyStripeHttp(plan)
+        rt.stripe._client = None
     else:
         break_aws(getattr(rt, down), plan)
     recorded = Recorded(api, figures)

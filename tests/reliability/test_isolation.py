@@ -42,7 +42,7 @@ PREFIX = {"product": "prod_", "post": "post_", "order": "ord_", "customer": "cus
 def shops(api, rt):
     shops = []
     for index in range(3):
-        new = create_merchant(rt.merchants, rt.clock, f"Shop {index}")
+        new = create_merchant(rt.merchants, f"Shop {index}")
         key = new.secret
         product = api.post("/v1/products", product_body(), key=key).json
         post = api.post(

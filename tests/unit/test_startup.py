@@ -20,14 +20,12 @@ from tests.conftest import FAKE_AWS
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# Imported only where they are needed (a payment, the vault, a consumer batch, a test, the
-# first request: pydantic and the models cost more than boto3 and chalice together).
+# The heavy vendor SDKs, imported only where they are needed (a payment, the vault's crypto, a
+# consumer batch, an idempotent request, a test). The models and services are plain imports;
+# their validators are built on first use (chalicelib/domain/base.py).
 NOT_AT_STARTUP = [
-    "pydantic",
-    "chalicelib.domain.orders",
     "stripe",
     "cryptography",
-    "pydantic_settings",
     "aws_lambda_powertools.utilities.idempotency",
     "aws_lambda_powertools.utilities.batch",
     "moto",

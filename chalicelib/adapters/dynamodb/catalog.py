@@ -2,8 +2,9 @@
 with a condition on that one item, addressed by the variant id alone."""
 
 from ...domain.catalog import Product, Variant
+from ...domain.errors import AlreadyExists, BelowReserved, ConcurrentUpdate
 from . import keys
-from .table import MainTable, Page, model_item, without_keys
+from .table import ConditionFailed, MainTable, model_item, without_keys
 
 PRODUCTS = "PRODUCTS"
 
@@ -23,14 +24,14 @@ class CatalogRepository:
         tx.put(self._product_item(product), "attribute_not_exists(pk)")
         for variant in variants:
             tx.put(model_item(variant, keys.variant(variant.id)), "attribute_not_exists(pk)")
-        self.table.commit(tx)
+        try:
+            self.table.commit(tx)
+        except ConditionFailed as failed:
+            raise AlreadyExists(product.id) from failed
 
-    def get(self, product_id: str) -> tuple[Product, list[Variant]] | None:
+    def product(self, product_id: str) -> Product | None:
         item = self.table.get(keys.product(product_id))
-        if item is None:
-            return None
-        product = Product.model_validate(without_keys(item))
-        return product, self.variants(product.variant_ids)
+        return Product.model_validate(without_keys(item)) if item else None
 
     def products(self, product_ids: list[str]) -> list[Product]:
         items = self.table.get_many([keys.product(pid) for pid in product_ids])
@@ -40,13 +41,11 @@ class CatalogRepository:
         items = self.table.get_many([keys.variant(vid) for vid in variant_ids])
         return [Variant.model_validate(without_keys(i)) for i in items]
 
-    def page(self, merchant_id: str, limit: int, cursor: str | None) -> tuple[list, str | None]:
-        page: Page = self.table.query_listing(
-            keys.merchant_listing(merchant_id, PRODUCTS), limit, cursor
-        )
-        products = [Product.model_validate(without_keys(i)) for i in page.items]
-        variants = self.variants([vid for p in products for vid in p.variant_ids])
-        return [(p, variants) for p in products], page.next_cursor
+    def page(
+        self, merchant_id: str, limit: int, cursor: str | None
+    ) -> tuple[list[Product], str | None]:
+        page = self.table.query_listing(keys.merchant_listing(merchant_id, PRODUCTS), limit, cursor)
+        return [Product.model_validate(without_keys(i)) for i in page.items], page.next_cursor
 
     def replace(
         self,
@@ -58,7 +57,6 @@ class CatalogRepository:
 
         A changed variant's stock is set only if it stays at or above what is reserved;
         `reserved` itself is never written here, so concurrent checkouts keep their holds.
-        The transaction's failed item tells the caller which rule broke.
         """
         tx = self.table.transaction()
         tx.put(
@@ -82,4 +80,10 @@ class CatalogRepository:
             )
         for variant in added:
             tx.put(model_item(variant, keys.variant(variant.id)), "attribute_not_exists(pk)")
-        self.table.commit(tx)
+        try:
+            self.table.commit(tx)
+        except ConditionFailed as failed:
+            indexes = failed.failed_indexes()
+            if 0 in indexes or not indexes or indexes[0] > len(changed):
+                raise ConcurrentUpdate(product.id) from failed
+            raise BelowReserved(changed[indexes[0] - 1].id) from failed

@@ -5,7 +5,7 @@ the post's counter are written in one transaction, which fails as a whole for a 
 comment is counted exactly once however often it is delivered.
 """
 
-from ...domain.social import InboxItem
+from ...domain.engagement import InboxItem
 from . import keys
 from .table import ConditionFailed, MainTable, model_item, without_keys
 

@@ -1,8 +1,9 @@
 """Merchants and the hashes of their API keys."""
 
+from ...domain.errors import AlreadyExists, StoreRefused
 from ...domain.merchants import ApiKey, Merchant
 from . import keys
-from .table import MainTable, model_item, without_keys
+from .table import ConditionFailed, MainTable, model_item, without_keys
 
 
 class MerchantRepository:
@@ -16,14 +17,20 @@ class MerchantRepository:
         tx.put(
             model_item(first_key, keys.api_key(first_key.secret_hash)), "attribute_not_exists(pk)"
         )
-        self.table.commit(tx)
+        try:
+            self.table.commit(tx)
+        except ConditionFailed as failed:
+            raise AlreadyExists(merchant.id) from failed
 
     def add_key(self, key: ApiKey) -> None:
-        """Another key for an existing merchant; ConditionFailed if the merchant is gone."""
+        """Another key for an existing merchant; StoreRefused if the merchant is gone."""
         tx = self.table.transaction()
         tx.check(keys.merchant(key.merchant_id), "attribute_exists(pk)")
         tx.put(model_item(key, keys.api_key(key.secret_hash)), "attribute_not_exists(pk)")
-        self.table.commit(tx)
+        try:
+            self.table.commit(tx)
+        except ConditionFailed as failed:
+            raise StoreRefused(f"no merchant {key.merchant_id}") from failed
 
     def get(self, merchant_id: str) -> Merchant | None:
         item = self.table.get(keys.merchant(merchant_id))

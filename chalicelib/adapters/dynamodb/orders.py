@@ -1,57 +1,44 @@
 """Orders and the stock they hold.
 
 Every change of an order's status is conditional on the statuses it may come from, and moves
-stock in the same transaction, so that the order and the inventory never disagree:
-
-    reserve  (checkout)           available -= q, reserved += q   if available >= q
-    commit   (paid)               reserved -= q, on_hand -= q
-    release  (failed, expired)    available += q, reserved -= q
-    reclaim  (late payment)       available -= q, on_hand -= q    if available >= q
-    restock  (paid, cancelled)    available += q, on_hand += q
+its lines' stock in the same transaction (the moves are the domain's, `domain/inventory.py`),
+so that the order and the inventory never disagree. A failed condition comes back as the
+domain's refusal: `OutOfStock` naming the line, `ConcurrentUpdate`, `AlreadyExists`.
 """
 
-from enum import StrEnum
+from datetime import datetime
 from typing import Any
 
-from ...domain.orders import BuyerRef, Order, OrderLine, OrderStatus, StatusChange
+from ...domain.errors import AlreadyExists, ConcurrentUpdate, OutOfStock
+from ...domain.inventory import STOCK_CHANGES, StockMove, counter_deltas
+from ...domain.orders import BuyerRef, Order, OrderLine, OrderStatus, OrderUpdate, StatusChange
 from . import keys
 from .table import ConditionFailed, MainTable, Transaction, model_item, without_keys
 
 ORDERS = "ORDERS"
 
 
-class StockMove(StrEnum):
-    RESERVE = "reserve"
-    COMMIT = "commit"
-    RELEASE = "release"
-    RECLAIM = "reclaim"
-    RESTOCK = "restock"
-
-
-_MOVES: dict[StockMove, tuple[str, str | None]] = {
-    StockMove.RESERVE: (
-        "SET available = available - :q, reserved = reserved + :q",
-        "available >= :q",
-    ),
-    StockMove.COMMIT: ("SET reserved = reserved - :q, on_hand = on_hand - :q", None),
-    StockMove.RELEASE: ("SET available = available + :q, reserved = reserved - :q", None),
-    StockMove.RECLAIM: (
-        "SET available = available - :q, on_hand = on_hand - :q",
-        "available >= :q",
-    ),
-    StockMove.RESTOCK: ("SET available = available + :q, on_hand = on_hand + :q", None),
-}
-
-
 def _move_stock(tx: Transaction, lines: list[OrderLine], move: StockMove) -> None:
-    update, condition = _MOVES[move]
+    """One update per line, in line order: item `first + n` of the transaction is line n."""
     for line in lines:
-        tx.update(
-            keys.variant(line.variant_id),
-            update,
-            "attribute_exists(pk)" + (f" AND {condition}" if condition else ""),
-            values={":q": line.quantity},
-        )
+        deltas = counter_deltas(move, line.quantity)
+        update = "SET " + ", ".join(f"{name} = {name} + :{name}" for name in deltas)
+        condition = "attribute_exists(pk)"
+        values: dict[str, Any] = {f":{name}": delta for name, delta in deltas.items()}
+        if STOCK_CHANGES[move].needs_available:
+            condition += " AND available >= :q"
+            values[":q"] = line.quantity
+        tx.update(keys.variant(line.variant_id), update, condition, values=values)
+
+
+def _refused(failed: ConditionFailed, order: Order, first_line: int) -> Exception:
+    """What a failed transaction of `order` means: the order's own item is first (it exists
+    already, or is no longer in the status the change needs), the lines follow."""
+    indexes = failed.failed_indexes()
+    lines = [i - first_line for i in indexes if i >= first_line]
+    if 0 in indexes or not lines:
+        return ConcurrentUpdate(f"{order.id} changed meanwhile")
+    return OutOfStock(lines[0], order.lines[lines[0]].variant_id)
 
 
 class OrderRepository:
@@ -59,10 +46,7 @@ class OrderRepository:
         self.table = table
 
     def place(self, order: Order) -> None:
-        """Write the order and reserve every line's stock, all or nothing.
-
-        On ConditionFailed, `failed_indexes()` minus one are the lines out of stock.
-        """
+        """Write the order and reserve every line's stock, all or nothing."""
         tx = self.table.transaction()
         listing = keys.listing_entry(order.merchant_id, ORDERS, order.created_at.isoformat(),
                                      order.id)  # fmt: skip
@@ -71,7 +55,12 @@ class OrderRepository:
         item["refundable"] = order.refundable
         tx.put(item, "attribute_not_exists(pk)")
         _move_stock(tx, order.lines, StockMove.RESERVE)
-        self.table.commit(tx)
+        try:
+            self.table.commit(tx)
+        except ConditionFailed as failed:
+            if 0 in failed.failed_indexes():
+                raise AlreadyExists(order.id) from failed
+            raise _refused(failed, order, first_line=1) from failed
 
     def attach_payment(self, order_id: str, intent_id: str, customer: BuyerRef) -> None:
         tx = self.table.transaction()
@@ -89,7 +78,10 @@ class OrderRepository:
         tx.delete(keys.order(order.id), "#status = :pending", names={"#status": "status"},
                   values={":pending": OrderStatus.PENDING_PAYMENT.value})  # fmt: skip
         _move_stock(tx, order.lines, StockMove.RELEASE)
-        self.table.commit(tx)
+        try:
+            self.table.commit(tx)
+        except ConditionFailed as failed:
+            raise ConcurrentUpdate(f"{order.id} is no longer awaiting payment") from failed
 
     def get(self, order_id: str) -> Order | None:
         item = self.table.get(keys.order(order_id))
@@ -104,21 +96,24 @@ class OrderRepository:
         merchant_id: str,
         limit: int,
         cursor: str | None,
-        status: str | None = None,
-        created_from: str | None = None,
-        created_to: str | None = None,
+        status: OrderStatus | None = None,
+        created_from: datetime | None = None,
+        created_to: datetime | None = None,
     ) -> tuple[list[Order], str | None]:
         page = self.table.query_listing(
             keys.merchant_listing(merchant_id, ORDERS), limit, cursor,
-            created_from=created_from, created_to=created_to, status=status,
+            created_from=created_from.isoformat() if created_from else None,
+            created_to=created_to.isoformat() if created_to else None,
+            status=status.value if status else None,
         )  # fmt: skip
         return [_order(i) for i in page.items], page.next_cursor
 
-    def awaiting_payment_until(self, until: str) -> list[str]:
+    def awaiting_payment_until(self, until: datetime) -> list[str]:
         """Ids of orders whose reservation expired at or before `until`."""
         ids: list[str] = []
         for partition in keys.awaiting_payment_partitions():
-            ids += [i["pk"].removeprefix("ORD#") for i in self.table.due(partition, until)]
+            due = self.table.due(partition, until.isoformat())
+            ids += [i["pk"].removeprefix("ORD#") for i in due]
         return ids
 
     def move(
@@ -127,18 +122,18 @@ class OrderRepository:
         change: StatusChange,
         sources: frozenset[OrderStatus],
         stock: StockMove | None = None,
-        sets: dict[str, Any] | None = None,
+        update: OrderUpdate | None = None,
     ) -> None:
-        """Move the order to `change.status` if it is still in one of `sources`.
-
-        `sets` are further top-level attributes to write. Raises ConditionFailed when the
-        order is in another status (index 0) or a line's stock is short (index 1 + line).
-        """
+        """Move the order to `change.status` if it is still in one of `sources`, with
+        `update`'s fields and `stock` applied to its lines in the same transaction."""
         values: dict[str, Any] = {":status": change.status.value,
                                   ":change": [change.model_dump(mode="json")]}  # fmt: skip
         assignments = ["#status = :status", "history = list_append(history, :change)"]
         names = {"#status": "status"}
-        for n, (name, value) in enumerate((sets or {}).items()):
+        fields = update.model_dump(mode="json", include=update.model_fields_set) if update else {}
+        if update is not None and update.amounts is not None:
+            fields["refundable"] = update.amounts.total - update.amounts.refunded
+        for n, (name, value) in enumerate(fields.items()):
             assignments.append(f"#set{n} = :set{n}")
             names[f"#set{n}"] = name
             values[f":set{n}"] = value
@@ -157,10 +152,19 @@ class OrderRepository:
         )
         if stock is not None:
             _move_stock(tx, order.lines, stock)
-        self.table.commit(tx)
+        try:
+            self.table.commit(tx)
+        except ConditionFailed as failed:
+            raise _refused(failed, order, first_line=1) from failed
 
     def add_refund(self, order: Order, amount: int, change: StatusChange) -> None:
         """Count `amount` as refunded if that much is still refundable and the order is paid."""
+        try:
+            self._add_refund(order, amount, change)
+        except ConditionFailed as failed:
+            raise ConcurrentUpdate(f"{order.id} changed meanwhile") from failed
+
+    def _add_refund(self, order: Order, amount: int, change: StatusChange) -> None:
         self.table.update(
             keys.order(order.id),
             "SET amounts.refunded = amounts.refunded + :a, refundable = refundable - :a,"

@@ -1,7 +1,7 @@
 """Shoppable posts."""
 
 from ...domain.posts import Post
-from ...domain.social import Publication
+from ...domain.publications import Publication
 from . import keys
 from .table import MainTable, model_item, without_keys
 

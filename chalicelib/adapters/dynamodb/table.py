@@ -1,7 +1,8 @@
 """The main table: (de)serialisation, cursor pages, transactions, and error translation.
 
-Repositories build their expressions on top of this; nothing above the adapters sees
-`ClientError` or DynamoDB's attribute-value format.
+Repositories build their expressions on top of this and turn a failed condition into the
+domain's refusal (`domain/errors.py`); nothing above the adapters sees `ClientError`, a
+transaction's failed positions or DynamoDB's attribute-value format.
 """
 
 import base64
@@ -18,25 +19,17 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
 from ...errors import InvalidRequest, ServiceUnavailable
+from ..aws import unavailable_when_unreachable
 from . import schema
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
-RETRYABLE = frozenset(
-    {
-        "ProvisionedThroughputExceededException",
-        "ThrottlingException",
-        "RequestLimitExceeded",
-        "InternalServerError",
-        "ServiceUnavailable",
-        "TransactionConflictException",
-    }
-)
-
 
 class ConditionFailed(Exception):
-    """A condition of a write did not hold. `reasons` has one code per transaction item."""
+    """A condition of a write did not hold. `reasons` has one code per transaction item.
+
+    Only the repositories see it: each turns it into the domain's refusal."""
 
     def __init__(self, reasons: list[str] | None = None):
         super().__init__("condition failed")
@@ -124,7 +117,8 @@ class MainTable:
     @contextmanager
     def _translated(self) -> Iterator[None]:
         try:
-            yield
+            with unavailable_when_unreachable("The store"):
+                yield
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code", "")
             if code == "ConditionalCheckFailedException":
@@ -136,9 +130,16 @@ class MainTable:
                 if "ConditionalCheckFailed" in reasons:
                     raise ConditionFailed(reasons) from error
                 raise ServiceUnavailable("the store is busy; retry the request") from error
-            if code in RETRYABLE:
-                raise ServiceUnavailable("the store is busy; retry the request") from error
             raise
+
+    def answers(self) -> bool:
+        """Whether the table can be reached and described (the health check)."""
+        try:
+            with self._translated():
+                self.client.describe_table(TableName=self.name)
+        except Exception:
+            return False
+        return True
 
     def get(self, key: dict[str, str], consistent: bool = True) -> dict[str, Any] | None:
         with self._translated():

@@ -1,51 +1,62 @@
-"""The social platforms' HTTP APIs and webhook signatures: one module per platform, the only
-code that speaks each one's protocol. `http.py` holds what they share (JSON over urllib3, and
-the platform's error translated into `PlatformError`)."""
+"""The social platforms: one module each, the only code that speaks that platform's protocol,
+both ways — webhook signature and handshake, parsing deliveries into domain events, status
+maps, order parsing, outbound payloads and API calls. `http.py` holds what they share (JSON
+over urllib3, and the platform's error translated into the domain's `PlatformError`).
+
+Adding a platform: its module, and one entry in `PLATFORMS`. The webhook routes, the
+consumers and publishing find it through this table.
+"""
 
 from functools import cached_property
+from typing import Any
+
+from ...config import Settings
+from ...domain.connections import Platform
+from .meta import Meta
+from .pinterest import Pinterest
+from .tiktok import TikTokShop
+from .x import X
+
+PLATFORMS: tuple[type, ...] = (Meta, TikTokShop, X, Pinterest)
+
+# The platforms that post webhooks to us, by the name in their route: /v1/webhooks/{name}.
+WEBHOOK_SOURCES: dict[str, Any] = {p.name: p for p in PLATFORMS if p.receives_webhooks}
 
 
-class Platforms:
-    """The platforms' API clients, each created on first use from settings. Access tokens are
-    per platform for now (settings, from the secret store in production); tokens per
-    connection would come from the connection instead."""
+class PlatformDirectory:
+    """Each platform's client, created on first use from settings and reused."""
 
-    def __init__(self, settings):
-        self._s = settings
+    def __init__(self, settings: Settings):
+        self._settings = settings
+        self._clients: dict[str, Any] = {}
 
-    @cached_property
-    def meta(self):
-        from .meta import MetaGraph
-
-        s = self._s
-        token = s.meta_access_token.get_secret_value()
-        return MetaGraph(s.meta_graph_url, token, s.platform_timeout_seconds)
-
-    @cached_property
-    def tiktok(self):
-        from .tiktok import TikTokShop
-
-        s = self._s
-        return TikTokShop(
-            s.tiktok_api_url,
-            s.tiktok_app_key.get_secret_value(),
-            s.tiktok_app_secret.get_secret_value(),
-            s.tiktok_access_token.get_secret_value(),
-            s.platform_timeout_seconds,
-        )
+    def by_name(self, name: str) -> Any:
+        if name not in self._clients:
+            kind = next(p for p in PLATFORMS if p.name == name)
+            self._clients[name] = kind(self._settings)
+        return self._clients[name]
 
     @cached_property
-    def x(self):
-        from .x import XApi
+    def _names(self) -> dict[Platform, str]:
+        return {platform: p.name for p in PLATFORMS for platform in p.platforms}
 
-        s = self._s
-        token = s.x_access_token.get_secret_value()
-        return XApi(s.x_api_url, token, s.platform_timeout_seconds)
+    def for_platform(self, platform: Platform) -> Any:
+        """The client that publishes to and reads from `platform` (Instagram: Meta's)."""
+        return self.by_name(self._names[platform])
 
-    @cached_property
-    def pinterest(self):
-        from .pinterest import Pinterest
+    # The views the services ask for (see services/social.py for what each must do).
 
-        s = self._s
-        token = s.pinterest_access_token.get_secret_value()
-        return Pinterest(s.pinterest_api_url, token, s.platform_timeout_seconds)
+    def webhook(self, source: str) -> Any:
+        return self.by_name(source)
+
+    def engagement(self, source: str) -> Any:
+        return self.by_name(source)
+
+    def publisher(self, platform: Platform) -> Any:
+        return self.for_platform(platform)
+
+    def order_lookup(self, source: str) -> Any:
+        return self.by_name(source)
+
+    def order_feed(self, source: str) -> Any:
+        return self.by_name(source)

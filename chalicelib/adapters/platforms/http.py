@@ -1,7 +1,8 @@
 """JSON over HTTP for the platform adapters (urllib3, which botocore already brings).
 
-Platform failures become `PlatformError` with the platform's own message, so that a failed
-publication can show it; `retryable` tells the caller whether trying again may help.
+Platform failures become the domain's `PlatformError` with the platform's own message, so
+that a failed publication can show it; `retryable` tells the caller whether trying again may
+help.
 Access tokens travel in headers or the query string and are never logged.
 """
 
@@ -9,14 +10,7 @@ import json
 from typing import Any
 from urllib.parse import urlencode
 
-
-class PlatformError(Exception):
-    def __init__(self, platform: str, status: int, message: str, retryable: bool):
-        super().__init__(f"{platform} answered {status}: {message}")
-        self.platform = platform
-        self.status = status
-        self.message = message
-        self.retryable = retryable
+from ...domain.errors import PlatformError
 
 
 class JsonHttp:

@@ -1,8 +1,9 @@
-"""TikTok Shop's Open API (orders, products) and its webhook signature.
+"""TikTok Shop: its webhooks, its Open API (orders, products), both ways, in one place.
 
 Webhooks: `Authorization` (no scheme) is the lowercase hex HMAC-SHA256, keyed with the app
-secret, of `app_key + raw body`. API calls are signed the other way round (TikTok's
-"sign" query parameter, below) and carry the shop's token in `x-tts-access-token`.
+secret, of `app_key + raw body`; there is no timestamp, so repeats are dropped on
+`tts_notification_id`. API calls are signed the other way round (TikTok's "sign" query
+parameter, below) and carry the shop's token in `x-tts-access-token`.
 """
 
 import hashlib
@@ -10,13 +11,50 @@ import hmac
 import json
 import time
 from collections import Counter
+from collections.abc import Callable, Mapping
 from typing import Any
 
+from pydantic import BaseModel
+
+from ...config import Settings
 from ...domain.connections import Platform
-from ...domain.social import TIKTOK_STATUSES, PlatformLine, PlatformOrder
-from .http import JsonHttp, PlatformError
+from ...domain.errors import PlatformError
+from ...domain.inbound import Handshake, NotAnEvent, OrderStatusChanged, PlatformEvent, entry_digest
+from ...domain.money import from_decimal_string, to_decimal_string
+from ...domain.orders import OrderStatus
+from ...domain.platform_orders import PlatformLine, PlatformOrder
+from ...domain.posts import PostListing
+from .http import JsonHttp
 
 SIGNATURE_HEADER = "authorization"
+
+# Webhook `type` numbers, for deliveries that carry no `event_type` name.
+TYPES = {
+    1: "ORDER_STATUS_CHANGE",
+    2: "REVERSE_STATUS_UPDATE",
+    3: "RECIPIENT_ADDRESS_UPDATE",
+    4: "PACKAGE_UPDATE",
+    5: "PRODUCT_STATUS_CHANGE",
+    6: "SELLER_DEAUTHORIZATION",
+    11: "CANCELLATION_STATUS_CHANGE",
+    12: "RETURN_STATUS_CHANGE",
+    13: "NEW_CONVERSATION",
+    14: "NEW_MESSAGE",
+}
+HANDLED = {"ORDER_STATUS_CHANGE", "CANCELLATION_STATUS_CHANGE"}
+
+# TikTok Shop's order statuses, and ours: None is not an order to act on yet.
+ORDER_STATUSES: dict[str, OrderStatus | None] = {
+    "UNPAID": None,
+    "ON_HOLD": None,  # paid, but the buyer may still cancel; imported once it is awaited
+    "AWAITING_SHIPMENT": OrderStatus.PAID,
+    "PARTIALLY_SHIPPING": OrderStatus.PAID,
+    "AWAITING_COLLECTION": OrderStatus.PAID,
+    "IN_TRANSIT": OrderStatus.FULFILLED,
+    "DELIVERED": OrderStatus.DELIVERED,
+    "COMPLETED": OrderStatus.DELIVERED,
+    "CANCELLED": OrderStatus.CANCELLED,
+}
 
 
 def signature(app_key: str, app_secret: str, body: bytes) -> str:
@@ -38,63 +76,46 @@ def request_sign(app_secret: str, path: str, query: dict[str, Any], body: bytes)
     return hmac.new(app_secret.encode(), wrapped, hashlib.sha256).hexdigest()
 
 
-class TikTokShop:
-    def __init__(
-        self,
-        base_url: str,
-        app_key: str,
-        app_secret: str,
-        access_token: str,
-        timeout: float = 5.0,
-        clock=time.time,
-    ):
-        self.http = JsonHttp("tiktok", base_url, timeout)
-        self._app_key, self._app_secret, self._token = app_key, app_secret, access_token
-        self._clock = clock
-
-    def _call(self, method: str, path: str, query: dict | None = None, body: Any = None) -> dict:
-        params = {"app_key": self._app_key, "timestamp": str(int(self._clock())), **(query or {})}
-        raw = json.dumps(body, separators=(",", ":")).encode() if body is not None else b""
-        params["sign"] = request_sign(self._app_secret, path, params, raw)
-        answer = self.http.request(
-            method,
-            path,
-            query=params,
-            body=raw if body is not None else None,
-            headers={"x-tts-access-token": self._token, "Content-Type": "application/json"},
+def webhook_events(payload: Any) -> list[PlatformEvent]:
+    if not isinstance(payload, dict) or not payload.get("shop_id"):
+        raise NotAnEvent("not a TikTok Shop webhook delivery")
+    name = payload.get("event_type") or TYPES.get(payload.get("type"), "")  # type: ignore[arg-type]
+    data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
+    if name not in HANDLED or not data.get("order_id"):
+        return []
+    notification = payload.get("tts_notification_id") or entry_digest(payload)
+    return [
+        OrderStatusChanged(  # a cancellation is a status change too
+            source="tiktok",
+            platform=Platform.TIKTOK,
+            account_id=str(payload["shop_id"]),
+            dedupe_id=str(notification),
+            occurred_at=int(data.get("update_time") or payload.get("timestamp") or 0),
+            order_id=str(data["order_id"]),
+            status=data.get("order_status"),
         )
-        if answer.get("code", 0) != 0:  # TikTok reports errors in the body of a 200
-            raise PlatformError("tiktok", 200, str(answer.get("message")), retryable=False)
-        return answer.get("data") or {}
-
-    def order(self, order_id: str) -> dict:
-        found = self._call("GET", "/order/202309/orders", query={"ids": order_id})
-        orders = found.get("orders") or []
-        if not orders:
-            raise PlatformError("tiktok", 404, f"no order {order_id}", retryable=True)
-        return orders[0]
-
-    def create_product(self, product: dict) -> str:
-        created = self._call("POST", "/product/202309/products", body=product)
-        return str(created["product_id"])
+    ]
 
 
-def parse_order(order: dict) -> PlatformOrder:
+def parse_order(order: dict[str, Any]) -> PlatformOrder:
     """TikTok lists one line item per unit: they are counted back into lines per SKU."""
     items = order.get("line_items") or []
     counts = Counter(str(i.get("seller_sku")) for i in items)
     prices = {str(i.get("seller_sku")): i.get("sale_price") or "0" for i in items}
     payment = order.get("payment") or {}
+    currency = payment.get("currency") or "USD"
     address = order.get("recipient_address") or {}
     districts = {d.get("address_level_name"): d.get("address_name") for d in
                  address.get("district_info") or []}  # fmt: skip
     return PlatformOrder(
         platform=Platform.TIKTOK,
         external_id=str(order["id"]),
-        status=TIKTOK_STATUSES.get(str(order.get("status"))),
-        currency=payment.get("currency") or "USD",
+        status=ORDER_STATUSES.get(str(order.get("status"))),
+        currency=currency,
         lines=[
-            PlatformLine(sku=sku, quantity=n, unit_price=round(float(prices[sku]) * 100))
+            PlatformLine(
+                sku=sku, quantity=n, unit_price=from_decimal_string(str(prices[sku]), currency)
+            )
             for sku, n in counts.items()
         ],
         buyer={
@@ -113,3 +134,89 @@ def parse_order(order: dict) -> PlatformOrder:
         if address
         else None,
     )
+
+
+def product_payload(listing: PostListing) -> list[dict[str, Any]]:
+    """The tagged products as TikTok Shop products, prices as decimal strings."""
+    return [
+        {
+            "title": product.title,
+            "description": product.description or product.title,
+            "main_images": [{"uri": url} for url in product.images[:9]],
+            "skus": [
+                {
+                    "seller_sku": v.sku,
+                    "price": {
+                        "amount": to_decimal_string(v.price.amount, v.price.currency),
+                        "currency": v.price.currency,
+                    },
+                    "inventory": [{"quantity": v.available}],
+                }
+                for v in listing.variants_of(product)
+            ],
+        }
+        for product in listing.products
+    ]
+
+
+class TikTokShop:
+    name = "tiktok"
+    platforms = (Platform.TIKTOK,)
+    receives_webhooks = True
+    signature_header = "Authorization"
+    handshake_query: type[BaseModel] | None = None
+    handshake_summary = "TikTok Shop webhook endpoint check"
+    webhook_summary = "TikTok Shop events, verified by their Authorization header"
+
+    def __init__(self, settings: Settings, clock: Callable[[], float] = time.time):
+        self._app_key = settings.tiktok_app_key.get_secret_value()
+        self._app_secret = settings.tiktok_app_secret.get_secret_value()
+        self._token = settings.tiktok_access_token.get_secret_value()
+        self.http = JsonHttp("tiktok", settings.tiktok_api_url, settings.platform_timeout_seconds)
+        self._clock = clock
+
+    # Webhooks
+
+    def handshake(self, query: BaseModel | None) -> Handshake:
+        return Handshake({"ready": True})
+
+    def verify(self, body: bytes, headers: Mapping[str, str]) -> bool:
+        return verify_signature(
+            self._app_key, self._app_secret, body, headers.get(SIGNATURE_HEADER)
+        )
+
+    def events(self, payload: Any) -> list[PlatformEvent]:
+        return webhook_events(payload)
+
+    # The Open API
+
+    def _call(self, method: str, path: str, query: dict | None = None, body: Any = None) -> dict:
+        params = {"app_key": self._app_key, "timestamp": str(int(self._clock())), **(query or {})}
+        raw = json.dumps(body, separators=(",", ":")).encode() if body is not None else b""
+        params["sign"] = request_sign(self._app_secret, path, params, raw)
+        answer = self.http.request(
+            method,
+            path,
+            query=params,
+            body=raw if body is not None else None,
+            headers={"x-tts-access-token": self._token, "Content-Type": "application/json"},
+        )
+        if answer.get("code", 0) != 0:  # TikTok reports errors in the body of a 200
+            raise PlatformError("tiktok", 200, str(answer.get("message")), retryable=False)
+        return answer.get("data") or {}
+
+    def order(self, order_id: str) -> PlatformOrder:
+        found = self._call("GET", "/order/202309/orders", query={"ids": order_id})
+        orders = found.get("orders") or []
+        if not orders:
+            raise PlatformError("tiktok", 404, f"no order {order_id}", retryable=True)
+        return parse_order(orders[0])
+
+    def publish(self, platform: Platform, listing: PostListing) -> str:
+        """The tagged products as TikTok Shop products; the first one's id stands for the
+        post."""
+        ids = [
+            str(self._call("POST", "/product/202309/products", body=product)["product_id"])
+            for product in product_payload(listing)
+        ]
+        return ids[0] if ids else ""

@@ -1,0 +1,84 @@
+"""Customers: the vault's routes for merchants, each checked against the key's scopes."""
+
+from pydantic import BaseModel
+
+from ..domain.listing import ListOf, ListQuery, listing
+from ..domain.scopes import Scope
+from ..vault.models import (
+    AuditEntry,
+    Caller,
+    CustomerCreate,
+    CustomerDetails,
+    CustomerExport,
+    DetokenizeQuery,
+    ErasedCustomer,
+    Tokenized,
+)
+from ..vault.policy import READ_SCOPES
+from ..web import Call, Routes
+
+routes = Routes(__name__)
+blueprint = routes.blueprint
+
+
+@routes.route(
+    "/v1/customers",
+    "POST",
+    scope=Scope.CUSTOMERS_WRITE,
+    body=CustomerCreate,
+    returns=Tokenized,
+    status=201,
+    idempotent=True,
+    summary="Put a person's data in the vault; returns their token and masked values",
+)
+def create_customer(call: Call) -> Tokenized:
+    return call.rt.vault.tokenize(Caller.for_key(call.key), call.body)
+
+
+@routes.route(
+    "/v1/customers/{token}",
+    "GET",
+    scope=READ_SCOPES,
+    query=DetokenizeQuery,
+    returns=CustomerDetails,
+    summary="A customer's data, only the fields the purpose allows; audited",
+)
+def get_customer(call: Call, token: str) -> BaseModel:
+    return call.rt.vault.detokenize_for(Caller.for_key(call.key), token, call.query.purpose)
+
+
+@routes.route(
+    "/v1/customers/{token}/export",
+    "GET",
+    scope=Scope.CUSTOMERS_EXPORT,
+    returns=CustomerExport,
+    summary="Everything held on a customer, and every access to it (GDPR art. 15, 20)",
+)
+def export_customer(call: Call, token: str) -> CustomerExport:
+    return call.rt.vault.export(Caller.for_key(call.key), token)
+
+
+@routes.route(
+    "/v1/customers/{token}/audit",
+    "GET",
+    scope=Scope.CUSTOMERS_AUDIT,
+    query=ListQuery,
+    returns=ListOf[AuditEntry],
+    summary="Who read or changed a customer's data, when and for what, newest first",
+)
+def list_customer_audit(call: Call, token: str) -> ListOf[AuditEntry]:
+    page = call.rt.vault.audit_trail(
+        Caller.for_key(call.key), token, call.page_size(), call.query.cursor
+    )
+    return listing(page.entries, page.next_cursor)
+
+
+@routes.route(
+    "/v1/customers/{token}",
+    "DELETE",
+    scope=Scope.CUSTOMERS_ERASE,
+    returns=ErasedCustomer,
+    summary="Erase a customer: their data key is destroyed; every read is 410 afterwards",
+)
+def erase_customer(call: Call, token: str) -> ErasedCustomer:
+    return call.rt.vault.erase(Caller.for_key(call.key), token)

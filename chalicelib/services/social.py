@@ -1,0 +1,201 @@
+"""The social platforms' side: their webhooks in, and what the consumers need to act on them.
+
+The webhook route does as little as the contract allows, so that it answers far inside the
+platforms' limits (Meta 5 s, TikTok and X 3 s) however busy the store is: check the signature
+on the raw bytes, split the delivery into one event per entry (the platform's module does
+both), and queue them in one SQS call per ten. Routing to the merchant (the account's
+connection) and de-duplication (the platform's id, or a digest of the entry) happen in the
+consumer, before any work: both are reads the route would otherwise pay for on every
+delivery, and the consumers are idempotent anyway. A delivery for an account no merchant has
+connected is acknowledged and dropped there with a log line, so the platform does not retry
+it for days.
+
+Nothing personal goes onto the queue: the events hold object ids and text, and the consumer
+asks the platform for an author and hands it straight to the vault.
+"""
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from pydantic import BaseModel, ConfigDict, TypeAdapter
+
+from ..domain.connections import Connection, Platform
+from ..domain.engagement import InboxItem, SocialAuthor
+from ..domain.events import Message
+from ..domain.inbound import (
+    EngagementReceived,
+    Handshake,
+    NotAnEvent,
+    OrderStatusChanged,
+    PlatformEvent,
+    message_type,
+)
+from ..domain.platform_orders import PlatformOrder
+from ..domain.posts import PostListing
+from ..errors import InvalidRequest, InvalidSignature
+from ..observability import logger
+from .catalog import ProductStore
+from .orders import Sales
+from .ports import RECEIPT_DAYS, Clock, CustomerVault, Publisher, WebhookReceipts
+from .posts import PostStore
+
+# Ports: what the social use cases need of the stores and of each platform's module.
+
+
+class ConnectionStore(Protocol):
+    def add(self, connection: Connection) -> None:
+        """AlreadyExists when the account is linked to any merchant already."""
+        ...
+
+    def for_account(self, platform: str, account_id: str) -> Connection | None: ...
+
+    def page(
+        self, merchant_id: str, limit: int, cursor: str | None
+    ) -> tuple[list[Connection], str | None]: ...
+
+
+class InboxStore(Protocol):
+    def add(self, item: InboxItem, counter: str | None = None) -> bool:
+        """False if the item was there already; `counter`: the post's count to raise with it."""
+        ...
+
+    def get(self, item_id: str) -> InboxItem | None: ...
+
+    def set_reply(self, item_id: str, outcome: str, error: str | None = None) -> None: ...
+
+    def page(
+        self, merchant_id: str, limit: int, cursor: str | None
+    ) -> tuple[list[InboxItem], str | None]: ...
+
+
+class WebhookSource(Protocol):
+    def handshake(self, query: BaseModel | None) -> Handshake: ...
+
+    def verify(self, body: bytes, headers: Mapping[str, str]) -> bool: ...
+
+    def events(self, payload: Any) -> list[EngagementReceived | OrderStatusChanged]:
+        """One event per entry of the delivery; NotAnEvent if it is not one."""
+        ...
+
+    @property
+    def signature_header(self) -> str: ...
+
+
+class EngagementApi(Protocol):
+    def author_of(self, event: EngagementReceived) -> SocialAuthor | None: ...
+
+    def send_checkout_link(self, event: EngagementReceived, text: str) -> None: ...
+
+
+class PostPublisher(Protocol):
+    def publish(self, platform: Platform, listing: PostListing) -> str:
+        """The post's id on the platform; PlatformError when it refuses or fails."""
+        ...
+
+
+class OrderLookup(Protocol):
+    def order(self, order_id: str) -> PlatformOrder: ...
+
+
+class OrderFeed(Protocol):
+    def new_orders(self, account_id: str, platform: Platform) -> list[PlatformOrder]: ...
+
+    def acknowledge_order(self, order: PlatformOrder, reference: str) -> None: ...
+
+
+class Platforms(Protocol):
+    def webhook(self, source: str) -> WebhookSource: ...
+
+    def engagement(self, source: str) -> EngagementApi: ...
+
+    def publisher(self, platform: Platform) -> PostPublisher: ...
+
+    def order_lookup(self, source: str) -> OrderLookup: ...
+
+    def order_feed(self, source: str) -> OrderFeed: ...
+
+
+@dataclass(frozen=True)
+class SocialSettings:
+    comment_keywords: list[str]
+    storefront_url: str
+    publish_max_attempts: int
+    publish_retry_seconds: int
+    meta_commerce_accounts: list[str]
+
+
+@dataclass(frozen=True)
+class Social:
+    platforms: Platforms
+    connections: ConnectionStore
+    posts: PostStore
+    products: ProductStore
+    inbox: InboxStore
+    receipts: WebhookReceipts
+    queue: Publisher
+    vault: CustomerVault
+    sales: Sales
+    clock: Clock
+    settings: SocialSettings
+
+
+# The webhook routes
+
+
+def handshake(social: Social, source: str, query: BaseModel | None) -> Handshake:
+    return social.platforms.webhook(source).handshake(query)
+
+
+def receive_webhook(
+    social: Social, source: str, raw: bytes, headers: Mapping[str, str]
+) -> dict[str, Any]:
+    platform = social.platforms.webhook(source)
+    if not platform.verify(raw, headers):
+        raise InvalidSignature(f"{platform.signature_header} does not sign this body.")
+    try:
+        events = platform.events(json.loads(raw))
+    except (ValueError, NotAnEvent) as error:
+        raise InvalidRequest(f"Not a {source} webhook delivery.", code="invalid_event") from error
+    now = social.clock.now()
+    social.queue.publish_all(
+        [
+            Message(
+                id=f"{source}-{event.dedupe_id}"[:128],
+                type=message_type(event),
+                occurred_at=now,
+                data=event.model_dump(mode="json"),
+            )
+            for event in events
+        ]
+    )
+    return {"received": True, "events": len(events)}
+
+
+# The consumer side
+
+_EVENT: TypeAdapter[PlatformEvent] = TypeAdapter(PlatformEvent, config=ConfigDict(defer_build=True))
+
+
+def routed(handler: Callable[[Social, str, Any], None]) -> Callable[[Social, Message], None]:
+    """Wrap an event handler: drop repeats, find the merchant, handle, then remember it."""
+
+    def handle(social: Social, message: Message) -> None:
+        event = _EVENT.validate_python(message.data)
+        if social.receipts.seen(event.source, event.dedupe_id):
+            logger.info("repeated delivery dropped", extra={"dedupe_id": event.dedupe_id})
+            return
+        connection = social.connections.for_account(event.platform, event.account_id)
+        if connection is None:
+            logger.warning(
+                "no merchant has connected this account; event dropped",
+                extra={"platform": event.platform, "account_id": event.account_id,
+                       "type": message.type},
+            )  # fmt: skip
+            return
+        handler(social, connection.merchant_id, event)
+        expires = int(social.clock.now().timestamp()) + RECEIPT_DAYS * 86400
+        social.receipts.remember(event.source, event.dedupe_id, expires)
+
+    return handle
