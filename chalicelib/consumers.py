@@ -44,6 +44,7 @@ def consume(handlers: Mapping[str, Handler], event: dict[str, Any]) -> dict[str,
     def handle_record(record: Any) -> None:
         dispatch(handlers, record.body, record.message_id)
 
-    return process_partial_response(
+    answer: dict[str, Any] = process_partial_response(  # type: ignore[assignment]
         event=event, record_handler=handle_record, processor=BatchProcessor(EventType.SQS)
     )
+    return answer

@@ -2,6 +2,7 @@
 them, so that the published schema cannot drift from what the routes accept."""
 
 import re
+from typing import Literal
 
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
@@ -39,7 +40,7 @@ _ERROR_SCHEMA = {
 
 
 def document(operations: list[Operation], version: str) -> dict:
-    models: list[tuple[type[BaseModel], str]] = []
+    models: list[tuple[type[BaseModel], Literal["validation", "serialization"]]] = []
     for op in operations:
         if op.body is not None:
             models.append((op.body, "validation"))

@@ -153,7 +153,7 @@ class Routes:
                     headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
                     headers["Access-Control-Allow-Headers"] = "Content-Type, Idempotency-Key"
                     headers["Access-Control-Max-Age"] = "600"
-                return Response(body="", status_code=204, headers=headers)
+                return Response(body="", status_code=204, headers=dict(headers))
 
             view.__name__ = "preflight_" + path.strip("/").replace("/", "_").strip("{}")
             blueprint.route(path, methods=["OPTIONS"], content_types=_ACCEPTED_TYPES)(view)
@@ -211,9 +211,9 @@ def parsed(op: Operation, request: Request, key: ApiKey | None, rt: Runtime) -> 
         rt=rt,
         key=key,
         body=_parse_body(op, request, rt.settings.max_body_bytes),
-        query=_parse_query(op, request.query_params or {}),
+        query=_parse_query(op, dict(request.query_params or {})),
         headers=dict(request.headers),
-        raw_body=request.raw_body or b"",
+        raw_body=_raw_body(request),
     )
 
 
@@ -225,7 +225,7 @@ def run_once(
     if not op.idempotent or idempotency_key is None:
         return _outcome(_run(op, call, params))
     scope = call.key.merchant_id if call.key else f"{op.method} {op.path}"
-    fingerprint = f"{op.method} {request.path}\n".encode() + (request.raw_body or b"")
+    fingerprint = f"{op.method} {request.path}\n".encode() + _raw_body(request)
     outcome = call.rt.idempotency.replay_or_run(
         IdempotentRequest(scope, idempotency_key, fingerprint),
         lambda: _run(op, call, params),
@@ -237,7 +237,10 @@ def run_once(
 def respond(
     op: Operation, request: Request, rt: Runtime, request_id: str, status: int, body: Any
 ) -> Response:
-    headers = {"Content-Type": "application/json", "Request-Id": request_id}
+    headers: dict[str, str | list[str]] = {
+        "Content-Type": "application/json",
+        "Request-Id": request_id,
+    }
     if op.public:
         headers.update(_cors_headers(request.headers.get("origin"), rt))
     if isinstance(body, Response):  # a handler that answers other than JSON (handshakes)
@@ -259,7 +262,7 @@ def _outcome(outcome: dict[str, Any]) -> tuple[int, Any]:
     return outcome["status"], outcome["body"]
 
 
-def _cors_headers(origin: str | None, rt: Runtime) -> dict[str, str]:
+def _cors_headers(origin: str | None, rt: Runtime) -> dict[str, str | list[str]]:
     allowed = rt.settings.cors_allowed_origins
     if "*" in allowed:
         return {"Access-Control-Allow-Origin": "*"}
@@ -268,8 +271,13 @@ def _cors_headers(origin: str | None, rt: Runtime) -> dict[str, str]:
     return {}
 
 
+def _raw_body(request: Request) -> bytes:
+    raw = request.raw_body or b""
+    return raw.encode() if isinstance(raw, str) else raw
+
+
 def _parse_body(op: Operation, request: Request, max_bytes: int) -> BaseModel | None:
-    raw: bytes = request.raw_body or b""
+    raw = _raw_body(request)
     if len(raw) > max_bytes:
         raise PayloadTooLarge(f"The body is larger than {max_bytes} bytes.")
     if op.body is None:

@@ -1,5 +1,6 @@
 """Cursor pages: what every list route answers, and the query they all take."""
 
+from collections.abc import Sequence
 from typing import Generic, Literal, TypeVar
 
 from pydantic import ConfigDict, Field
@@ -23,5 +24,5 @@ class ListQuery(Model):
     cursor: str | None = Field(None, max_length=2048)
 
 
-def listing(items: list, next_cursor: str | None) -> ListOf:
-    return ListOf(data=items, has_more=next_cursor is not None, next_cursor=next_cursor)
+def listing(items: Sequence[T], next_cursor: str | None) -> ListOf[T]:
+    return ListOf(data=list(items), has_more=next_cursor is not None, next_cursor=next_cursor)

@@ -18,6 +18,7 @@ from typing import Annotated, Literal
 from pydantic import ConfigDict, Field, model_validator
 
 from .base import Model
+from .catalog import Product, Variant
 from .customers import Email, Line, Phone, ShippingAddress
 from .fields import ObjectId, Title
 from .money import Money
@@ -272,7 +273,7 @@ class CheckoutView(Model):
 
 
 def price_lines(
-    lines: list[CheckoutLine], variants: dict, products: dict
+    lines: list[CheckoutLine], variants: dict[str, Variant], products: dict[str, Product]
 ) -> tuple[list[OrderLine], Amounts]:
     """Amounts from the catalog's prices, never the client's. One currency per order."""
     priced = []

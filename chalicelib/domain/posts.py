@@ -167,7 +167,9 @@ def resolve_tag(tag: Tag, product: Product, variants: list[Variant]) -> Resolved
     )
 
 
-def storefront_post(post: Post, products: dict[str, Product], variants: list[Variant]):
+def storefront_post(
+    post: Post, products: dict[str, Product], variants: list[Variant]
+) -> StorefrontPost:
     tags = []
     for tag in post.tags:
         product = products.get(tag.product_id)

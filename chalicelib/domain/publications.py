@@ -34,4 +34,5 @@ class PublishRequest(Model):
 
 def retry_delay(attempt: int, base_seconds: int) -> int:
     """Exponential backoff for attempt 1, 2, …, within SQS's 15-minute delay limit."""
-    return min(base_seconds * 2 ** max(attempt - 1, 0), 900)
+    delay: int = base_seconds * 2 ** max(attempt - 1, 0)
+    return min(delay, 900)

@@ -10,12 +10,12 @@ from ..domain.merchants import (
     ALL_SCOPES,
     ApiKey,
     Merchant,
-    Scope,
     hash_secret,
     hint_for,
     key_secret,
     looks_like_key,
 )
+from ..domain.scopes import Scope
 from ..errors import AuthenticationFailed, NotFound, PermissionDenied
 from .ports import Clock
 

@@ -14,7 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..domain.base import Model
 from ..domain.customers import Email, Line, Phone, ShippingAddress, Short, SocialPlatform
-from ..domain.merchants import ApiKey, Scope
+from ..domain.merchants import ApiKey
+from ..domain.scopes import Scope
 from .policy import Purpose
 
 

@@ -10,9 +10,10 @@ and in the returned model; logs get tokens and field names.
 import json
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from ..domain.ids import Prefix, has_prefix
-from ..domain.merchants import Scope
+from ..domain.scopes import Scope
 from ..errors import Gone, NotFound, ServiceUnavailable, ShoppableError
 from ..observability import logger
 from .blind_index import email_index
@@ -221,7 +222,7 @@ class Vault:
             logger.warning("customer record without a data key", extra={"token": record.token})
             raise _gone(record.token)
         key = self.keys.unwrap(record.merchant_id, record.token, wrapped)
-        values = {}
+        values: dict[str, Any] = {}
         for name in names:
             sealed = record.sealed.get(name)
             if sealed is None:

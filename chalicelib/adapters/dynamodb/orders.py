@@ -139,13 +139,13 @@ class OrderRepository:
             values[f":set{n}"] = value
         source_values = {f":from{n}": s.value for n, s in enumerate(sorted(sources))}
         values |= source_values
-        update = "SET " + ", ".join(assignments)
+        expression = "SET " + ", ".join(assignments)
         if change.status != OrderStatus.PENDING_PAYMENT:
-            update += " REMOVE gsi2pk, gsi2sk"
+            expression += " REMOVE gsi2pk, gsi2sk"
         tx = self.table.transaction()
         tx.update(
             keys.order(order.id),
-            update,
+            expression,
             f"#status IN ({', '.join(source_values)})",
             names=names,
             values=values,

@@ -17,7 +17,7 @@ from .pinterest import Pinterest
 from .tiktok import TikTokShop
 from .x import X
 
-PLATFORMS: tuple[type, ...] = (Meta, TikTokShop, X, Pinterest)
+PLATFORMS: tuple[Any, ...] = (Meta, TikTokShop, X, Pinterest)
 
 # The platforms that post webhooks to us, by the name in their route: /v1/webhooks/{name}.
 WEBHOOK_SOURCES: dict[str, Any] = {p.name: p for p in PLATFORMS if p.receives_webhooks}

@@ -80,7 +80,7 @@ def webhook_events(payload: Any) -> list[PlatformEvent]:
     if not isinstance(payload, dict) or not payload.get("shop_id"):
         raise NotAnEvent("not a TikTok Shop webhook delivery")
     name = payload.get("event_type") or TYPES.get(payload.get("type"), "")  # type: ignore[arg-type]
-    data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
+    data: dict[str, Any] = payload["data"] if isinstance(payload.get("data"), dict) else {}
     if name not in HANDLED or not data.get("order_id"):
         return []
     notification = payload.get("tts_notification_id") or entry_digest(payload)
