@@ -4,6 +4,14 @@ import logging
 
 import pytest
 
+# Shared by the suites (see tests/fixtures/__init__.py).
+pytest_plugins = (
+    "tests.fixtures.app",
+    "tests.fixtures.platforms",
+    "tests.fixtures.vault",
+    "tests.fixtures.stack",
+)
+
 # The AWS SDK must never reach a real account from the tests.
 FAKE_AWS = {
     "AWS_ACCESS_KEY_ID": "testing",

@@ -7,14 +7,7 @@ shows the end of the stack's output.
 import pytest
 import requests
 
-from .stack import DevStack, interrupt, start
-
-
-@pytest.fixture(scope="session")
-def devstack(tmp_path_factory) -> DevStack:
-    stack = start(tmp_path_factory.mktemp("devstack"))
-    yield stack
-    interrupt(stack)
+from .stack import DevStack
 
 
 @pytest.hookimpl(wrapper=True)

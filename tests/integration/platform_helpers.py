@@ -1,13 +1,15 @@
-"""Signing deliveries as each platform does, and the platform stand-in as a fixture."""
+"""Signing deliveries as each platform does, the sample deliveries of events/, and a shop
+that matches them."""
 
 import base64
 import hashlib
 import hmac
 import json
+from pathlib import Path
 
-import pytest
-
-from devstack.platform_standin import PlatformStandin
+from chalicelib.domain.connections import ConnectionCreate
+from chalicelib.services.connections import connect_account
+from tests.fixtures.app import WEBHOOK_SECRET, product_body
 
 META_SECRET = "meta-app-secret-tests"
 META_VERIFY = "meta-verify-tests"
@@ -28,24 +30,6 @@ SECRETS = {
     "SHOPPABLE_PINTEREST_BOARD_ID": "board1",
     "SHOPPABLE_STOREFRONT_URL": "https://shop.test",
 }
-
-
-@pytest.fixture(scope="session")
-def standin():
-    server = PlatformStandin()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def platforms(monkeypatch, standin):
-    """The platform secrets and the stand-in's base URLs, set before `rt` reads settings."""
-    for name, value in {**SECRETS, **standin.base_urls()}.items():
-        monkeypatch.setenv(name, value)
-    standin.reset()
-    yield standin
-    standin.reset()
 
 
 def meta_signed(body: dict | bytes, secret: str = META_SECRET) -> tuple[bytes, dict]:
@@ -80,8 +64,6 @@ def seed_sample_shop(api, rt):
     from chalicelib.services.merchants import create_merchant
     from devstack.platform_standin import seed_sample_accounts
 
-    from .conftest import product_body
-
     merchant = create_merchant(rt.merchants, "Demo")
     body = product_body()
     body["variants"][0]["sku"] = "LINEN-S"  # what the stand-in's TikTok order holds
@@ -96,3 +78,39 @@ def seed_sample_shop(api, rt):
     ).json
     seed_sample_accounts(rt, merchant.merchant.id, post["id"])
     return merchant
+
+
+# The sample deliveries of events/, and the secrets they are signed with.
+SAMPLES = sorted((Path(__file__).resolve().parents[2] / "events").glob("*.json"))
+SAMPLE_SECRETS = {
+    "meta_app_secret": META_SECRET,
+    "tiktok_app_key": TIKTOK_KEY,
+    "tiktok_app_secret": TIKTOK_SECRET,
+    "x_consumer_secret": X_SECRET,
+    "stripe_webhook_secret": WEBHOOK_SECRET,
+}
+
+IG_ACCOUNT = "17841400000000000"
+
+
+def comment(comment_id="17890000000000001", text="price?", account=IG_ACCOUNT, media="1799"):
+    return {
+        "id": account,
+        "time": 1717000000,
+        "changes": [
+            {
+                "field": "comments",
+                "value": {
+                    "id": comment_id,
+                    "from": {"id": "6950000000000000", "username": "buyer1"},
+                    "text": text,
+                    "media": {"id": media, "media_product_type": "FEED"},
+                },
+            }
+        ],
+    }
+
+
+def connect(rt, merchant, platform, account_id):
+    request = ConnectionCreate(platform=platform, account_id=account_id)
+    return connect_account(rt.social, merchant.merchant.id, request)

@@ -7,7 +7,7 @@ import time
 
 import stripe
 
-from .conftest import WEBHOOK_SECRET
+from tests.fixtures.app import WEBHOOK_SECRET
 
 GOOD_CARD = "4242424242424242"
 DECLINED_CARD = "4000000000000341"  # attaches, then the charge is declined

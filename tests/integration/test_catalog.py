@@ -2,7 +2,7 @@
 
 import pytest
 
-from .conftest import product_body
+from tests.fixtures.app import product_body
 
 
 def test_created_product_shows_inventory_with_reserved_and_available(api, merchant, product):

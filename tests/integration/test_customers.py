@@ -3,15 +3,7 @@
 from chalicelib.domain.merchants import Scope
 from chalicelib.vault.models import Caller
 
-from .vault_fixtures import (  # noqa: F401 (fixtures)
-    JANE,
-    JOHN,
-    add_key,
-    jane_fixture,
-    john_fixture,
-    read,
-    tokenize,
-)
+from .vault_helpers import JANE, JOHN, add_key, read, tokenize
 
 
 def erase(api, key, token):

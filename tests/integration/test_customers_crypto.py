@@ -11,15 +11,7 @@ from chalicelib.vault.keyring import key_context
 from chalicelib.vault.models import Caller, CustomerCreate
 from chalicelib.vault.sealing import SealBroken, open_sealed
 
-from .vault_fixtures import (  # noqa: F401 (fixtures)
-    JANE,
-    jane_fixture,
-    john_fixture,
-    put_raw_customer,
-    raw_customer,
-    read,
-    tokenize,
-)
+from .vault_helpers import JANE, put_raw_customer, raw_customer, read, tokenize
 
 
 def integrity_failure(response) -> bool:

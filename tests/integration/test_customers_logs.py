@@ -13,7 +13,7 @@ import pytest
 
 from chalicelib.domain.merchants import Scope
 
-from .vault_fixtures import JANE, JOHN, SEEDED_VALUES, add_key, put_raw_customer, raw_customer
+from .vault_helpers import JANE, JOHN, SEEDED_VALUES, add_key, put_raw_customer, raw_customer
 
 
 class Everything(logging.Handler):

@@ -16,7 +16,7 @@ from chalicelib.errors import Gone, NotFound, PermissionDenied
 from chalicelib.vault.client import InProcess, LambdaInvoke, VaultClient
 from chalicelib.vault.models import Caller, CustomerCreate
 
-from .vault_fixtures import JANE, read, tokenize
+from .vault_helpers import JANE, read, tokenize
 
 
 class ChaliceLambda:

@@ -1,36 +1,16 @@
 """Every sample in events/ is signed as its platform signs it, goes through its route, and
 (but Stripe's, whose order does not exist here) has its effect through the consumer."""
 
-from pathlib import Path
-
 import pytest
 
 from devstack.sample_events import load, signed
 
-from .conftest import WEBHOOK_SECRET
-from .platform_helpers import (  # noqa: F401
-    META_SECRET,
-    TIKTOK_KEY,
-    TIKTOK_SECRET,
-    X_SECRET,
-    platforms,
-    seed_sample_shop,
-    standin,
-)
-from .test_checkout import drain
-
-SAMPLES = sorted((Path(__file__).resolve().parents[2] / "events").glob("*.json"))
-SECRETS = {
-    "meta_app_secret": META_SECRET,
-    "tiktok_app_key": TIKTOK_KEY,
-    "tiktok_app_secret": TIKTOK_SECRET,
-    "x_consumer_secret": X_SECRET,
-    "stripe_webhook_secret": WEBHOOK_SECRET,
-}
+from .platform_helpers import SAMPLE_SECRETS, SAMPLES, seed_sample_shop
+from .sales_helpers import drain
 
 
 @pytest.fixture(autouse=True)
-def _platforms(platforms):  # noqa: F811
+def _platforms(platforms):
     return platforms
 
 
@@ -40,11 +20,11 @@ def test_there_is_a_sample_for_every_platform():
 
 
 @pytest.mark.parametrize("path", SAMPLES, ids=[p.name for p in SAMPLES])
-def test_each_sample_runs_through_its_route(api, rt, path, platforms):  # noqa: F811
+def test_each_sample_runs_through_its_route(api, rt, path, platforms):
     merchant = seed_sample_shop(api, rt)
 
     route, raw = load(path)
-    response = api.post(route, raw=raw, headers=signed(route, raw, SECRETS))
+    response = api.post(route, raw=raw, headers=signed(route, raw, SAMPLE_SECRETS))
     assert response.status_code == 200, response.body
     if route.endswith("stripe"):
         return

@@ -4,8 +4,7 @@ import json
 
 from chalicelib.domain.merchants import Scope
 from chalicelib.services.merchants import create_merchant
-
-from .conftest import product_body
+from tests.fixtures.app import product_body
 
 
 def assert_error(response, status, type_, code=None, param=None):

@@ -1,6 +1,6 @@
 """`Idempotency-Key` on creating POSTs, with Stripe's rules."""
 
-from .conftest import product_body
+from tests.fixtures.app import product_body
 
 
 def count_products(api, key):

@@ -5,13 +5,12 @@ import pytest
 
 from devstack.platform_standin import SAMPLE_COMMENTER
 
-from .platform_helpers import meta_signed, platforms, standin, x_signed  # noqa: F401
-from .test_checkout import drain
-from .test_webhooks import IG_ACCOUNT, comment, connect
+from .platform_helpers import IG_ACCOUNT, comment, connect, meta_signed, x_signed
+from .sales_helpers import drain
 
 
 @pytest.fixture(autouse=True)
-def _platforms(platforms):  # noqa: F811
+def _platforms(platforms):
     return platforms
 
 
@@ -28,7 +27,7 @@ def post(api, rt, merchant, product):
     return created
 
 
-def test_a_comment_asking_the_price_gets_the_checkout_link(api, rt, merchant, post, platforms):  # noqa: F811
+def test_a_comment_asking_the_price_gets_the_checkout_link(api, rt, merchant, post, platforms):
     connect(rt, merchant, "instagram", IG_ACCOUNT)
     raw, headers = meta_signed({"object": "instagram", "entry": [comment("c9", "Price??")]})
     api.post("/v1/webhooks/meta", raw=raw, headers=headers)
@@ -55,7 +54,7 @@ def test_a_comment_asking_the_price_gets_the_checkout_link(api, rt, merchant, po
     assert got["engagement"] == {"comments": 1, "mentions": 0, "messages": 0}
 
 
-def test_a_comment_without_a_keyword_is_only_filed(api, rt, merchant, post, platforms):  # noqa: F811
+def test_a_comment_without_a_keyword_is_only_filed(api, rt, merchant, post, platforms):
     connect(rt, merchant, "instagram", IG_ACCOUNT)
     raw, headers = meta_signed({"object": "instagram", "entry": [comment("c10", "priceless")]})
     api.post("/v1/webhooks/meta", raw=raw, headers=headers)
@@ -64,7 +63,7 @@ def test_a_comment_without_a_keyword_is_only_filed(api, rt, merchant, post, plat
     assert api.get("/v1/inbox", key=merchant.secret).json["data"][0]["reply"] == "none"
 
 
-def test_a_refused_reply_shows_on_the_inbox_item(api, rt, merchant, post, platforms):  # noqa: F811
+def test_a_refused_reply_shows_on_the_inbox_item(api, rt, merchant, post, platforms):
     connect(rt, merchant, "instagram", IG_ACCOUNT)
     platforms.fail("meta", "/messages$", status=400, message="(#10) outside allowed window")
     raw, headers = meta_signed({"object": "instagram", "entry": [comment("c11", "buy")]})
@@ -74,7 +73,7 @@ def test_a_refused_reply_shows_on_the_inbox_item(api, rt, merchant, post, platfo
     assert (item["reply"], item["reply_error"]) == ("failed", "(#10) outside allowed window")
 
 
-def test_an_x_reply_to_a_post_asking_to_buy_gets_a_reply(api, rt, merchant, post, platforms):  # noqa: F811
+def test_an_x_reply_to_a_post_asking_to_buy_gets_a_reply(api, rt, merchant, post, platforms):
     connect(rt, merchant, "x", "2244994945000")
     delivery = {
         "for_user_id": "2244994945000",

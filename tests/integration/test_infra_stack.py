@@ -37,8 +37,8 @@ from devstack.cli import main as cli
 from infra import build
 from infra.regions import load_region
 from infra.resources import logical_id, queue_id
+from tests.fixtures.app import Api, product_body
 
-from .conftest import Api, product_body
 from .infra_fixtures import REGIONS, environment, functions, references, resources_of, stack
 from .stripe_helpers import event, pay, signed
 

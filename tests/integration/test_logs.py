@@ -2,7 +2,7 @@
 
 import json
 
-from .conftest import product_body
+from tests.fixtures.app import product_body
 
 
 def test_one_structured_line_per_request_with_ids(api, merchant, log_lines):

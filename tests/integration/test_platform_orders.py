@@ -7,15 +7,14 @@ from chalicelib.adapters.platforms.tiktok import request_sign
 from chalicelib.services.platform_orders import order_id_for
 from devstack.platform_standin import meta_order, tiktok_order
 
-from .platform_helpers import TIKTOK_SECRET, platforms, standin, tiktok_signed  # noqa: F401
-from .test_checkout import drain, inventory
-from .test_webhooks import connect
+from .platform_helpers import TIKTOK_SECRET, connect, tiktok_signed
+from .sales_helpers import drain, inventory
 
 SHOP = "7494726673780148744"
 
 
 @pytest.fixture(autouse=True)
-def _platforms(platforms):  # noqa: F811
+def _platforms(platforms):
     return platforms
 
 
@@ -39,7 +38,7 @@ def test_a_tiktok_order_is_imported_paid_with_its_stock_committed(
     rt,
     merchant,
     product,
-    platforms,  # noqa: F811
+    platforms,
 ):
     connect(rt, merchant, "tiktok", SHOP)
     platforms.tiktok_orders["5766"] = tiktok_order("5766", sku="SHIRT-S", quantity=2)
@@ -68,7 +67,7 @@ def test_later_statuses_move_the_order_and_repeats_change_nothing(
     rt,
     merchant,
     product,
-    platforms,  # noqa: F811
+    platforms,
 ):
     connect(rt, merchant, "tiktok", SHOP)
     platforms.tiktok_orders["77"] = tiktok_order("77", sku="SHIRT-S")
@@ -88,7 +87,7 @@ def test_later_statuses_move_the_order_and_repeats_change_nothing(
     assert inventory(api, merchant, product)["on_hand"] == 4
 
 
-def test_a_cancelled_tiktok_order_puts_its_stock_back(api, rt, merchant, product, platforms):  # noqa: F811
+def test_a_cancelled_tiktok_order_puts_its_stock_back(api, rt, merchant, product, platforms):
     connect(rt, merchant, "tiktok", SHOP)
     platforms.tiktok_orders["88"] = tiktok_order("88", sku="SHIRT-S")
     deliver(api, status_change("88", "AWAITING_SHIPMENT", "c1"))
@@ -106,7 +105,7 @@ def test_meta_orders_are_pulled_imported_and_acknowledged(
     rt,
     merchant,
     product,
-    platforms,  # noqa: F811
+    platforms,
     monkeypatch,
 ):
     monkeypatch.setenv("SHOPPABLE_META_COMMERCE_ACCOUNTS", "cms1")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from .conftest import product_body
+from tests.fixtures.app import product_body
 
 
 def post_body(product, **overrides):

@@ -5,14 +5,12 @@ import json
 
 import pytest
 
-from .platform_helpers import platforms, standin  # noqa: F401
-from .test_checkout import drain
-from .test_inbox import post  # noqa: F401 (fixture)
-from .test_webhooks import IG_ACCOUNT, connect
+from .platform_helpers import IG_ACCOUNT, connect
+from .sales_helpers import drain
 
 
 @pytest.fixture(autouse=True)
-def _platforms(platforms, monkeypatch):  # noqa: F811
+def _platforms(platforms, monkeypatch):
     monkeypatch.setenv("SHOPPABLE_PUBLISH_RETRY_SECONDS", "0")
     monkeypatch.setenv("SHOPPABLE_PUBLISH_MAX_ATTEMPTS", "3")
     return platforms
@@ -23,8 +21,8 @@ def test_publish_queues_one_job_per_platform_and_each_gets_its_request(
     rt,
     merchant,
     product,
-    post,  # noqa: F811
-    platforms,  # noqa: F811
+    post,
+    platforms,
 ):
     connect(rt, merchant, "instagram", IG_ACCOUNT)
     body = {"platforms": ["instagram", "pinterest", "tiktok"]}
@@ -95,8 +93,8 @@ def test_a_failing_platform_is_retried_then_shows_failed_with_its_error(
     api,
     rt,
     merchant,
-    post,  # noqa: F811
-    platforms,  # noqa: F811
+    post,
+    platforms,
 ):
     platforms.fail("x", "/2/tweets", status=503, message="Service Unavailable")
     api.post(f"/v1/posts/{post['id']}/publish", {"platforms": ["x"]}, key=merchant.secret)
@@ -106,7 +104,7 @@ def test_a_failing_platform_is_retried_then_shows_failed_with_its_error(
     assert (got["status"], got["attempts"], got["error"]) == ("failed", 3, "Service Unavailable")
 
 
-def test_a_refusal_fails_at_once(api, rt, merchant, post, platforms):  # noqa: F811
+def test_a_refusal_fails_at_once(api, rt, merchant, post, platforms):
     api.post(f"/v1/posts/{post['id']}/publish", {"platforms": ["facebook"]}, key=merchant.secret)
     drain(api, rt)  # no facebook page connected
     got = api.get(f"/v1/posts/{post['id']}", key=merchant.secret).json["publications"]

@@ -12,19 +12,17 @@ from .platform_helpers import (
     META_VERIFY,
     X_SECRET,
     meta_signed,
-    platforms,  # noqa: F401 (fixture)
     queued,
-    standin,  # noqa: F401 (fixture)
     tiktok_signed,
     x_signed,
 )
-from .test_checkout import drain
+from .sales_helpers import drain
 
 IG_ACCOUNT = "17841400000000000"
 
 
 @pytest.fixture(autouse=True)
-def _platforms(platforms):  # noqa: F811
+def _platforms(platforms):
     return platforms
 
 

@@ -1,9 +1,9 @@
 """Reliability tests: faults, duplicates, fuzzing, forgery, tenant isolation, abuse, flash sale.
 
-The in-process fixtures (`rt`, `api`, `merchant`, …) are the integration suite's; `devstack`
-is the e2e suite's `make run` stack. Tests add what they did to `figures`; `make reliability`
-sets `SHOPPABLE_RELIABILITY_REPORT` and the figures of the run are written there at the end.
-Tests marked `slow_reliability` run only there; `make test` runs the rest, smaller.
+The fixtures are the shared ones (tests/fixtures): the app in-process (`rt`, `api`,
+`merchant`, …) and the `make run` stack (`devstack`). Tests add what they did to `figures`;
+`make reliability` sets `SHOPPABLE_RELIABILITY_REPORT` and the figures of the run are
+written there at the end. Tests marked `slow_reliability` run only there; `make test` runs the rest, smaller.
 """
 
 import os
@@ -13,17 +13,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-
-from tests.e2e.conftest import devstack  # noqa: F401
-from tests.integration.conftest import (  # noqa: F401
-    api,
-    merchant,
-    other_merchant,
-    product,
-    rt,
-    stripe_api_base,
-)
-from tests.integration.platform_helpers import platforms, standin  # noqa: F401
 
 FIGURES: Counter = Counter()
 _OUTCOMES: Counter = Counter()

@@ -5,7 +5,7 @@ dead-lettered)."""
 import boto3
 
 from tests.integration.queue_helpers import run_ingest_batch
-from tests.integration.test_checkout import BUYER
+from tests.integration.sales_helpers import BUYER
 
 LEAK_MARKERS = ("Traceback", 'File "', "botocore", "stripe.", "Error(")
 

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from tests.integration.conftest import product_body
+from tests.fixtures.app import product_body
 
 from .harness import leaks
 

@@ -17,10 +17,10 @@ import pytest
 
 from devstack.sample_events import load
 from devstack.sample_events import signed as sample_signed
-from tests.integration.conftest import product_body
-from tests.integration.platform_helpers import seed_sample_shop
+from tests.fixtures.app import product_body
+from tests.integration.platform_helpers import SAMPLE_SECRETS as SECRETS
+from tests.integration.platform_helpers import SAMPLES, seed_sample_shop
 from tests.integration.stripe_helpers import event, signed
-from tests.integration.test_events_samples import SAMPLES, SECRETS
 
 from .harness import clean_sqs, drain, queue_urls
 

@@ -59,7 +59,7 @@ def signed_raw(raw: bytes, secret: str | None, at: int | None = None):
     import hmac
     import time
 
-    from tests.integration.conftest import WEBHOOK_SECRET
+    from tests.fixtures.app import WEBHOOK_SECRET
 
     timestamp = at if at is not None else int(time.time())
     digest = hmac.new(

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chalicelib.services.merchants import create_merchant
-from tests.integration.conftest import product_body
+from tests.fixtures.app import product_body
 
 BUYER = {
     "customer": {"email": "iso@example.com", "name": "Iso Lation"},

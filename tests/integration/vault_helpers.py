@@ -1,10 +1,4 @@
-"""Fixtures of the customer-vault tests: seeded people, scoped keys, raw table access.
-
-Import the fixtures you use into the test module by their function names
-(`from .vault_fixtures import jane_fixture`); tests ask for them as `jane`, `john`.
-"""
-
-import pytest
+"""The customer-vault tests' helpers: seeded people, scoped keys, raw table access."""
 
 from chalicelib.domain.merchants import Scope
 from chalicelib.services.merchants import issue_key
@@ -80,13 +74,3 @@ def raw_customer(rt, token: str) -> dict:
 
 def put_raw_customer(rt, item: dict) -> None:
     rt.dynamodb.put_item(TableName=rt.settings.vault_table, Item=item)
-
-
-@pytest.fixture(name="jane")
-def jane_fixture(api, merchant) -> dict:
-    return tokenize(api, merchant.secret, JANE)
-
-
-@pytest.fixture(name="john")
-def john_fixture(api, merchant) -> dict:
-    return tokenize(api, merchant.secret, JOHN)
