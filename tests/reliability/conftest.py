@@ -3,7 +3,8 @@
 The fixtures are the shared ones (tests/fixtures): the app in-process (`rt`, `api`,
 `merchant`, …) and the `make run` stack (`devstack`). Tests add what they did to `figures`;
 `make reliability` sets `SHOPPABLE_RELIABILITY_REPORT` and the figures of the run are
-written there at the end. Tests marked `slow_reliability` run only there; `make test` runs the rest, smaller.
+written there at the end. Tests marked `slow_reliability` run only there; `make test` runs
+the rest, smaller.
 """
 
 import os
