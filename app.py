@@ -13,12 +13,24 @@ from chalicelib.routes import (
     health,  # /v1/health, /v1/openapi.json
     posts,  # /v1/posts, publishing, /v1/storefront/posts
     sales,  # /v1/checkouts, /v1/orders; reservation expiry
-    social,  # /v1/connections, /v1/inbox; the Meta Shops order pull
+    settings,  # /v1/settings
+    social,  # /v1/connections (OAuth), /v1/inbox; token renewal, the Meta Shops order pull
     vault,  # the vault's own function
     webhooks,  # /v1/webhooks/{stripe,meta,tiktok,x}
 )
 
 app = Chalice(app_name="shoppable")
 
-for area in (health, catalog, posts, social, sales, webhooks, customers, consumers, vault):
+for area in (
+    health,
+    catalog,
+    posts,
+    social,
+    settings,
+    sales,
+    webhooks,
+    customers,
+    consumers,
+    vault,
+):
     app.register_blueprint(area.blueprint)

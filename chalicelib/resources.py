@@ -29,7 +29,8 @@ QUEUES = (
 
 
 def provision(rt) -> dict[str, str]:
-    """Create tables, queues and the vault key in the (emulated) account.
+    """Create tables, queues, the vault key and the platform-tokens key in the (emulated)
+    account.
 
     Returns queue name -> URL.
     """
@@ -37,6 +38,12 @@ def provision(rt) -> dict[str, str]:
     create_vault_tables(rt.dynamodb, rt.settings)
     if rt.settings.vault_key_id.startswith("alias/"):
         ensure_key(rt.kms, rt.settings.vault_key_id, "Shoppable vault: wraps customer data keys")
+    if rt.settings.platform_tokens_key_id.startswith("alias/"):
+        ensure_key(
+            rt.kms,
+            rt.settings.platform_tokens_key_id,
+            "Shoppable: wraps the data keys of merchants' platform tokens",
+        )
     urls = {}
     for spec in QUEUES:
         name = getattr(rt.settings, spec.setting)

@@ -2,9 +2,10 @@
 
 Settings, AWS clients and stores are created on first use and reused by warm invocations.
 Each area of the service layer gets one typed bundle of what it needs (`catalog`, `posts`,
-`sales`, `payments`, `social`, `merchants`) and never the runtime itself; the vault is reached
-through its client (`vault`). Tests call `reset()` to start from fresh settings, and may hand
-in other implementations by replacing a store before the first area is built.
+`sales`, `payments`, `social`, `connections`, `merchants`) and never the runtime itself; the
+vault is reached through its client (`vault`). Tests call `reset()` to start from fresh
+settings, and may hand in other implementations by replacing a store before the first area
+is built.
 """
 
 from functools import cached_property, partial
@@ -17,6 +18,7 @@ from .adapters.dynamodb.inbox import InboxRepository
 from .adapters.dynamodb.merchants import MerchantRepository
 from .adapters.dynamodb.orders import OrderRepository
 from .adapters.dynamodb.posts import PostRepository
+from .adapters.dynamodb.settings import SettingsRepository
 from .adapters.dynamodb.table import MainTable
 from .adapters.dynamodb.webhooks import WebhookReceipts
 from .adapters.platforms import PlatformDirectory
@@ -26,6 +28,7 @@ from .config import Settings, get_settings
 from .consumers import Handler
 from .services import engagement, payments, platform_orders, publishing
 from .services.catalog import Catalog
+from .services.connections import Connections, ConnectionSettings, account_deauthorized
 from .services.merchants import Merchants
 from .services.orders import Sales
 from .services.payments import Payments
@@ -34,6 +37,7 @@ from .services.social import Social, SocialSettings, routed
 from .vault.client import InProcess, LambdaInvoke, VaultClient
 
 if TYPE_CHECKING:
+    from .adapters.platform_tokens import TokenSealer
     from .adapters.stripe import StripePayments
     from .vault.service import Vault
 
@@ -96,7 +100,26 @@ class Runtime:
 
     @cached_property
     def connection_store(self) -> ConnectionRepository:
-        return ConnectionRepository(self.table)
+        return ConnectionRepository(self.table, lambda: self.token_sealer)
+
+    @cached_property
+    def token_sealer(self) -> "TokenSealer":
+        """Seals and opens the merchants' platform tokens: built on the first one opened."""
+        from .adapters.kms import KmsKeys
+        from .adapters.platform_tokens import TokenSealer
+        from .vault.keyring import DataKeyCache, DataKeys
+
+        s = self.settings
+        return TokenSealer(
+            DataKeys(
+                KmsKeys(self.kms, s.platform_tokens_key_id),
+                DataKeyCache(s.platform_token_cache_seconds),
+            )
+        )
+
+    @cached_property
+    def settings_store(self) -> SettingsRepository:
+        return SettingsRepository(self.table)
 
     @cached_property
     def order_store(self) -> OrderRepository:
@@ -136,7 +159,7 @@ class Runtime:
 
     @cached_property
     def platforms(self) -> PlatformDirectory:
-        return PlatformDirectory(self.settings)
+        return PlatformDirectory(self.settings, self.connection_store.access_for)
 
     @cached_property
     def vault(self) -> VaultClient:
@@ -205,6 +228,7 @@ class Runtime:
         return Social(
             platforms=self.platforms,
             connections=self.connection_store,
+            merchant_settings=self.settings_store,
             posts=self.post_store,
             products=self.product_store,
             inbox=self.inbox_store,
@@ -214,11 +238,25 @@ class Runtime:
             sales=self.sales,
             clock=self.clock,
             settings=SocialSettings(
-                comment_keywords=s.comment_keywords,
                 storefront_url=s.storefront_url,
                 publish_max_attempts=s.publish_max_attempts,
                 publish_retry_seconds=s.publish_retry_seconds,
-                meta_commerce_accounts=s.meta_commerce_accounts,
+            ),
+        )
+
+    @cached_property
+    def connections(self) -> Connections:
+        s = self.settings
+        return Connections(
+            store=self.connection_store,
+            platforms=self.platforms,
+            meta=self.platforms.oauth("meta"),
+            events=self.events_queue,
+            clock=self.clock,
+            settings=ConnectionSettings(
+                public_api_url=s.public_api_url,
+                state_secret=s.oauth_state_secret.get_secret_value().encode(),
+                state_minutes=s.oauth_state_minutes,
             ),
         )
 
@@ -235,6 +273,7 @@ class Runtime:
         handlers["platform.order_status_change"] = partial(
             routed(platform_orders.order_status_changed), social
         )
+        handlers["platform.deauthorization"] = partial(routed(account_deauthorized), social)
         handlers[publishing.JOB] = partial(publishing.publish_job, social)
         return handlers
 

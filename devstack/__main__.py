@@ -2,11 +2,12 @@
 
 The start-up order matters. The emulator and the Stripe and platform stand-ins come first,
 because their addresses go into the environment; the environment is set before any AWS or
-Stripe client exists; then the tables, queues and keys, and the demo shop (with the sample
-deliveries' social accounts connected); then the app, imported only now because it reads
-settings such as queue names at import, and its server; then the Stripe
-webhook, the queue pollers and the schedules. `dev.json` is written last, once `/v1/health`
-answers 200, so its presence means the stack is ready.
+Stripe client exists; then the tables, queues and keys, and the demo shop; then the app,
+imported only now because it reads settings such as queue names at import, and its server;
+then the Stripe webhook, the queue pollers and the schedules. Once `/v1/health` answers 200,
+the demo shop connects the sample deliveries' social accounts through the platforms' OAuth
+redirect flow (the stand-in approves at once), and `dev.json` is written last, so its presence
+means the stack is ready.
 
 Ctrl-C (SIGINT) and SIGTERM only set an event; the main thread then stops everything it
 started in reverse order and exits 0. A start that fails is unwound the same way.
@@ -27,6 +28,8 @@ logger = logging.getLogger("devstack")
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 DEFAULT_PORT = 8000
+# The demo shop's accounts, connected at start (Facebook comes with Instagram: one grant).
+DEMO_CONNECTIONS = ("instagram", "tiktok", "x", "pinterest")
 
 
 def _number_from_env(name: str, default: float) -> float:
@@ -57,9 +60,11 @@ def start(running: contextlib.ExitStack, stop: threading.Event, port: int) -> di
     from chalicelib.resources import provision
 
     from .api_server import ApiServer, load_app
+    from .connect import connect
     from .emulator import AwsEmulator
     from .environment import configure, uses_real_stripe
-    from .platform_standin import PlatformStandin, seed_sample_accounts
+    from .loopback import LOOPBACK
+    from .platform_standin import SAMPLE_MEDIA, PlatformStandin
     from .poller import queue_pollers
     from .scheduler import schedule_runners
     from .seed import seed_demo_shop
@@ -85,11 +90,12 @@ def start(running: contextlib.ExitStack, stop: threading.Event, port: int) -> di
     running.callback(platforms.stop)
     for variable, url in platforms.base_urls().items():
         os.environ.setdefault(variable, url)  # a real platform URL set by the developer wins
+    api_base = os.environ.setdefault("SHOPPABLE_PUBLIC_API_URL", f"http://{LOOPBACK}:{port}")
+    platforms.oauth.register_redirect("tiktok", f"{api_base}/v1/connections/tiktok/callback")
 
     rt = runtime_module.reset()
     queues = provision(rt)
     demo = seed_demo_shop(rt)
-    seed_sample_accounts(rt, demo.merchant_id, demo.post_id)
 
     config, app = load_app(PROJECT_DIR)
     api = ApiServer(config, app, port)
@@ -106,6 +112,12 @@ def start(running: contextlib.ExitStack, stop: threading.Event, port: int) -> di
         running.callback(worker.stop)
 
     wait_until(lambda: request("GET", f"{api.api_base}/v1/health") == 200, "/v1/health", stop)
+    for platform in DEMO_CONNECTIONS:  # through the redirect flow, as the merchant would
+        status, body = connect(api.api_base, demo.api_key, platform)
+        if status != 200:
+            raise RuntimeError(f"connecting the demo shop's {platform} account: {status} {body}")
+    for platform, media_id in SAMPLE_MEDIA.items():  # the demo post, as if published there
+        rt.post_store.link_media(platform, media_id, demo.post_id)
     info = {
         "api_base": api.api_base,
         "merchant_id": demo.merchant_id,
@@ -138,6 +150,9 @@ def announce(info: dict) -> None:
         f"  emulators      AWS {info['aws_endpoint_url']}, Stripe {info['stripe_api_base']}\n"
         f"  consumers      {', '.join(info['consumers']) or 'none'}\n"
         f"  schedules      {schedules or 'none'}\n"
+        f"  connected      Instagram, Facebook, TikTok Shop, X, Pinterest (through OAuth; "
+        f"python -m devstack.cli connect <platform>)\n"
+        f"  platforms      {info['platform_standin_url']}/_requests (what the app sent them)\n"
         f"  details        {dev_dir() / 'dev.json'} (with the dev webhook secrets)\n"
         f"  try            curl -H 'Authorization: Bearer {key}' {api}/v1/products\n"
         "Press Ctrl-C to stop.\n",

@@ -3,6 +3,7 @@
     python -m devstack.cli merchant create --name "Acme" [--scopes a,b] [--currency EUR]
     python -m devstack.cli merchant add-key --merchant mer_… --scopes customers:read:support
     python -m devstack.cli send-event events/<sample>.json   (signed, to the make-run API)
+    python -m devstack.cli connect instagram [--key sk_…] [--browser]   (to the make-run API)
     python -m devstack.cli dlq redrive --queue shoppable-prod-ingest [--max 100]
 
 It talks to the table named by the environment (SHOPPABLE_MAIN_TABLE, AWS_REGION, and
@@ -55,6 +56,18 @@ def main(argv: list[str] | None = None) -> int:
         "send-event", help="sign a sample delivery (events/…) and post it to the make-run API"
     )
     send_event.add_argument("file", help="e.g. events/meta-instagram-comment.json")
+    connect = commands.add_parser(
+        "connect",
+        help="connect a merchant's account on the make-run stack through the platform's OAuth "
+        "redirect flow (the platform stand-in approves at once)",
+    )
+    connect.add_argument("platform", choices=["instagram", "facebook", "tiktok", "x", "pinterest"])
+    connect.add_argument("--key", help="the merchant's API key (default: the demo shop's)")
+    connect.add_argument(
+        "--browser",
+        action="store_true",
+        help="open the consent URL in a browser instead of following it here",
+    )
     dlq = commands.add_parser("dlq", help="dead-letter queues")
     dlq_commands = dlq.add_subparsers(dest="action", required=True)
     redrive = dlq_commands.add_parser(
@@ -69,6 +82,9 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "send-event":
         return _send_event(parser, args.file)
+
+    if args.command == "connect":
+        return _connect(parser, args.platform, args.key, args.browser)
 
     if args.command == "merchant" and args.action == "add-key":
         rt = runtime()
@@ -127,6 +143,30 @@ def _send_event(parser: argparse.ArgumentParser, file: str) -> int:
     status, body = send(Path(file), json.loads(dev_file.read_text()))
     print(status, body)
     return 0 if status < 300 else 1
+
+
+def _connect(parser: argparse.ArgumentParser, platform: str, key: str | None, browser: bool) -> int:
+    from .connect import ConnectFailed, authorize_url, follow
+    from .devfile import FILE_NAME, dev_dir
+
+    dev_file = dev_dir() / FILE_NAME
+    if not dev_file.exists():
+        parser.error(f"{dev_file} not found: start the stack with `make run` first")
+    dev = json.loads(dev_file.read_text())
+    try:
+        url = authorize_url(dev["api_base"], key or dev["api_key"], platform)
+        print(f"Consent URL (valid 10 minutes, once):\n  {url}", flush=True)
+        if browser:
+            import webbrowser
+
+            webbrowser.open(url)
+            return 0
+        status, body = follow(url)
+    except ConnectFailed as failed:
+        print(failed, file=sys.stderr)
+        return 1
+    print(status, json.dumps(body, indent=2))
+    return 0 if status == 200 else 1
 
 
 def _show_key(merchant_id: str, secret: str, scopes) -> None:

@@ -1,12 +1,15 @@
 """The demo shop `make run` starts with: a merchant and its API key, one product with stock in
-two of its three sizes, and an active post tagging it, created through the services as the
-API would create them."""
+two of its three sizes, an active post tagging it, and the Pinterest board its Pins go to,
+created through the services as the API would create them. (Its social accounts are
+connected once the API runs, through the OAuth redirect flow: see `__main__`.)"""
 
 from dataclasses import dataclass
 
 from chalicelib.domain.catalog import ProductCreate
 from chalicelib.domain.posts import PostCreate
+from chalicelib.domain.settings import SettingsUpdate
 from chalicelib.services.catalog import create_product
+from chalicelib.services.merchant_settings import update_settings
 from chalicelib.services.merchants import create_merchant
 from chalicelib.services.posts import create_post
 
@@ -37,6 +40,8 @@ DEMO_PRODUCT = {
         },
     ],
 }
+
+DEMO_BOARD = "549755885175001"  # the demo shop's Pinterest board, for its Pins
 
 DEMO_MEDIA = {
     "url": "https://cdn.example.com/demo/summer-look.jpg",
@@ -69,4 +74,5 @@ def seed_demo_shop(rt) -> DemoShop:
             }
         ),
     )
+    update_settings(rt.social, merchant_id, SettingsUpdate(pinterest_board_id=DEMO_BOARD))
     return DemoShop(merchant_id, created.secret, product.id, post.id)

@@ -5,9 +5,10 @@ boundary inside the code would let any route decrypt customer data (DESIGN §5).
 therefore its own function with its own role:
 
 - the app role (chalice's `DefaultRole`, its statements replaced): its log groups, the main
-  table and its indexes, the work queues, the stack key through those services, the Stripe and
-  platform secrets, and `lambda:InvokeFunction` on the vault function. Nothing of the vault's
-  tables, key or index key.
+  table and its indexes, the work queues, the stack key through those services, the Stripe,
+  platform and OAuth state secrets, data keys under the platform-tokens key (only with an
+  encryption context naming a grant), and `lambda:InvokeFunction` on the vault function.
+  Nothing of the vault's tables, key or index key.
 - `VaultRole`, the vault function's only: its log group, and in `VaultAccess` (a separate
   policy, because the vault key's policy names the role and the role's grants name the key)
   the two vault tables, data keys under the vault key only with an encryption context naming
@@ -18,6 +19,7 @@ The actions are those the adapters call; a DynamoDB transaction is authorised by
 
 from .resources import (
     STACK_KEY,
+    TOKENS_KEY,
     VAULT_KEY,
     arn,
     context_required,
@@ -96,6 +98,7 @@ def app_policy(
     queues: list[str],
     secrets: list[str],
     vault_function: str,
+    context_keys: list[str],
 ) -> dict:
     return policy(
         "ShoppableApp",
@@ -111,6 +114,13 @@ def app_policy(
                 ["dynamodb", "lambda", "secretsmanager", "sqs"],
             ),
             statement("AppSecrets", ["secretsmanager:GetSecretValue"], [ref(s) for s in secrets]),
+            # Merchants' platform tokens: a data key per grant, bound to it by the context.
+            statement(
+                "PlatformTokenKeys",
+                ["kms:Decrypt", "kms:GenerateDataKey"],
+                [arn(TOKENS_KEY)],
+                context_required(context_keys),
+            ),
             statement("InvokeVault", ["lambda:InvokeFunction"], [arn(vault_function)]),
         ],
     )

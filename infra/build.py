@@ -61,6 +61,7 @@ from .resources import (
     RESIDENCY_TAG,
     SECRETS,
     STACK_KEY,
+    TOKENS_KEY,
     VAULT_KEY,
     alarm_topic,
     api_errors_alarm,
@@ -142,6 +143,7 @@ def app_environment(stage: str, region: Region) -> dict:
         env_name("stage"): stage,
         env_name(MAIN_TABLE_SETTING): ref(logical_id(MAIN_TABLE_SETTING)),
         env_name("vault_function"): ref(VAULT_FUNCTION),
+        env_name("platform_tokens_key_id"): arn(TOKENS_KEY),
         SECRET_ARNS_VARIABLE: _joined([ref(s.logical_id) for s in SECRETS if not s.for_vault]),
         # Not a Settings field yet: the currency a new merchant starts with in this region.
         Settings.model_config["env_prefix"] + "DEFAULT_CURRENCY": region.default_currency,
@@ -305,7 +307,7 @@ def merge(
     api_stage = resources[API]["Properties"]["StageName"]
 
     ours = {
-        **keys(VAULT_ROLE, context_keys, region),
+        **keys(VAULT_ROLE, APP_ROLE, context_keys, region),
         **tables(stage, region),
         **queues(region),
         **secrets(region),
@@ -358,6 +360,7 @@ def merge(
             queues=[queue_id(spec) for spec in QUEUES],
             secrets=[s.logical_id for s in SECRETS if not s.for_vault],
             vault_function=VAULT_FUNCTION,
+            context_keys=context_keys,
         ),
     )
     throttle_api(resources[API], region, public_routes() if public is None else public)
@@ -373,6 +376,7 @@ def outputs() -> dict:
         "VaultFunctionName": ref(VAULT_FUNCTION),
         "StackKeyArn": arn(STACK_KEY),
         "VaultKeyArn": arn(VAULT_KEY),
+        "PlatformTokensKeyArn": arn(TOKENS_KEY),
         "AlarmTopicArn": ref(ALARM_TOPIC),
         "MainTableName": ref(logical_id(MAIN_TABLE_SETTING)),
     }

@@ -1,8 +1,9 @@
 """The stack's own resources, each from its definition in `chalicelib` (pure: dicts out).
 
 - keys: the stack key (main table, queues, the app's secrets, logs, the alarm topic, the
-  functions' environment) and the vault key (the vault's tables, its index key and every
-  customer's data key), each with yearly rotation;
+  functions' environment), the vault key (the vault's tables, its index key and every
+  customer's data key) and the platform-tokens key (the data key of each merchant's sealed
+  platform tokens), each with yearly rotation;
 - tables: `MAIN_TABLE` and `VAULT_TABLES` as defined, encrypted with their key;
 - queues: each `QueueSpec`, its dead-letter queue and an alarm on it;
 - secrets: one per owner named by the `_secret(owner)` marks on `Settings`, created without a
@@ -29,6 +30,7 @@ DLQ_RETENTION_SECONDS = 14 * 24 * 3600  # the most SQS allows: time to look at w
 
 STACK_KEY = "StackKey"
 VAULT_KEY = "VaultKey"
+TOKENS_KEY = "PlatformTokensKey"
 ALARM_TOPIC = "AlarmTopic"
 MAIN_TABLE_SETTING = "main_table"
 
@@ -213,6 +215,35 @@ def vault_key_policy(vault_role: str, context_keys: list[str]) -> dict:
     }
 
 
+def platform_tokens_key_policy(app_role: str, context_keys: list[str]) -> dict:
+    """Only the app functions' role (which acts on the platforms) makes and opens the data keys
+    of merchants' tokens, each under an encryption context naming its grant; the vault's role
+    cannot, and the account administers the key but cannot decrypt with it."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AccountAdministersButCannotDecrypt",
+                "Effect": "Allow",
+                "Principal": {"AWS": ACCOUNT_ROOT},
+                "Action": KEY_ADMINISTRATION,
+                "Resource": "*",
+            },
+            {
+                "Sid": "OnlyTheAppFunctionsUseTokenKeys",
+                "Effect": "Allow",
+                "Principal": {"AWS": ACCOUNT_ROOT},
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                "Resource": "*",
+                "Condition": {
+                    "ArnEquals": {"aws:PrincipalArn": arn(app_role)},
+                    **context_required(context_keys),
+                },
+            },
+        ],
+    }
+
+
 def context_required(context_keys: list[str]) -> dict:
     """Conditions: every context key present, and no other."""
     return {
@@ -243,7 +274,7 @@ def key_resources(key_id: str, alias_suffix: str, about: str, policy: dict, regi
     }
 
 
-def keys(vault_role: str, context_keys: list[str], region: Region) -> dict[str, dict]:
+def keys(vault_role: str, app_role: str, context_keys: list[str], region: Region):
     return {
         **key_resources(
             STACK_KEY, "", "Shoppable: the stack's data at rest", stack_key_policy(), region
@@ -253,6 +284,13 @@ def keys(vault_role: str, context_keys: list[str], region: Region) -> dict[str, 
             "-vault",
             "Shoppable vault: customer data keys, the vault's tables and index key",
             vault_key_policy(vault_role, context_keys),
+            region,
+        ),
+        **key_resources(
+            TOKENS_KEY,
+            "-platform-tokens",
+            "Shoppable: the data keys of merchants' sealed platform tokens",
+            platform_tokens_key_policy(app_role, context_keys),
             region,
         ),
     }
@@ -417,8 +455,16 @@ SECRETS = (
         "platforms",
         "PlatformsSecret",
         "platforms",
-        "The social platforms' app secrets, verify tokens and access tokens",
+        "The social platforms' app secrets, verify tokens and OAuth client secrets",
         STACK_KEY,
+    ),
+    SecretSpec(
+        "connections",
+        "OAuthStateSecret",
+        "oauth-state",
+        "The key that signs the state of OAuth account connections. Never set it",
+        STACK_KEY,
+        generated=True,
     ),
     SecretSpec(
         "vault",

@@ -23,10 +23,6 @@ def wants_to_buy(text: str, keywords: list[str]) -> bool:
     )
 
 
-def buy_reply(title: str, link: str) -> str:
-    return f"Thanks for asking! {title} is here: {link}"
-
-
 class SocialAuthor(Model):
     """Who wrote, as the platform names them: personal data, on its way to the vault only."""
 

@@ -63,11 +63,21 @@ class OrderStatusChanged(InboundEvent):
     status: str | None = None
 
 
-PlatformEvent = Annotated[EngagementReceived | OrderStatusChanged, Field(discriminator="event")]
+class AccountDeauthorized(InboundEvent):
+    """The seller took our app's access away at the platform (TikTok Shop's
+    SELLER_DEAUTHORIZATION): the account's connection goes, and its tokens are shredded."""
+
+    event: Literal["deauthorization"] = "deauthorization"
 
 
-def message_type(event: EngagementReceived | OrderStatusChanged) -> str:
-    """Its type on the ingest queue: `platform.engagement`, `platform.order_status_change`."""
+PlatformEvent = Annotated[
+    EngagementReceived | OrderStatusChanged | AccountDeauthorized, Field(discriminator="event")
+]
+
+
+def message_type(event: EngagementReceived | OrderStatusChanged | AccountDeauthorized) -> str:
+    """Its type on the ingest queue: `platform.engagement`, `platform.order_status_change`,
+    `platform.deauthorization`."""
     return f"platform.{event.event}"
 
 

@@ -14,12 +14,12 @@ after a failed reply tries the reply again and nothing else.
 
 from datetime import UTC, datetime
 
+from ..domain.connections import Connection
 from ..domain.engagement import (
     EngagementKind,
     InboxAuthor,
     InboxItem,
     InboxItemView,
-    buy_reply,
     inbox_view,
     wants_to_buy,
 )
@@ -27,6 +27,7 @@ from ..domain.errors import PlatformError
 from ..domain.inbound import EngagementReceived
 from ..domain.posts import Post, checkout_link
 from ..domain.scopes import Scope
+from ..domain.settings import render_reply
 from ..observability import logger
 from ..vault.models import Caller, CustomerCreate
 from .social import Social
@@ -39,16 +40,21 @@ def _post_of(social: Social, merchant_id: str, event: EngagementReceived) -> Pos
     return post if post is not None and post.merchant_id == merchant_id else None
 
 
-def engagement_received(social: Social, merchant_id: str, event: EngagementReceived) -> None:
+def engagement_received(social: Social, connection: Connection, event: EngagementReceived) -> None:
+    """Everything the platform is asked here, it is asked as the merchant's own connection."""
+    merchant_id = connection.merchant_id
     item_id = f"{event.platform}_{event.external_id}"
     post = _post_of(social, merchant_id, event)
     item = social.inbox.get(item_id)
     if item is None:
+        keywords, _ = social.merchant_settings.get(merchant_id).comment_to_buy(
+            post.id if post else None
+        )
         asks = (
             event.kind != EngagementKind.MESSAGE
             and post is not None
             and bool(post.tags)
-            and wants_to_buy(event.text, social.settings.comment_keywords)
+            and wants_to_buy(event.text, keywords)
         )
         item = InboxItem(
             id=item_id,
@@ -58,22 +64,24 @@ def engagement_received(social: Social, merchant_id: str, event: EngagementRecei
             external_id=event.external_id,
             post_id=post.id if post else None,
             text=event.text,
-            author=_author(social, merchant_id, event),
+            author=_author(social, connection, event),
             occurred_at=datetime.fromtimestamp(event.occurred_at, UTC),
             reply="pending" if asks else "none",
         )
         if not social.inbox.add(item, _COUNTERS.get(event.kind)):
             item = social.inbox.get(item_id) or item
     if item.reply == "pending" and post is not None:
-        _send_checkout_link(social, item, post, event)
+        _send_checkout_link(social, connection, item, post, event)
 
 
-def _author(social: Social, merchant_id: str, event: EngagementReceived) -> InboxAuthor | None:
-    found = social.platforms.engagement(event.source).author_of(event)
+def _author(
+    social: Social, connection: Connection, event: EngagementReceived
+) -> InboxAuthor | None:
+    found = social.platforms.engagement(connection).author_of(event)
     if found is None:
         return None
     tokenized = social.vault.tokenize(
-        Caller.service(merchant_id, "engagement", frozenset({Scope.CUSTOMERS_WRITE})),
+        Caller.service(connection.merchant_id, "engagement", frozenset({Scope.CUSTOMERS_WRITE})),
         CustomerCreate(
             email=f"{found.user_id}@{event.platform}.invalid",
             name=found.handle,
@@ -84,14 +92,17 @@ def _author(social: Social, merchant_id: str, event: EngagementReceived) -> Inbo
 
 
 def _send_checkout_link(
-    social: Social, item: InboxItem, post: Post, event: EngagementReceived
+    social: Social, connection: Connection, item: InboxItem, post: Post, event: EngagementReceived
 ) -> None:
     tag = post.tags[0]
     products = social.products.products([tag.product_id])
     title = products[0].title if products else "It"
     link = checkout_link(social.settings.storefront_url, post.id, tag.product_id)
+    _, template = social.merchant_settings.get(connection.merchant_id).comment_to_buy(post.id)
     try:
-        social.platforms.engagement(event.source).send_checkout_link(event, buy_reply(title, link))
+        social.platforms.engagement(connection).send_checkout_link(
+            event, render_reply(template, title, link)
+        )
     except PlatformError as error:
         if error.retryable:
             raise  # the message comes back; the item still says pending

@@ -14,8 +14,9 @@ import hashlib
 from pydantic import ValidationError
 
 from ..domain.catalog import Variant
+from ..domain.connections import Connection, Platform
 from ..domain.customers import ShippingAddress
-from ..domain.errors import AlreadyExists, OutOfStock
+from ..domain.errors import AlreadyExists, OutOfStock, PlatformError
 from ..domain.inbound import OrderStatusChanged
 from ..domain.inventory import StockMove
 from ..domain.money import Money
@@ -33,6 +34,7 @@ from ..domain.platform_orders import PlatformOrder, catch_up
 from ..errors import Conflict, ValidationFailed
 from ..observability import logger
 from ..vault.models import CustomerCreate
+from .connections import connection_for
 from .orders import NotEnoughStock, Sales, move, publish, tokenize_buyer
 from .social import Social
 
@@ -164,31 +166,50 @@ def _variants_by_sku(sales: Sales, merchant_id: str) -> dict[str, Variant]:
 # The consumer and the schedule
 
 
-def order_status_changed(social: Social, merchant_id: str, event: OrderStatusChanged) -> None:
-    """The webhook carries the id and a status; the order itself is fetched, so the status
-    applied is always the current one, whatever order the notifications arrive in."""
-    found = social.platforms.order_lookup(event.source).order(event.order_id)
-    import_or_update(social.sales, merchant_id, found)
+def order_status_changed(social: Social, connection: Connection, event: OrderStatusChanged) -> None:
+    """The webhook carries the id and a status; the order itself is fetched (as the shop's own
+    connection), so the status applied is always the current one, whatever order the
+    notifications arrive in."""
+    found = social.platforms.order_lookup(connection).order(event.order_id)
+    import_or_update(social.sales, connection.merchant_id, found)
 
 
 def pull_meta_orders(social: Social) -> int:
-    """Meta Shops has no order webhook: import each commerce account's new orders, then
-    acknowledge them (idempotently) so that Meta moves them to IN_PROGRESS."""
-    feed = social.platforms.order_feed("meta")
+    """Meta Shops has no order webhook: for each merchant that named its commerce account,
+    import the account's new orders, then acknowledge them (idempotently) so that Meta moves
+    them to IN_PROGRESS. Each pull acts as the merchant's own Facebook or Instagram
+    connection: a commerce account that token may not read yields nothing."""
     imported = 0
-    for cms_id in social.settings.meta_commerce_accounts:
-        connection = social.connections.for_account(
-            "facebook", cms_id
-        ) or social.connections.for_account("instagram", cms_id)
-        if connection is None:
-            logger.warning("commerce account not connected", extra={"account_id": cms_id})
-            continue
-        for found in feed.new_orders(cms_id, connection.platform):
-            try:
-                order = import_or_update(social.sales, connection.merchant_id, found)
-                if order is not None:
-                    feed.acknowledge_order(found, order.id)
-                    imported += 1
-            except Exception:  # one bad order must not hold the others; the next pull retries
-                logger.exception("meta order not imported", extra={"meta_order": found.external_id})
+    cursor = None
+    while True:
+        merchants, cursor = social.merchant_settings.with_meta_commerce_account(100, cursor)
+        for merchant_id, cms_id in merchants:
+            imported += _pull_commerce_account(social, merchant_id, cms_id)
+        if cursor is None:
+            return imported
+
+
+def _pull_commerce_account(social: Social, merchant_id: str, cms_id: str) -> int:
+    connection = connection_for(
+        social.connections, merchant_id, Platform.FACEBOOK
+    ) or connection_for(social.connections, merchant_id, Platform.INSTAGRAM)
+    if connection is None:
+        logger.warning("commerce account without a Meta connection", extra={"account_id": cms_id})
+        return 0
+    try:
+        feed = social.platforms.order_feed(connection)
+        orders = feed.new_orders(cms_id, connection.platform)
+    except PlatformError as error:
+        logger.warning("meta orders not pulled", extra={"account_id": cms_id,
+                                                        "error": error.message})  # fmt: skip
+        return 0
+    imported = 0
+    for found in orders:
+        try:
+            order = import_or_update(social.sales, merchant_id, found)
+            if order is not None:
+                feed.acknowledge_order(found, order.id)
+                imported += 1
+        except Exception:  # one bad order must not hold the others; the next pull retries
+            logger.exception("meta order not imported", extra={"meta_order": found.external_id})
     return imported

@@ -160,7 +160,7 @@ def test_stripe_events_thrice_and_shuffled_end_as_once_in_order(api, rt, merchan
 
 @pytest.fixture
 def sample_shop(platforms, api, rt):
-    return seed_sample_shop(api, rt)
+    return seed_sample_shop(api, rt, platforms)
 
 
 def _platform_state(api, merchant):

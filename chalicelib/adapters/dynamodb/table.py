@@ -233,6 +233,25 @@ class MainTable:
         last = response.get("LastEvaluatedKey")
         return Page(items, _encode_cursor(from_attributes(last)) if last else None)
 
+    def partition(self, pk: str, limit: int = 100) -> list[dict[str, Any]]:
+        """The items under one partition key (pointers kept beside each other)."""
+        with self._translated():
+            response = self.client.query(
+                TableName=self.name,
+                KeyConditionExpression="pk = :p",
+                ExpressionAttributeValues=to_attributes({":p": pk}),
+                ConsistentRead=True,
+                Limit=limit,
+            )
+        return [from_attributes(i) for i in response.get("Items", [])]
+
+    def delete(self, key: dict[str, str], condition: str | None = None, **expression: Any) -> None:
+        op = _with_condition(
+            {"TableName": self.name, "Key": to_attributes(key)}, condition, expression
+        )
+        with self._translated():
+            self.client.delete_item(**op)
+
     def due(self, gsi2pk: str, until: str, limit: int = 100) -> list[dict[str, Any]]:
         """Keys of the items in a GSI2 partition whose sort key is at or before `until`."""
         with self._translated():
