@@ -11,6 +11,7 @@ binary types). Only the reloader is left out: the app shares this process with t
 whose state a restart would lose.
 """
 
+import functools
 import importlib
 import json
 import os
@@ -23,7 +24,7 @@ from chalice import Chalice
 from chalice.config import Config
 from chalice.constants import DEFAULT_APIGATEWAY_STAGE_NAME, DEFAULT_ENDPOINT_TYPE
 from chalice.deploy.validate import validate_feature_flags, validate_routes
-from chalice.local import create_local_server
+from chalice.local import ChaliceRequestHandler, create_local_server
 
 from .loopback import LOOPBACK
 
@@ -72,9 +73,20 @@ def _load_lazy_modules(module) -> None:
             getattr(value, "__dict__", None)
 
 
+class _QuerylessLog(ChaliceRequestHandler):
+    """The access log without query strings: an OAuth callback's carries a code and a state."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        path = self.path.split("?", 1)[0]
+        self.log_message('"%s %s" %s %s', self.command, path, str(code), str(size))
+
+
 class ApiServer:
     def __init__(self, config: Config, app: Chalice, port: int):
         self._local = create_local_server(app, config, LOOPBACK, port)
+        self._local.server.RequestHandlerClass = functools.partial(
+            _QuerylessLog, app_object=app, config=config
+        )
         # A flash sale opens dozens of connections at once; the server's default backlog of 5
         # would reset most of them before a thread accepts them.
         self._local.server.socket.listen(LISTEN_BACKLOG)

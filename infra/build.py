@@ -307,7 +307,7 @@ def merge(
     api_stage = resources[API]["Properties"]["StageName"]
 
     ours = {
-        **keys(VAULT_ROLE, APP_ROLE, context_keys, region),
+        **keys(VAULT_ROLE, context_keys, region),
         **tables(stage, region),
         **queues(region),
         **secrets(region),

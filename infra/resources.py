@@ -215,10 +215,12 @@ def vault_key_policy(vault_role: str, context_keys: list[str]) -> dict:
     }
 
 
-def platform_tokens_key_policy(app_role: str, context_keys: list[str]) -> dict:
-    """Only the app functions' role (which acts on the platforms) makes and opens the data keys
-    of merchants' tokens, each under an encryption context naming its grant; the vault's role
-    cannot, and the account administers the key but cannot decrypt with it."""
+def platform_tokens_key_policy(context_keys: list[str]) -> dict:
+    """The data keys of merchants' tokens, each bound to its grant by the encryption context:
+    made and opened only with such a context, and only by principals IAM grants it to (the
+    app functions' role alone: infra/access.py; not the vault's). The account administers the
+    key but cannot decrypt with it otherwise. (Naming the app role here, as the vault key
+    names the vault's, would make chalice's role and this key depend on each other.)"""
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -230,15 +232,12 @@ def platform_tokens_key_policy(app_role: str, context_keys: list[str]) -> dict:
                 "Resource": "*",
             },
             {
-                "Sid": "OnlyTheAppFunctionsUseTokenKeys",
+                "Sid": "DataKeysPerGrantThroughIam",
                 "Effect": "Allow",
                 "Principal": {"AWS": ACCOUNT_ROOT},
                 "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
                 "Resource": "*",
-                "Condition": {
-                    "ArnEquals": {"aws:PrincipalArn": arn(app_role)},
-                    **context_required(context_keys),
-                },
+                "Condition": context_required(context_keys),
             },
         ],
     }
@@ -274,7 +273,7 @@ def key_resources(key_id: str, alias_suffix: str, about: str, policy: dict, regi
     }
 
 
-def keys(vault_role: str, app_role: str, context_keys: list[str], region: Region):
+def keys(vault_role: str, context_keys: list[str], region: Region) -> dict[str, dict]:
     return {
         **key_resources(
             STACK_KEY, "", "Shoppable: the stack's data at rest", stack_key_policy(), region
@@ -290,7 +289,7 @@ def keys(vault_role: str, app_role: str, context_keys: list[str], region: Region
             TOKENS_KEY,
             "-platform-tokens",
             "Shoppable: the data keys of merchants' sealed platform tokens",
-            platform_tokens_key_policy(app_role, context_keys),
+            platform_tokens_key_policy(context_keys),
             region,
         ),
     }
