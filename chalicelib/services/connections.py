@@ -278,7 +278,13 @@ def _connect(
         store.connect(grant, tokens, made, replacing)
     except AlreadyExists as taken:
         platform = next(a.platform for a in accounts if a.account_id == str(taken))
-        raise _taken(platform, str(taken)) from None
+        owner = store.for_account(platform, str(taken))
+        if owner is None or owner.merchant_id != merchant_id:
+            raise _taken(platform, str(taken)) from None
+        raise Conflict(  # this merchant's own consent, completed meanwhile in another tab
+            "These accounts were connected meanwhile: list the connections.",
+            code="concurrent_update",
+        ) from None
     except ConcurrentUpdate:
         raise Conflict(
             "A connection of these accounts changed meanwhile: start the connection again.",
@@ -341,7 +347,11 @@ def renew_tokens(connections: Connections) -> dict[str, int]:
         claimed = connections.store.claim_renewal(grant, now + RENEWAL_HOLD)
         if claimed is None:  # another run has it
             continue
-        counts[_renew(connections, claimed, now)] += 1
+        try:
+            counts[_renew(connections, claimed, now)] += 1
+        except Exception:  # one grant must not hold the others; it is due again after the hold
+            logger.exception("token renewal failed", extra={"grant_id": grant_id})
+            counts["retry_later"] += 1
     return counts
 
 
@@ -396,8 +406,6 @@ def needs_reauth(connections: Connections, grant: Grant, reason: str, now: datet
 def disconnect(connections: Connections, merchant_id: str, connection_id: str) -> Disconnected:
     store = connections.store
     connection = owned(store.get, Prefix.CONNECTION, merchant_id, connection_id, "connection")
-    grant = store.grant(connection.grant_id)
-    tokens = store.tokens(grant) if grant is not None else None
     try:
         remaining = store.remove_connection(connection)
     except ConcurrentUpdate:
@@ -405,9 +413,8 @@ def disconnect(connections: Connections, merchant_id: str, connection_id: str) -
             "The connection changed meanwhile; try again.", code="concurrent_update"
         ) from None
     revoked = False
-    if remaining is not None and not remaining.accounts:
-        if tokens is not None:
-            revoked = _revoke(connections.platforms.oauth(remaining.source), tokens)
+    if remaining is not None and not remaining.accounts:  # the last account of its consent
+        revoked = _revoke(connections.platforms.oauth(remaining.source), store.tokens(remaining))
         store.remove_grant(remaining)
     logger.info("connection removed", extra={"connection_id": connection.id, "revoked": revoked})
     return Disconnected(id=connection.id, revoked=revoked)

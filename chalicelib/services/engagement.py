@@ -77,7 +77,15 @@ def engagement_received(social: Social, connection: Connection, event: Engagemen
 def _author(
     social: Social, connection: Connection, event: EngagementReceived
 ) -> InboxAuthor | None:
-    found = social.platforms.engagement(connection).author_of(event)
+    try:
+        found = social.platforms.engagement(connection).author_of(event)
+    except PlatformError as error:
+        if error.retryable:
+            raise  # the message comes back
+        # a refusal (the connection waiting to be authorized again, a deleted comment):
+        # the item is filed without its author rather than lost
+        logger.warning("author not available", extra={"platform": error.platform})
+        return None
     if found is None:
         return None
     tokenized = social.vault.tokenize(

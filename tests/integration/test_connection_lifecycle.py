@@ -20,8 +20,10 @@ from .platform_helpers import (
     X_CLIENT_ID,
     X_CLIENT_SECRET,
     approve,
+    comment,
     connect,
     main_table_text,
+    meta_signed,
     order_events,
     run_schedule,
     tiktok_signed,
@@ -164,6 +166,23 @@ def test_a_refused_renewal_needs_reauth_and_stops_using_the_connection(
     again = approve(api, merchant, platform)  # the merchant authorizes anew
     assert again.status_code == 200, again.body
     assert {c["status"] for c in listed(api, merchant)} == {"active"}
+
+
+def test_a_comment_for_a_connection_waiting_for_reauth_is_filed_without_calling_out(
+    api, rt, merchant, post, platforms
+):
+    platforms.oauth.lifetimes["meta_long"] = 20 * 60
+    connect(api, platforms, merchant, "instagram")
+    platforms.oauth.revoke_user("meta")
+    run_schedule(api, "renew_platform_tokens")
+    calls_before = len(platforms.requests)
+    raw, headers = meta_signed({"object": "instagram", "entry": [comment("c40", "price?")]})
+    assert api.post("/v1/webhooks/meta", raw=raw, headers=headers).status_code == 200
+    drain(api, rt)
+    (item,) = api.get("/v1/inbox", key=merchant.secret).json["data"]
+    assert (item["text"], item["author"], item["reply"]) == ("price?", None, "failed")
+    assert "needs to be authorized again" in item["reply_error"]
+    assert len(platforms.requests) == calls_before
 
 
 # Disconnect

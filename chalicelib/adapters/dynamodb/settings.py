@@ -16,7 +16,7 @@ class SettingsRepository:
 
     def get(self, merchant_id: str) -> MerchantSettings:
         """The merchant's settings; the defaults until it changes one."""
-        item = self.table.get(keys.merchant_settings(merchant_id), consistent=False)
+        item = self.table.get(keys.merchant_settings(merchant_id))
         if item is None:
             return MerchantSettings()
         item.pop("merchant_id", None)
