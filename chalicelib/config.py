@@ -116,6 +116,9 @@ class Settings(BaseSettings):
     platform_tokens_key_id: str = Field(
         "alias/shoppable-platform-tokens", json_schema_extra=_resource("key")
     )
+    platform_token_keys_table: str = Field(
+        "shoppable-platform-token-keys", json_schema_extra=_resource("table")
+    )
     platform_token_cache_seconds: int = 60
     storefront_url: str = "https://shop.example.com"
     publish_max_attempts: int = 5

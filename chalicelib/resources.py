@@ -6,7 +6,7 @@ in the emulator with `provision`.
 
 from dataclasses import dataclass
 
-from .adapters.dynamodb.schema import create_main_table
+from .adapters.dynamodb.schema import create_main_table, create_platform_token_keys_table
 from .adapters.kms import ensure_key
 from .vault.schema import create_vault_tables
 
@@ -29,12 +29,13 @@ QUEUES = (
 
 
 def provision(rt) -> dict[str, str]:
-    """Create tables, queues, the vault key and the platform-tokens key in the (emulated)
+    """Create the tables, queues, the vault key and the platform-tokens key in the (emulated)
     account.
 
     Returns queue name -> URL.
     """
     create_main_table(rt.dynamodb, rt.settings.main_table)
+    create_platform_token_keys_table(rt.dynamodb, rt.settings.platform_token_keys_table)
     create_vault_tables(rt.dynamodb, rt.settings)
     if rt.settings.vault_key_id.startswith("alias/"):
         ensure_key(rt.kms, rt.settings.vault_key_id, "Shoppable vault: wraps customer data keys")

@@ -100,7 +100,8 @@ class Runtime:
 
     @cached_property
     def connection_store(self) -> ConnectionRepository:
-        return ConnectionRepository(self.table, lambda: self.token_sealer)
+        keys_table = MainTable(self.dynamodb, self.settings.platform_token_keys_table)
+        return ConnectionRepository(self.table, keys_table, lambda: self.token_sealer)
 
     @cached_property
     def token_sealer(self) -> "TokenSealer":

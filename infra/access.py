@@ -5,9 +5,10 @@ boundary inside the code would let any route decrypt customer data (DESIGN §5).
 therefore its own function with its own role:
 
 - the app role (chalice's `DefaultRole`, its statements replaced): its log groups, the main
-  table and its indexes, the work queues, the stack key through those services, the Stripe,
-  platform and OAuth state secrets, data keys under the platform-tokens key (only with an
-  encryption context naming a grant), and `lambda:InvokeFunction` on the vault function.
+  table and its indexes, the platform token keys table, the work queues, the stack key
+  through those services, the Stripe, platform and OAuth state secrets, data keys under the
+  platform-tokens key (only with an encryption context naming a grant), and
+  `lambda:InvokeFunction` on the vault function.
   Nothing of the vault's tables, key or index key.
 - `VaultRole`, the vault function's only: its log group, and in `VaultAccess` (a separate
   policy, because the vault key's policy names the role and the role's grants name the key)
@@ -95,6 +96,7 @@ def app_policy(
     *,
     function_ids: list[str],
     table: str,
+    token_keys_table: str,
     queues: list[str],
     secrets: list[str],
     vault_function: str,
@@ -105,6 +107,11 @@ def app_policy(
         [
             logs(function_ids),
             statement("MainTable", TABLE_ACTIONS, table_resources(table, indexes=True)),
+            statement(
+                "PlatformTokenKeysTable",
+                TABLE_ACTIONS,
+                table_resources(token_keys_table, indexes=False),
+            ),
             statement("WorkQueues", QUEUE_ACTIONS, [arn(q) for q in queues]),
             # Queues, table and secrets are encrypted with the stack key; the functions'
             # environment too.

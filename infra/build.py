@@ -39,6 +39,7 @@ import tempfile
 from copy import deepcopy
 from pathlib import Path
 
+from chalicelib.adapters.dynamodb.schema import PLATFORM_TOKEN_KEYS
 from chalicelib.adapters.secrets import SECRET_ARNS_VARIABLE
 from chalicelib.config import Settings
 from chalicelib.resources import QUEUES
@@ -144,6 +145,7 @@ def app_environment(stage: str, region: Region) -> dict:
         env_name(MAIN_TABLE_SETTING): ref(logical_id(MAIN_TABLE_SETTING)),
         env_name("vault_function"): ref(VAULT_FUNCTION),
         env_name("platform_tokens_key_id"): arn(TOKENS_KEY),
+        env_name(PLATFORM_TOKEN_KEYS.setting): ref(logical_id(PLATFORM_TOKEN_KEYS.setting)),
         SECRET_ARNS_VARIABLE: _joined([ref(s.logical_id) for s in SECRETS if not s.for_vault]),
         # Not a Settings field yet: the currency a new merchant starts with in this region.
         Settings.model_config["env_prefix"] + "DEFAULT_CURRENCY": region.default_currency,
@@ -357,6 +359,7 @@ def merge(
         app_policy(
             function_ids=app_functions,
             table=logical_id(MAIN_TABLE_SETTING),
+            token_keys_table=logical_id(PLATFORM_TOKEN_KEYS.setting),
             queues=[queue_id(spec) for spec in QUEUES],
             secrets=[s.logical_id for s in SECRETS if not s.for_vault],
             vault_function=VAULT_FUNCTION,
@@ -382,6 +385,7 @@ def outputs() -> dict:
     }
     for spec in VAULT_TABLES:
         found[f"{logical_id(spec.setting)}Name"] = ref(logical_id(spec.setting))
+    found["PlatformTokenKeysTableName"] = ref(logical_id(PLATFORM_TOKEN_KEYS.setting))
     for spec in QUEUES:
         for queue in (queue_id(spec), f"{queue_id(spec)}DLQ"):
             found[f"{queue}Name"] = {"Fn::GetAtt": [queue, "QueueName"]}

@@ -195,3 +195,8 @@ def main_table_text(rt):
     """Every item of the main table, as text (to look for what must never be stored)."""
     items = rt.dynamodb.scan(TableName=rt.settings.main_table)["Items"]
     return json.dumps(items, default=str)
+
+
+def token_keys(rt):
+    """The wrapped data keys in the platform token keys table (the one without backups)."""
+    return rt.dynamodb.scan(TableName=rt.settings.platform_token_keys_table)["Items"]

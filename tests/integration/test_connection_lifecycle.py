@@ -27,6 +27,7 @@ from .platform_helpers import (
     order_events,
     run_schedule,
     tiktok_signed,
+    token_keys,
     x_signed,
 )
 from .sales_helpers import drain
@@ -209,6 +210,7 @@ def test_disconnecting_x_revokes_shreds_and_stops_the_webhooks(
     assert all(r.headers["authorization"] == basic(X_CLIENT_ID, X_CLIENT_SECRET) for r in revokes)
     assert listed(api, merchant) == []
     assert "sealed_tokens" not in main_table_text(rt)
+    assert token_keys(rt) == []  # shredded: no backup of this table keeps it
     assert api.delete(f"/v1/connections/{connection['id']}", key=merchant.secret).status_code == 404
 
     delivery = {

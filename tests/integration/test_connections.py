@@ -30,6 +30,7 @@ from .platform_helpers import (
     callback_path,
     connect,
     main_table_text,
+    token_keys,
 )
 
 
@@ -190,7 +191,8 @@ def test_tokens_are_sealed_never_in_clear_in_the_table_or_the_logs(
     for token in issued:
         assert token not in stored
         assert token not in logged
-    assert "sealed_tokens" in stored and "wrapped_key" in stored
+    assert "sealed_tokens" in stored and "wrapped_key" not in stored
+    assert len(token_keys(rt)) == 4  # one data key per consent, in the table without backups
 
 
 # The state, and refusals: nothing is stored
@@ -199,6 +201,7 @@ def test_tokens_are_sealed_never_in_clear_in_the_table_or_the_logs(
 def _nothing_connected(api, rt, merchant):
     assert listed(api, merchant) == []
     assert grants(rt) == []
+    assert token_keys(rt) == []
 
 
 def test_a_replayed_state_is_refused(api, rt, merchant, platforms):
@@ -293,6 +296,7 @@ def test_the_same_merchant_authorizing_again_keeps_its_connection(api, rt, merch
     assert again["id"] == first["id"]
     assert len(listed(api, merchant)) == 2  # the Page and the Instagram account, once each
     assert len(grants(rt)) == 1  # the first grant was shredded
+    assert len(token_keys(rt)) == 1
 
 
 def test_typing_an_account_id_no_longer_claims_it(api, rt, merchant):

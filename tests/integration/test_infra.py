@@ -273,6 +273,7 @@ def test_the_app_role_reaches_only_what_the_app_uses(template):
     assert set(found) == {
         "Logs",
         "MainTable",
+        "PlatformTokenKeysTable",
         "WorkQueues",
         "StackKeyThroughServices",
         "AppSecrets",
@@ -291,6 +292,20 @@ def test_the_app_role_reaches_only_what_the_app_uses(template):
     assert "sqs:ReceiveMessage" in found["WorkQueues"]["Action"]
     assert references(found["AppSecrets"]) == APP_SECRETS
     assert "Condition" in found["StackKeyThroughServices"]
+
+
+def test_the_platform_token_keys_have_no_backups_and_only_the_app_role_reaches_them(template):
+    table = properties(template, "PlatformTokenKeysTable")
+    assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": False}
+    assert table["DeletionProtectionEnabled"] is True
+    assert {"Key": resources.NO_BACKUP_TAG, "Value": "never"} in table["Tags"]
+    (skipped,) = template["Resources"]["PlatformTokenKeysTable"]["Metadata"]["checkov"]["skip"]
+    assert skipped["id"] == "CKV_AWS_28" and "Crypto-shredding" in skipped["comment"]
+    reached = [s for s in statements(template, "DefaultRole")
+               if "PlatformTokenKeysTable" in references(s["Resource"])]  # fmt: skip
+    assert [s["Sid"] for s in reached] == ["PlatformTokenKeysTable"]
+    for statement in statements(template, "VaultRole"):
+        assert "PlatformTokenKeysTable" not in references(statement)
 
 
 def test_only_the_app_role_opens_merchants_platform_tokens_and_only_per_grant(template):

@@ -46,8 +46,15 @@ PREFIX = {
 }
 
 
+@pytest.fixture(autouse=True)
+def _platforms(platforms):
+    """The platforms' settings, set before the app reads them; each shop connects an X
+    account through the OAuth stand-in."""
+    return platforms
+
+
 @pytest.fixture
-def shops(api, rt, platforms):
+def shops(platforms, api, rt):
     shops = []
     for index in range(3):
         new = create_merchant(rt.merchants, f"Shop {index}")

@@ -4,16 +4,19 @@
   its merchant in one read, and listed in its merchant's GSI1 partition;
 - `CONNID#<id>`: from a connection's id to its account;
 - `GRANT#<id>`: one authorization: who made it, its scopes, status and expiries, the accounts
-  it covers (a string set), its sealed tokens and wrapped data key (adapters/platform_tokens.py);
-  in GSI2's renewal partition while it is active and expiring;
+  it covers (a string set) and its sealed tokens (adapters/platform_tokens.py); in GSI2's
+  renewal partition while it is active and expiring. Its wrapped data key is in the platform
+  token keys table (`KEY#<id>`), which has no backups: deleting it shreds the tokens, every
+  copy of the main table included;
 - `GRANTUSER#<source>#<user>` / `GRANT#<id>`: from a platform user to the grants they made;
 - `OAUTHSTATE#<nonce>`: a used authorization state (single use), gone by TTL;
 - `DELETION#<code>`: a data deletion request's outcome, for its public status page.
 
-Connecting writes the grant and all its accounts in one transaction, each account on the
-condition that it is new or already this merchant's through the grant it replaces: an account
-of another merchant refuses the whole authorization and nothing is written. Removing a grant
-deletes its connections, pointers, sealed tokens and wrapped key together.
+Connecting writes the grant, its data key and all its accounts in one transaction, each
+account on the condition that it is new or already this merchant's through the grant it
+replaces: an account of another merchant refuses the whole authorization and nothing is
+written. Removing a grant deletes its connections, pointers, sealed tokens and data key
+together.
 """
 
 from collections.abc import Callable
@@ -36,7 +39,6 @@ from . import keys
 from .table import ConditionFailed, MainTable, model_item, without_keys
 
 CONNECTIONS = "CONNECTIONS"
-_SECRET_ATTRIBUTES = ("wrapped_key", "sealed_tokens")
 STATE_KEPT_SECONDS = 24 * 3600  # a used state is remembered well past its expiry
 
 
@@ -64,9 +66,14 @@ def _renewal(grant: Grant) -> dict[str, str]:
 
 
 class ConnectionRepository:
-    def __init__(self, table: MainTable, sealer: Callable[[], TokenSealer]):
+    def __init__(self, table: MainTable, key_table: MainTable, sealer: Callable[[], TokenSealer]):
         self.table = table
+        self.key_table = key_table  # the grants' wrapped data keys, without backups
         self._sealer = sealer  # built on first use: it needs KMS
+
+    def _key_item(self, grant: Grant, wrapped: bytes) -> dict[str, Any]:
+        return {**keys.platform_token_key(grant.id), "wrapped_key": wrapped,
+                "merchant_id": grant.merchant_id}  # fmt: skip
 
     # Connections
 
@@ -96,11 +103,13 @@ class ConnectionRepository:
     # Grants
 
     def _load(self, grant_id: str) -> tuple[Grant, bytes, bytes] | None:
+        """The grant, its wrapped data key and its sealed tokens; None once shredded."""
         item = self.table.get(keys.grant(grant_id))
-        if item is None:
+        key = self.key_table.get(keys.platform_token_key(grant_id)) if item else None
+        if item is None or key is None:
             return None
-        wrapped, sealed = (_bytes(item.pop(name)) for name in _SECRET_ATTRIBUTES)
-        return Grant.model_validate(without_keys(item)), wrapped, sealed
+        sealed = _bytes(item.pop("sealed_tokens"))
+        return Grant.model_validate(without_keys(item)), _bytes(key["wrapped_key"]), sealed
 
     def grant(self, grant_id: str) -> Grant | None:
         loaded = self._load(grant_id)
@@ -141,9 +150,9 @@ class ConnectionRepository:
 
     # Writing
 
-    def _grant_item(self, grant: Grant, wrapped: bytes, sealed: bytes) -> dict[str, Any]:
+    def _grant_item(self, grant: Grant, sealed: bytes) -> dict[str, Any]:
         item = model_item(grant, {**keys.grant(grant.id), **_renewal(grant)},
-                          wrapped_key=wrapped, sealed_tokens=sealed)  # fmt: skip
+                          sealed_tokens=sealed)  # fmt: skip
         item.pop("accounts", None)
         if grant.accounts:
             item["accounts"] = set(grant.accounts)  # a string set: DELETE removes one
@@ -162,7 +171,9 @@ class ConnectionRepository:
         turned out to be another merchant's."""
         wrapped, sealed = self._sealer().seal(grant, tokens)
         tx = self.table.transaction()
-        tx.put(self._grant_item(grant, wrapped, sealed), "attribute_not_exists(pk)")
+        tx.put(self._grant_item(grant, sealed), "attribute_not_exists(pk)")
+        tx.put(self._key_item(grant, wrapped), "attribute_not_exists(pk)",
+               table=self.key_table.name)  # fmt: skip
         tx.put({**keys.grant_of_user(grant.source, grant.user_id, grant.id),
                 "grant_id": grant.id, "merchant_id": grant.merchant_id})  # fmt: skip
         earlier = {account_key(c.platform, c.account_id): c for c in replacing}
@@ -220,12 +231,12 @@ class ConnectionRepository:
         })  # fmt: skip
         wrapped, sealed = self._sealer().seal(after, tokens)
         values: dict[str, Any] = {
-            ":v": grant.version, ":next": after.version, ":w": wrapped, ":s": sealed,
+            ":v": grant.version, ":next": after.version, ":s": sealed,
             ":now": now.isoformat(), ":a": _iso(after.access_expires_at),
             ":r": _iso(after.refresh_expires_at),
         }  # fmt: skip
         update = (
-            "SET version = :next, wrapped_key = :w, sealed_tokens = :s, updated_at = :now, "
+            "SET version = :next, sealed_tokens = :s, updated_at = :now, "
             "access_expires_at = :a, refresh_expires_at = :r, renew_at = :at"
         )
         values[":at"] = _iso(renew_at)
@@ -235,8 +246,11 @@ class ConnectionRepository:
             update += ", gsi2pk = :p, gsi2sk = :sk"
             values[":p"] = keys.TOKEN_RENEWAL
             values[":sk"] = keys.token_renewal(renew_at.isoformat(), grant.id)["gsi2sk"]
+        tx = self.table.transaction()
+        tx.update(keys.grant(grant.id), update, "version = :v", values=values)
+        tx.put(self._key_item(after, wrapped), table=self.key_table.name)  # the old one goes
         try:
-            self.table.update(keys.grant(grant.id), update, "version = :v", values=values)
+            self.table.commit(tx)
         except ConditionFailed as failed:
             raise ConcurrentUpdate(grant.id) from failed
         self._sealer().forget(grant.id)  # the old data key is of no use any more
@@ -299,6 +313,7 @@ class ConnectionRepository:
                       "grant_id = :g", values={":g": grant.id})  # fmt: skip
             tx.delete(keys.connection_id(connection.id))
         tx.delete(keys.grant(grant.id))
+        tx.delete(keys.platform_token_key(grant.id), table=self.key_table.name)
         tx.delete(keys.grant_of_user(grant.source, grant.user_id, grant.id))
         try:
             self.table.commit(tx)

@@ -35,6 +35,11 @@ def grant(grant_id: str) -> dict:
     return {"pk": f"GRANT#{grant_id}", "sk": "GRANT"}
 
 
+def platform_token_key(grant_id: str) -> dict:
+    """In the platform token keys table: the grant's wrapped data key."""
+    return {"pk": f"KEY#{grant_id}", "sk": "DATAKEY"}
+
+
 def grants_of_user(source: str, user_id: str) -> str:
     """The partition of pointers from a platform user to the grants they made (Meta's
     deauthorize and data deletion callbacks name the user only)."""

@@ -75,21 +75,31 @@ class Page:
 
 @dataclass
 class Transaction:
-    """Write items gathered for one `TransactWriteItems` (100 items at most)."""
+    """Write items gathered for one `TransactWriteItems` (100 items at most), in this table
+    or, where `table` is given, another of the stack's."""
 
     table_name: str
     items: list[dict] = field(default_factory=list)
 
-    def put(self, item: dict[str, Any], condition: str | None = None, **expression: Any) -> None:
-        op: dict[str, Any] = {"TableName": self.table_name, "Item": to_attributes(item)}
+    def put(
+        self,
+        item: dict[str, Any],
+        condition: str | None = None,
+        *,
+        table: str | None = None,
+        **expression: Any,
+    ) -> None:
+        op: dict[str, Any] = {"TableName": table or self.table_name, "Item": to_attributes(item)}
         self.items.append({"Put": _with_condition(op, condition, expression)})
 
     def update(self, key: dict, update: str, condition: str | None = None, **expression) -> None:
         op = {"TableName": self.table_name, "Key": to_attributes(key), "UpdateExpression": update}
         self.items.append({"Update": _with_condition(op, condition, expression)})
 
-    def delete(self, key: dict, condition: str | None = None, **expression: Any) -> None:
-        op = {"TableName": self.table_name, "Key": to_attributes(key)}
+    def delete(
+        self, key: dict, condition: str | None = None, *, table: str | None = None, **expression
+    ) -> None:
+        op = {"TableName": table or self.table_name, "Key": to_attributes(key)}
         self.items.append({"Delete": _with_condition(op, condition, expression)})
 
     def check(self, key: dict, condition: str, **expression: Any) -> None:
