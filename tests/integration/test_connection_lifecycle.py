@@ -316,6 +316,23 @@ def test_tiktoks_seller_deauthorization_removes_the_shop(api, rt, merchant, plat
     assert "sealed_tokens" not in main_table_text(rt)
 
 
+def test_xs_revocation_event_removes_the_account(api, rt, merchant, platforms):
+    connect(api, platforms, merchant, "x")
+    delivery = {
+        "for_user_id": "2244994945000",
+        "user_event": {"revoke": {"date_time": "2026-11-30T10:00:00+0000",
+                                  "target": {"app_id": "13090192"},
+                                  "source": {"user_id": "2244994945000"}}},
+    }  # fmt: skip
+    raw, headers = x_signed(delivery)
+    assert api.post("/v1/webhooks/x", raw=raw, headers=headers).json == {
+        "received": True, "events": 1
+    }  # fmt: skip
+    drain(api, rt)
+    assert listed(api, merchant) == []
+    assert token_keys(rt) == []
+
+
 # Acting only through one's own connections
 
 

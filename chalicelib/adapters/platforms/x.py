@@ -22,6 +22,7 @@ from ...domain.connections import AccountAccess, Authorization, GrantedAccount, 
 from ...domain.engagement import EngagementKind, SocialAuthor
 from ...domain.errors import PlatformError
 from ...domain.inbound import (
+    AccountDeauthorized,
     EngagementReceived,
     Handshake,
     NotAnEvent,
@@ -140,7 +141,7 @@ class X:
         return verify_signature(self._consumer_secret, body, headers.get(SIGNATURE_HEADER))
 
     def events(self, payload: Any) -> list[PlatformEvent]:
-        return webhook_events(payload)
+        return revocation_events(payload) or webhook_events(payload)
 
     # The API
 
@@ -175,11 +176,31 @@ class X:
 
 # Connecting accounts (OAuth 2.0 Authorization Code with PKCE)
 #
+# The user revoking our app arrives as Account Activity's `user_event` (`revoke`): the
+# account's connection goes.
 # `x.com/i/oauth2/authorize` with `code_challenge` (S256); the code is exchanged at
 # `POST /2/oauth2/token` (form: `code`, `grant_type=authorization_code`, `redirect_uri`,
 # `code_verifier`; we are a confidential client: HTTP Basic `client_id:client_secret`).
 # Access tokens last two hours; `offline.access` brings a refresh token, renewed with
 # `grant_type=refresh_token`; `POST /2/oauth2/revoke` revokes a token.
+
+
+def revocation_events(payload: Any) -> list[PlatformEvent]:
+    """`user_event.revoke` for the subscribed user: they took our app's access away."""
+    if not isinstance(payload, dict) or not payload.get("for_user_id"):
+        return []
+    revoke = (payload.get("user_event") or {}).get("revoke")
+    if not isinstance(revoke, dict):
+        return []
+    return [
+        AccountDeauthorized(
+            source="x",
+            platform=Platform.X,
+            account_id=str(payload["for_user_id"]),
+            dedupe_id=f"revoke-{entry_digest(revoke)}",
+            occurred_at=0,
+        )
+    ]
 
 
 class XOAuth:
