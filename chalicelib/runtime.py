@@ -5,36 +5,41 @@ Each area of the service layer gets one typed bundle of what it needs (`catalog`
 `sales`, `payments`, `social`, `merchants`) and never the runtime itself; the vault is reached
 through its client (`vault`). Tests call `reset()` to start from fresh settings, and may hand
 in other implementations by replacing a store before the first area is built.
+
+Every Lambda function imports this module, but each wires only its part: a property imports
+what it builds, so the vault function never loads the platforms or the sale's services, and a
+consumer handling a Stripe event never builds the social area.
 """
 
-from functools import cached_property, partial
+from collections.abc import Callable
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from .adapters.dynamodb.catalog import CatalogRepository
-from .adapters.dynamodb.connections import ConnectionRepository
-from .adapters.dynamodb.idempotency import IdempotencyStore
-from .adapters.dynamodb.inbox import InboxRepository
-from .adapters.dynamodb.merchants import MerchantRepository
-from .adapters.dynamodb.orders import OrderRepository
-from .adapters.dynamodb.posts import PostRepository
-from .adapters.dynamodb.table import MainTable
-from .adapters.dynamodb.webhooks import WebhookReceipts
-from .adapters.platforms import PlatformDirectory
-from .adapters.sqs import Queue
 from .adapters.system import SystemClock
 from .config import Settings, get_settings
-from .consumers import Handler
-from .services import engagement, payments, platform_orders, publishing
-from .services.catalog import Catalog
-from .services.merchants import Merchants
-from .services.orders import Sales
-from .services.payments import Payments
-from .services.posts import Posts
-from .services.social import Social, SocialSettings, routed
-from .vault.client import InProcess, LambdaInvoke, VaultClient
 
 if TYPE_CHECKING:
+    from .adapters.dynamodb.catalog import CatalogRepository
+    from .adapters.dynamodb.connections import ConnectionRepository
+    from .adapters.dynamodb.idempotency import IdempotencyStore
+    from .adapters.dynamodb.inbox import InboxRepository
+    from .adapters.dynamodb.merchants import MerchantRepository
+    from .adapters.dynamodb.orders import OrderRepository
+    from .adapters.dynamodb.posts import PostRepository
+    from .adapters.dynamodb.table import MainTable
+    from .adapters.dynamodb.webhooks import WebhookReceipts
+    from .adapters.platforms import PlatformDirectory
+    from .adapters.sqs import Queue
     from .adapters.stripe import StripePayments
+    from .consumers import Handler
+    from .domain.events import Message
+    from .services.catalog import Catalog
+    from .services.merchants import Merchants
+    from .services.orders import Sales
+    from .services.payments import Payments
+    from .services.posts import Posts
+    from .services.social import Social
+    from .vault.client import VaultClient
     from .vault.service import Vault
 
 
@@ -79,48 +84,70 @@ class Runtime:
     # Stores and vendors
 
     @cached_property
-    def table(self) -> MainTable:
+    def table(self) -> "MainTable":
+        from .adapters.dynamodb.table import MainTable
+
         return MainTable(self.dynamodb, self.settings.main_table)
 
     @cached_property
-    def merchant_store(self) -> MerchantRepository:
+    def merchant_store(self) -> "MerchantRepository":
+        from .adapters.dynamodb.merchants import MerchantRepository
+
         return MerchantRepository(self.table)
 
     @cached_property
-    def product_store(self) -> CatalogRepository:
+    def product_store(self) -> "CatalogRepository":
+        from .adapters.dynamodb.catalog import CatalogRepository
+
         return CatalogRepository(self.table)
 
     @cached_property
-    def post_store(self) -> PostRepository:
+    def post_store(self) -> "PostRepository":
+        from .adapters.dynamodb.posts import PostRepository
+
         return PostRepository(self.table)
 
     @cached_property
-    def connection_store(self) -> ConnectionRepository:
+    def connection_store(self) -> "ConnectionRepository":
+        from .adapters.dynamodb.connections import ConnectionRepository
+
         return ConnectionRepository(self.table)
 
     @cached_property
-    def order_store(self) -> OrderRepository:
+    def order_store(self) -> "OrderRepository":
+        from .adapters.dynamodb.orders import OrderRepository
+
         return OrderRepository(self.table)
 
     @cached_property
-    def inbox_store(self) -> InboxRepository:
+    def inbox_store(self) -> "InboxRepository":
+        from .adapters.dynamodb.inbox import InboxRepository
+
         return InboxRepository(self.table)
 
     @cached_property
-    def webhook_receipts(self) -> WebhookReceipts:
+    def webhook_receipts(self) -> "WebhookReceipts":
+        from .adapters.dynamodb.webhooks import WebhookReceipts
+
         return WebhookReceipts(self.table)
 
     @cached_property
-    def idempotency(self) -> IdempotencyStore:
+    def idempotency(self) -> "IdempotencyStore":
+        from .adapters.dynamodb.idempotency import IdempotencyStore
+
         s = self.settings
         return IdempotencyStore(s.main_table, self.dynamodb, s.idempotency_ttl_seconds)
 
     @cached_property
-    def ingest_queue(self) -> Queue:
+    def ingest_queue(self) -> "Queue":
+        from .adapters.sqs import Queue
+
         return Queue(self.sqs, self.settings.ingest_queue)
 
     @cached_property
-    def events_queue(self) -> Queue:
+    def events_queue(self) -> "Queue":
+        from .adapters.sqs import Queue
+
         return Queue(self.sqs, self.settings.events_queue)
 
     @cached_property
@@ -135,13 +162,17 @@ class Runtime:
         )
 
     @cached_property
-    def platforms(self) -> PlatformDirectory:
+    def platforms(self) -> "PlatformDirectory":
+        from .adapters.platforms import PlatformDirectory
+
         return PlatformDirectory(self.settings)
 
     @cached_property
-    def vault(self) -> VaultClient:
+    def vault(self) -> "VaultClient":
         """The one way into the vault: its own function when `vault_function` is set (so only
         that function's role can decrypt), else the same handler in-process."""
+        from .vault.client import InProcess, LambdaInvoke, VaultClient
+
         if self.settings.vault_function:
             return VaultClient(
                 LambdaInvoke(self.boto_client("lambda"), self.settings.vault_function)
@@ -169,21 +200,29 @@ class Runtime:
     # The areas: what each part of the service layer gets
 
     @cached_property
-    def merchants(self) -> Merchants:
+    def merchants(self) -> "Merchants":
+        from .services.merchants import Merchants
+
         return Merchants(self.merchant_store, self.clock)
 
     @cached_property
-    def catalog(self) -> Catalog:
+    def catalog(self) -> "Catalog":
+        from .services.catalog import Catalog
+
         return Catalog(self.product_store, self.clock)
 
     @cached_property
-    def posts(self) -> Posts:
+    def posts(self) -> "Posts":
+        from .services.posts import Posts
+
         return Posts(
             self.post_store, self.product_store, self.clock, self.settings.max_tags_per_post
         )
 
     @cached_property
-    def sales(self) -> Sales:
+    def sales(self) -> "Sales":
+        from .services.orders import Sales
+
         return Sales(
             orders=self.order_store,
             products=self.product_store,
@@ -196,11 +235,15 @@ class Runtime:
         )
 
     @cached_property
-    def payments(self) -> Payments:
+    def payments(self) -> "Payments":
+        from .services.payments import Payments
+
         return Payments(self.stripe, self.webhook_receipts, self.ingest_queue, self.clock)
 
     @cached_property
-    def social(self) -> Social:
+    def social(self) -> "Social":
+        from .services.social import Social, SocialSettings
+
         s = self.settings
         return Social(
             platforms=self.platforms,
@@ -225,17 +268,24 @@ class Runtime:
     # The ingest queue's consumer
 
     @cached_property
-    def ingest_handlers(self) -> dict[str, Handler]:
-        """Message type -> the service that handles it, with its area's dependencies."""
-        sales, social = self.sales, self.social
-        handlers: dict[str, Handler] = {
-            f"stripe.{kind}": partial(handle, sales) for kind, handle in payments.HANDLERS.items()
-        }
-        handlers["platform.engagement"] = partial(routed(engagement.engagement_received), social)
-        handlers["platform.order_status_change"] = partial(
-            routed(platform_orders.order_status_changed), social
+    def ingest_handlers(self) -> dict[str, "Handler"]:
+        """Message type -> the service that handles it, with its area's dependencies. Each
+        entry builds its area on its first message."""
+        from .services import engagement, payments, platform_orders, publishing
+        from .services.social import routed
+
+        def with_sales(handle: Callable[["Sales", "Message"], None]) -> "Handler":
+            return lambda message: handle(self.sales, message)
+
+        def with_social(handle: Callable[["Social", "Message"], None]) -> "Handler":
+            return lambda message: handle(self.social, message)
+
+        handlers = {f"stripe.{kind}": with_sales(h) for kind, h in payments.HANDLERS.items()}
+        handlers["platform.engagement"] = with_social(routed(engagement.engagement_received))
+        handlers["platform.order_status_change"] = with_social(
+            routed(platform_orders.order_status_changed)
         )
-        handlers[publishing.JOB] = partial(publishing.publish_job, social)
+        handlers[publishing.JOB] = with_social(publishing.publish_job)
         return handlers
 
 
