@@ -24,6 +24,7 @@ from .adapters.sqs import Queue
 from .adapters.system import SystemClock
 from .config import Settings, get_settings
 from .consumers import Handler
+from .resources import QUEUES
 from .services import engagement, payments, platform_orders, publishing
 from .services.catalog import Catalog
 from .services.merchants import Merchants
@@ -193,6 +194,8 @@ class Runtime:
             events=self.events_queue,
             clock=self.clock,
             reservation_minutes=self.settings.reservation_minutes,
+            stack_id=self.settings.stack_name,
+            event_wait_attempts=min(self.settings.event_wait_attempts, _INGEST_RECEIVES - 1),
         )
 
     @cached_property
@@ -235,9 +238,15 @@ class Runtime:
         handlers["platform.order_status_change"] = partial(
             routed(platform_orders.order_status_changed), social
         )
+        handlers["platform.cancellation_change"] = partial(
+            routed(platform_orders.cancellation_changed), social
+        )
         handlers[publishing.JOB] = partial(publishing.publish_job, social)
         return handlers
 
+
+# A message is dead-lettered on this delivery: handlers that wait must stop before it.
+_INGEST_RECEIVES = next(q.max_receive_count for q in QUEUES if q.setting == "ingest_queue")
 
 _current: Runtime | None = None
 
