@@ -31,8 +31,9 @@ def problems(
         found += _order_problems(expect["order"], order_of)
     if expect.get("stripe") == "not_ours":
         event_id = delivery.body["id"]
-        if not any(line.get("event_id") == event_id and line.get("reason") == "not_ours"
-                   for line in logs):  # fmt: skip
+        if not any(
+            line.get("event_id") == event_id and line.get("reason") == "not_ours" for line in logs
+        ):
             found.append(f"{event_id} was not logged as not ours")
     if expect.get("stripe") == "not_acted_on" and answer != {"received": True}:
         found.append(f"the route answered {answer}, not a plain acknowledgement")
@@ -40,8 +41,11 @@ def problems(
 
 
 def _inbox_problems(expected: dict[str, Any], inbox: list[dict[str, Any]]) -> list[str]:
-    matching = [i for i in inbox if i["platform"] == expected["platform"]
-                and i["external_id"] == expected["external_id"]]  # fmt: skip
+    matching = [
+        i
+        for i in inbox
+        if i["platform"] == expected["platform"] and i["external_id"] == expected["external_id"]
+    ]
     if len(matching) != 1:
         return [f"{len(matching)} inbox items for {expected['external_id']}, not 1"]
     (item,) = matching

@@ -31,8 +31,9 @@ def shop(api, rt, platforms):
 def _inbox(api, merchant) -> list[dict]:
     items, cursor = [], None
     while True:
-        page = api.get(f"/v1/inbox?limit=100{f'&cursor={cursor}' if cursor else ''}",
-                       key=merchant.secret).json  # fmt: skip
+        page = api.get(
+            f"/v1/inbox?limit=100{f'&cursor={cursor}' if cursor else ''}", key=merchant.secret
+        ).json
         items += page["data"]
         if not page["has_more"]:
             return items
@@ -50,11 +51,16 @@ def _order_of(api, merchant):
 def test_every_sample_of_the_corpus_is_delivered_or_named_a_reference():
     manifest = corpus.manifest()
     named = {d["sample"] for d in manifest["deliveries"]} | set(manifest["references"])
-    named |= {e["sample"] for table in manifest["standin"].values() for e in table
-              if isinstance(e, dict) and "sample" in e}  # fmt: skip
+    named |= {
+        e["sample"]
+        for table in manifest["standin"].values()
+        for e in table
+        if isinstance(e, dict) and "sample" in e
+    }
     named |= set(manifest["standin"]["x_users_from"])
-    on_disk = {p.relative_to(corpus.CORPUS_DIR).as_posix()
-               for p in corpus.CORPUS_DIR.glob("*/*.json")}  # fmt: skip
+    on_disk = {
+        p.relative_to(corpus.CORPUS_DIR).as_posix() for p in corpus.CORPUS_DIR.glob("*/*.json")
+    }
     assert on_disk - named == set()
     for path in on_disk:
         assert (corpus.CORPUS_DIR / path.replace(".json", ".source.md")).exists(), path
@@ -63,9 +69,10 @@ def test_every_sample_of_the_corpus_is_delivered_or_named_a_reference():
 @pytest.mark.parametrize("delivery", DELIVERIES, ids=[d.sample for d in DELIVERIES])
 def test_each_published_sample_has_its_documented_effect(api, rt, shop, delivery, log_lines):
     response = api.post(
-        delivery.route, raw=delivery.raw, headers=signed(delivery.route, delivery.raw,
-                                                         SAMPLE_SECRETS),
-    )  # fmt: skip
+        delivery.route,
+        raw=delivery.raw,
+        headers=signed(delivery.route, delivery.raw, SAMPLE_SECRETS),
+    )
     assert response.status_code == 200, response.body
     drain(api, rt)  # asserts that the consumer failed no message
     found = problems(delivery, response.json, _inbox(api, shop), _order_of(api, shop), log_lines())
