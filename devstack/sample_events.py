@@ -48,7 +48,11 @@ def signed(route: str, raw: bytes, secrets: dict) -> dict[str, str]:
 
 
 def send(path: Path, dev: dict) -> tuple[int, str]:
-    route, raw = load(path)
+    return post(*load(path), dev)
+
+
+def post(route: str, raw: bytes, dev: dict) -> tuple[int, str]:
+    """Sign `raw` as the route's platform does and post it to the running API."""
     headers = {"Content-Type": "application/json", **signed(route, raw, dev)}
     request = urllib.request.Request(  # noqa: S310 (the dev API's own URL, from dev.json)
         dev["api_base"] + route, data=raw, headers=headers, method="POST"
