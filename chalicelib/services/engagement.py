@@ -55,7 +55,8 @@ def engagement_received(social: Social, merchant_id: str, event: EngagementRecei
     item = social.inbox.get(item_id)
     if item is not None and event.action == EngagementAction.EDIT:
         at = _time(event.occurred_at)
-        if social.inbox.edit(item_id, event.text, event.attachments, at):
+        attachments = event.attachments or None  # an edit without any keeps the item's
+        if social.inbox.edit(item_id, event.text, attachments, at):
             logger.info("inbox item edited", extra={"item_id": item_id})
         return
     if item is None:

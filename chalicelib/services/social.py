@@ -73,10 +73,10 @@ class InboxStore(Protocol):
     def get(self, item_id: str) -> InboxItem | None: ...
 
     def edit(
-        self, item_id: str, text: str, attachments: list[Attachment], edited_at: datetime
+        self, item_id: str, text: str, attachments: list[Attachment] | None, edited_at: datetime
     ) -> bool:
-        """Replace the text of an item not removed, unless a later edit is there already;
-        False if nothing changed."""
+        """Replace the text of an item not removed (and its attachments, unless None), unless
+        a later edit is there already; False if nothing changed."""
         ...
 
     def remove(self, item: InboxItem, counter: str | None = None) -> None:

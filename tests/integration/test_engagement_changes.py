@@ -351,3 +351,29 @@ def test_a_signed_delivery_of_an_unexpected_shape_is_never_a_500(api, rt, body):
     raw, headers = signer(body)
     response = api.post(route, raw=raw, headers=headers)
     assert response.status_code in (200, 400), response.body
+
+
+def test_an_edited_message_keeps_its_attachments(api, rt, merchant, platforms):
+    connect(rt, merchant, "instagram", IG)
+    photo = {"type": "image", "payload": {"url": "https://cdn.test/photo.jpg"}}
+    sent = {
+        "sender": {"id": "65"},
+        "recipient": {"id": IG},
+        "timestamp": 1700000000000,
+        "message": {"mid": "m4", "text": "this one in M?", "attachments": [photo]},
+    }
+    edited = {
+        "sender": {"id": "65"},
+        "recipient": {"id": IG},
+        "timestamp": 1700000060000,
+        "message_edit": {"mid": "m4", "text": "this one in L?", "num_edit": 1},
+    }
+    for item in (sent, edited):
+        send(api, {"object": "instagram", "entry": [{"id": IG, "time": 1, "messaging": [item]}]})
+        drain(api, rt)
+    (item,) = inbox(api, merchant)
+    assert item["text"] == "this one in L?"
+    assert item["attachments"] == [
+        {"kind": "image", "url": "https://cdn.test/photo.jpg", "title": None}
+    ]
+    assert item["edited_at"].startswith("2023-11-14T22:14:20")

@@ -45,20 +45,25 @@ class InboxRepository:
         return True
 
     def edit(
-        self, item_id: str, text: str, attachments: list[Attachment], edited_at: datetime
+        self, item_id: str, text: str, attachments: list[Attachment] | None, edited_at: datetime
     ) -> bool:
-        """Replace the text unless the item is removed or holds a later edit."""
+        """Replace the text (and the attachments, if the edit carries any) unless the item is
+        removed or holds a later edit."""
+        values: dict = {":text": text, ":at": edited_at.isoformat(), ":active": "active",
+                        ":null": "NULL"}  # fmt: skip
+        update = "SET #text = :text, edited_at = :at"
+        if attachments is not None:
+            update += ", attachments = :attachments"
+            values[":attachments"] = [a.model_dump(mode="json") for a in attachments]
         try:
             self.table.update(
                 keys.inbox_item(item_id),
-                "SET #text = :text, attachments = :attachments, edited_at = :at",
+                update,
                 "attribute_exists(pk) AND #state = :active AND (attribute_not_exists(edited_at)"
                 " OR attribute_type(edited_at, :null) OR edited_at < :at)",
                 names={"#text": "text", "#state": "state"},
-                values={":text": text, ":attachments": [a.model_dump(mode="json") for a in
-                        attachments], ":at": edited_at.isoformat(), ":active": "active",
-                        ":null": "NULL"},
-            )  # fmt: skip
+                values=values,
+            )
         except ConditionFailed:
             return False
         return True
