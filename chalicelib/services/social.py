@@ -233,6 +233,7 @@ def routed(handler: Callable[[Social, str, Any], None]) -> Callable[[Social, Mes
                 extra={"platform": event.platform, "account_id": event.account_id,
                        "type": message.type},
             )  # fmt: skip
+            count("WebhookEventsIgnored", source=event.source, reason="not_connected")
             return
         handler(social, connection.merchant_id, event)
         expires = int(social.clock.now().timestamp()) + RECEIPT_DAYS * 86400
