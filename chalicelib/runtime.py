@@ -24,7 +24,6 @@ from .adapters.sqs import Queue
 from .adapters.system import SystemClock
 from .config import Settings, get_settings
 from .consumers import Handler
-from .resources import QUEUES
 from .services import engagement, payments, platform_orders, publishing
 from .services.catalog import Catalog
 from .services.merchants import Merchants
@@ -195,7 +194,7 @@ class Runtime:
             clock=self.clock,
             reservation_minutes=self.settings.reservation_minutes,
             stack_id=self.settings.stack_name,
-            event_wait_attempts=min(self.settings.event_wait_attempts, _INGEST_RECEIVES - 1),
+            event_wait_attempts=min(self.settings.event_wait_attempts, _ingest_receives() - 1),
         )
 
     @cached_property
@@ -245,8 +244,13 @@ class Runtime:
         return handlers
 
 
-# A message is dead-lettered on this delivery: handlers that wait must stop before it.
-_INGEST_RECEIVES = next(q.max_receive_count for q in QUEUES if q.setting == "ingest_queue")
+def _ingest_receives() -> int:
+    """The delivery on which the ingest queue dead-letters a message: handlers that wait for
+    what is not visible yet must stop before it."""
+    from .resources import QUEUES  # the resource definitions: not needed at start-up
+
+    return next(q.max_receive_count for q in QUEUES if q.setting == "ingest_queue")
+
 
 _current: Runtime | None = None
 

@@ -8,10 +8,11 @@ receipt, so the same object seen by two merchants' accounts reaches both), and o
 fields we act on: object ids, text and attachment links.
 
 Nothing personal goes onto the queue: handles and names are left out even where a webhook
-carries them (X's `users` map, Facebook's `from.name`). An event may carry the platform's own
-id of the author (an Instagram-scoped id, a page-scoped id, an X user id), which means
-nothing outside that platform and our app; the consumer looks the person up by it, or by the
-object's id, and hands what it learns straight to the vault.
+carries them (X's `users` map, Facebook's `from.name`). The consumer looks the author up by
+the object's id (a comment, a post) and hands what it learns straight to the vault; only a
+direct message, whose sender the platforms let us read by nothing else, carries the
+platform's own id of its sender (an Instagram- or page-scoped id, an X user id), which means
+nothing outside that platform and our app.
 """
 
 import hashlib
@@ -107,7 +108,7 @@ class EngagementReceived(InboundEvent):
     parent_id: str | None = None
     text: str = ""
     attachments: list[Attachment] = []
-    author_id: str | None = None  # the platform's id of the author, for look-ups only
+    author_id: str | None = None  # a message's sender as the platform ids them, to look up
 
 
 class OrderStatusChanged(InboundEvent):

@@ -195,11 +195,12 @@ def test_an_x_message_names_its_sender_through_the_api_and_never_on_the_queue(
     assert lookup.headers["authorization"] == "Bearer x-token"
 
 
-def test_facebook_names_never_reach_the_queue(api, rt, merchant, fb_post):
+def test_facebook_commenters_never_reach_the_queue(api, rt, merchant, fb_post):
     send(api, feed("add", message="hi"))
     url = rt.sqs.get_queue_url(QueueName=rt.settings.ingest_queue)["QueueUrl"]
     queued = json.dumps(rt.sqs.receive_message(QueueUrl=url, VisibilityTimeout=0)["Messages"])
     assert "Vera" not in queued
+    assert "10001" not in queued  # a commenter is looked up by the comment, not queued at all
 
 
 def test_a_profile_the_platform_refuses_leaves_the_author_unknown(

@@ -172,7 +172,6 @@ def _change(
             **common, dedupe_id=f"comment-{comment_id}", kind=EngagementKind.COMMENT,
             external_id=comment_id, media_id=_id(media.get("id")),
             parent_id=_id(value.get("parent_id")), text=_text(value.get("text")),
-            author_id=author,
         )  # fmt: skip
     if field == "feed":
         return _feed(common, account_id, value)
@@ -218,7 +217,7 @@ def _feed(common: dict[str, Any], page_id: str, value: dict[str, Any]) -> Engage
     return EngagementReceived(
         **{**common, "occurred_at": at or common["occurred_at"]}, action=action,
         dedupe_id=dedupe, kind=kind, external_id=object_id, media_id=post_id,
-        parent_id=parent, text=_text(value.get("message")), author_id=author,
+        parent_id=parent, text=_text(value.get("message")),
     )  # fmt: skip
 
 

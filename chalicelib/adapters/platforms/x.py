@@ -99,7 +99,6 @@ def webhook_events(payload: Any) -> list[InboundEvent]:
                 external_id=str(tweet["id_str"]),
                 media_id=tweet.get("in_reply_to_status_id_str"),
                 text=tweet_text(tweet)[:25_000],
-                author_id=author,
             )
         )
     for message in _objects(payload.get("direct_message_events")):
