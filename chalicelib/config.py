@@ -35,6 +35,12 @@ class Settings(BaseSettings):
 
     # Checkout and payments
     reservation_minutes: int = 30
+    # Marks this stack's PaymentIntents, so that Stripe events of other stacks sharing the
+    # Stripe account are told apart at once; empty: `shoppable-<stage>-<region>`.
+    stack_id: str = ""
+    # How many deliveries of a Stripe event may wait for the order it names to be readable
+    # (kept below the ingest queue's receive count, so that waiting never dead-letters it).
+    event_wait_attempts: int = Field(4, ge=1)
     stripe_api_key: SecretStr = Field(
         SecretStr("sk_test_dev"),
         validation_alias="STRIPE_API_KEY",
@@ -109,6 +115,10 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
+
+    @property
+    def stack_name(self) -> str:
+        return self.stack_id or f"shoppable-{self.stage}-{self.region}"
 
 
 @lru_cache(maxsize=1)

@@ -4,14 +4,17 @@ through the handler table the consumer is given.
 Records are processed with Powertools' batch processor, which answers `batchItemFailures`:
 a record that fails is retried by SQS (and dead-lettered after the queue's receive count)
 while the rest of its batch is deleted. Handlers must be idempotent, since SQS delivers at
-least once, and must let failures raise rather than swallow them.
+least once, and must let failures raise rather than swallow them. A handler learns which
+delivery of its message it is handling from `Message.attempt` (the record's
+`ApproximateReceiveCount`), to wait a bounded number of times for what is not visible yet
+(`RetryLater`, logged without a traceback) and then decide without waiting.
 """
 
 import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .domain.events import Message
+from .domain.events import Message, RetryLater
 from .observability import logger
 
 # Chalice needs the queue name when app.py is imported; an optional setting with a default.
@@ -20,15 +23,22 @@ INGEST_QUEUE = os.environ.get("SHOPPABLE_INGEST_QUEUE", "shoppable-ingest")
 Handler = Callable[[Message], None]
 
 
-def dispatch(handlers: Mapping[str, Handler], body: str, message_id: str) -> None:
+def dispatch(handlers: Mapping[str, Handler], body: str, message_id: str, attempt: int = 1) -> None:
     logger.thread_safe_clear_keys()
-    message = Message.model_validate_json(body)
+    message = Message.model_validate_json(body).model_copy(update={"attempt": max(attempt, 1)})
     logger.thread_safe_append_keys(message_id=message.id, merchant_id=message.merchant_id)
     handler = handlers.get(message.type)
     if handler is None:
         logger.warning("no handler for message type; acknowledged", extra={"type": message.type})
         return
-    handler(message)
+    try:
+        handler(message)
+    except RetryLater as waiting:
+        logger.info(
+            "message will be delivered again",
+            extra={"type": message.type, "attempt": message.attempt, "reason": str(waiting)},
+        )
+        raise
     logger.info("message handled", extra={"type": message.type, "sqs_message_id": message_id})
 
 
@@ -42,7 +52,8 @@ def consume(handlers: Mapping[str, Handler], event: dict[str, Any]) -> dict[str,
     )
 
     def handle_record(record: Any) -> None:
-        dispatch(handlers, record.body, record.message_id)
+        attempt = record.attributes.get("ApproximateReceiveCount") or "1"
+        dispatch(handlers, record.body, record.message_id, int(attempt) if attempt.isdigit() else 1)
 
     answer: dict[str, Any] = process_partial_response(  # type: ignore[assignment]
         event=event, record_handler=handle_record, processor=BatchProcessor(EventType.SQS)

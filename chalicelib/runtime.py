@@ -232,6 +232,8 @@ class Runtime:
             events=self.events_queue,
             clock=self.clock,
             reservation_minutes=self.settings.reservation_minutes,
+            stack_id=self.settings.stack_name,
+            event_wait_attempts=min(self.settings.event_wait_attempts, _ingest_receives() - 1),
         )
 
     @cached_property
@@ -285,8 +287,19 @@ class Runtime:
         handlers["platform.order_status_change"] = with_social(
             routed(platform_orders.order_status_changed)
         )
+        handlers["platform.cancellation_change"] = with_social(
+            routed(platform_orders.cancellation_changed)
+        )
         handlers[publishing.JOB] = with_social(publishing.publish_job)
         return handlers
+
+
+def _ingest_receives() -> int:
+    """The delivery on which the ingest queue dead-letters a message: handlers that wait for
+    what is not visible yet must stop before it."""
+    from .resources import QUEUES  # the resource definitions: not needed at start-up
+
+    return next(q.max_receive_count for q in QUEUES if q.setting == "ingest_queue")
 
 
 _current: Runtime | None = None

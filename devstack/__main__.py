@@ -56,6 +56,7 @@ def start(running: contextlib.ExitStack, stop: threading.Event, port: int) -> di
     from chalicelib import runtime as runtime_module
     from chalicelib.resources import provision
 
+    from . import corpus
     from .api_server import ApiServer, load_app
     from .emulator import AwsEmulator
     from .environment import configure, uses_real_stripe
@@ -90,6 +91,9 @@ def start(running: contextlib.ExitStack, stop: threading.Event, port: int) -> di
     queues = provision(rt)
     demo = seed_demo_shop(rt)
     seed_sample_accounts(rt, demo.merchant_id, demo.post_id)
+    platforms.seed_samples()
+    corpus.connect_accounts(rt, demo.merchant_id)
+    corpus.seed_standin(platforms)
 
     config, app = load_app(PROJECT_DIR)
     api = ApiServer(config, app, port)

@@ -3,6 +3,7 @@
     python -m devstack.cli merchant create --name "Acme" [--scopes a,b] [--currency EUR]
     python -m devstack.cli merchant add-key --merchant mer_… --scopes customers:read:support
     python -m devstack.cli send-event events/<sample>.json   (signed, to the make-run API)
+    python -m devstack.cli send-event tests/platform_samples/<platform>/<sample>.json
     python -m devstack.cli dlq redrive --queue shoppable-prod-ingest [--max 100]
 
 It talks to the table named by the environment (SHOPPABLE_MAIN_TABLE, AWS_REGION, and
@@ -52,7 +53,9 @@ def main(argv: list[str] | None = None) -> int:
     add_key.add_argument("--scopes", type=_scopes, required=True, help="comma-separated")
     add_key.add_argument("--live", action="store_true", help="issue an sk_live_ key")
     send_event = commands.add_parser(
-        "send-event", help="sign a sample delivery (events/…) and post it to the make-run API"
+        "send-event",
+        help="sign a sample delivery (events/…, or a platform's own sample in"
+        " tests/platform_samples) and post it to the make-run API",
     )
     send_event.add_argument("file", help="e.g. events/meta-instagram-comment.json")
     dlq = commands.add_parser("dlq", help="dead-letter queues")

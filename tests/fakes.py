@@ -11,6 +11,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from chalicelib.domain.catalog import Product, Variant
+from chalicelib.domain.claims import (
+    CancellationRequest,
+    PaymentDispute,
+    cancellation_statuses_before,
+    dispute_statuses_before,
+)
 from chalicelib.domain.errors import AlreadyExists, BelowReserved, ConcurrentUpdate, OutOfStock
 from chalicelib.domain.events import Message
 from chalicelib.domain.ids import Prefix, make_id
@@ -240,6 +246,35 @@ class FakeOrders:
     def note(self, order_id: str, note: str) -> None:
         stored = self.orders_by_id[order_id]
         self.orders_by_id[order_id] = stored.model_copy(update={"notes": [*stored.notes, note]})
+
+    def note_once(self, order_id: str, note: str) -> None:
+        if note not in self.orders_by_id[order_id].notes:
+            self.note(order_id, note)
+
+    def _set_claim(self, order_id, field, claim, since, replaces) -> bool:
+        stored = self.orders_by_id[order_id]
+        held = getattr(stored, field)
+        newer = held is None or getattr(held, since) < getattr(claim, since)
+        if not newer and not (held.id == claim.id and str(held.status) in replaces):
+            return False
+        self.orders_by_id[order_id] = stored.model_copy(update={field: claim})
+        return True
+
+    def set_cancellation(self, order_id: str, request: CancellationRequest) -> bool:
+        replaces = cancellation_statuses_before(request.status)
+        return self._set_claim(order_id, "cancellation", request, "requested_at", replaces)
+
+    def answer_cancellation(self, order_id, request, answered) -> bool:
+        stored = self.orders_by_id[order_id]
+        held = stored.cancellation
+        if held is None or (held.id, held.status) != (request.id, request.status):
+            return False
+        self.orders_by_id[order_id] = stored.model_copy(update={"cancellation": answered})
+        return True
+
+    def set_dispute(self, order_id: str, dispute: PaymentDispute) -> bool:
+        replaces = dispute_statuses_before(dispute.status)
+        return self._set_claim(order_id, "dispute", dispute, "opened_at", replaces)
 
 
 @dataclass

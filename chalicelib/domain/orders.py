@@ -19,6 +19,7 @@ from pydantic import ConfigDict, Field, model_validator
 
 from .base import Model
 from .catalog import Product, Variant
+from .claims import CancellationRequest, PaymentDispute
 from .customers import Email, Line, Phone, ShippingAddress
 from .fields import ObjectId, Title
 from .money import Money
@@ -212,6 +213,10 @@ class Order(Model):
     expires_at: datetime
     notes: list[str] = []
     disputed_from: OrderStatus | None = None
+    # A claim the merchant must see: the buyer's request to cancel on the platform that sold
+    # the order, and a payment dispute or inquiry (see domain/claims.py).
+    cancellation: CancellationRequest | None = None
+    dispute: PaymentDispute | None = None
 
     @property
     def refundable(self) -> int:
@@ -233,6 +238,8 @@ class OrderView(Model):
     created_at: datetime
     expires_at: datetime
     notes: list[str]
+    cancellation: CancellationRequest | None
+    dispute: PaymentDispute | None
 
 
 class OrderUpdate(Model):
@@ -242,6 +249,7 @@ class OrderUpdate(Model):
     amounts: Amounts | None = None
     customer: BuyerRef | None = None
     disputed_from: OrderStatus | None = None
+    dispute: PaymentDispute | None = None
 
 
 def transitioned(order: Order, change: StatusChange, update: OrderUpdate | None = None) -> Order:

@@ -22,6 +22,7 @@ from ..domain.orders import (
     StatusChange,
     price_lines,
 )
+from ..domain.payments import STACK_KEY
 from ..domain.posts import is_visible_in_storefront
 from ..errors import ValidationFailed
 from ..vault.models import CustomerCreate
@@ -74,7 +75,8 @@ def checkout(sales: Sales, request: CheckoutRequest) -> CheckoutView:
         buyer = tokenize_buyer(sales, merchant_id, _customer(request), "checkout")
         intent = sales.payments.create_payment_intent(
             amounts.total, amounts.currency,
-            metadata={"order_id": order.id, "merchant_id": merchant_id},
+            metadata={"order_id": order.id, "merchant_id": merchant_id,
+                      STACK_KEY: sales.stack_id},
             idempotency_key=f"checkout-{order.id}",
         )  # fmt: skip
         sales.orders.attach_payment(order.id, intent.id, buyer)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
+from ..domain.claims import CancellationRequest, PaymentDispute
 from ..domain.errors import ConcurrentUpdate, OutOfStock
 from ..domain.events import Message
 from ..domain.ids import Prefix
@@ -100,6 +101,27 @@ class OrderStore(Protocol):
 
     def note(self, order_id: str, note: str) -> None: ...
 
+    def note_once(self, order_id: str, note: str) -> None:
+        """Add `note` unless the order has it already (a redelivered message's note)."""
+        ...
+
+    def set_cancellation(self, order_id: str, request: CancellationRequest) -> bool:
+        """Keep `request` on the order unless it holds a newer request, or a later stage of
+        the same one; False if nothing changed."""
+        ...
+
+    def answer_cancellation(
+        self, order_id: str, request: CancellationRequest, answered: CancellationRequest
+    ) -> bool:
+        """Replace `request` with `answered` if the order still holds `request` as it was;
+        False if it changed meanwhile."""
+        ...
+
+    def set_dispute(self, order_id: str, dispute: PaymentDispute) -> bool:
+        """Keep `dispute` on the order unless it holds a newer dispute, or a later stage of
+        the same one; False if nothing changed."""
+        ...
+
 
 class PaymentGateway(Protocol):
     def create_payment_intent(
@@ -123,6 +145,8 @@ class Sales:
     events: Publisher
     clock: Clock
     reservation_minutes: int = 30
+    stack_id: str = "shoppable"  # marks this stack's PaymentIntents (see services/payments.py)
+    event_wait_attempts: int = 4  # deliveries of a Stripe event that may wait for its order
 
 
 class NotEnoughStock(Conflict):

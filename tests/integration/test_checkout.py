@@ -213,6 +213,7 @@ def test_charge_refunded_from_stripe_is_applied_once(api, rt, merchant, paid):
         "payment_intent": paid["payment_intent_id"],
         "amount": 9800,
         "amount_refunded": 2000,
+        "currency": "eur",
         "billing_details": {"email": "jane.doe@example.com"},
     }
     deliver(api, event("charge.refunded", charge, "evt_refund_1"))
@@ -230,6 +231,7 @@ def test_a_dispute_opens_and_closes(api, rt, merchant, paid):
         "payment_intent": paid["payment_intent_id"],
         "status": "needs_response",
         "amount": 9800,
+        "currency": "eur",
     }
     deliver(api, event("charge.dispute.created", dispute, "evt_dp_open"))
     drain(api, rt)
@@ -313,7 +315,7 @@ def test_an_event_for_an_order_not_yet_visible_is_retried(api, rt):
     sqs_event = api.client.events.generate_sqs_event(
         queue_name=rt.settings.ingest_queue, message_bodies=[body, body]
     )
-    with pytest.raises(Exception, match="no order"):
+    with pytest.raises(Exception, match="not visible yet"):
         api.client.lambda_.invoke("on_ingest", sqs_event)
 
 

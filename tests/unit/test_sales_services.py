@@ -97,6 +97,9 @@ def stripe_event(kind: str, order, **data) -> Message:
             "id": order.payment_intent_id,
             "object": "payment_intent",
             "metadata": {"order_id": order.id},
+            "amount": order.amounts.total,
+            "amount_received": order.amounts.total,
+            "currency": order.amounts.currency.lower(),
             **data,
         },
     )

@@ -6,9 +6,16 @@ so that the order and the inventory never disagree. A failed condition comes bac
 domain's refusal: `OutOfStock` naming the line, `ConcurrentUpdate`, `AlreadyExists`.
 """
 
+from contextlib import suppress
 from datetime import datetime
 from typing import Any
 
+from ...domain.claims import (
+    CancellationRequest,
+    PaymentDispute,
+    cancellation_statuses_before,
+    dispute_statuses_before,
+)
 from ...domain.errors import AlreadyExists, ConcurrentUpdate, OutOfStock
 from ...domain.inventory import STOCK_CHANGES, StockMove, counter_deltas
 from ...domain.orders import BuyerRef, Order, OrderLine, OrderStatus, OrderUpdate, StatusChange
@@ -207,6 +214,78 @@ class OrderRepository:
     def note(self, order_id: str, note: str) -> None:
         self.table.update(keys.order(order_id), "SET notes = list_append(notes, :n)",
                           values={":n": [note]})  # fmt: skip
+
+    def note_once(self, order_id: str, note: str) -> None:
+        with suppress(ConditionFailed):  # noted already
+            self.table.update(
+                keys.order(order_id), "SET notes = list_append(notes, :n)",
+                "attribute_exists(pk) AND NOT contains(notes, :note)",
+                values={":n": [note], ":note": note},
+            )  # fmt: skip
+
+    # Claims: each kept only if it is newer than, or a later stage of, the one held.
+
+    def set_cancellation(self, order_id: str, request: CancellationRequest) -> bool:
+        before = cancellation_statuses_before(request.status)
+        return self._set_claim(
+            order_id, "cancellation", request.model_dump(mode="json"),
+            newer=("requested_at", request.requested_at.isoformat()), claim_id=request.id,
+            replaces=before,
+        )  # fmt: skip
+
+    def answer_cancellation(
+        self, order_id: str, request: CancellationRequest, answered: CancellationRequest
+    ) -> bool:
+        try:
+            self.table.update(
+                keys.order(order_id), "SET cancellation = :answered",
+                "cancellation.id = :id AND cancellation.#status = :status",
+                names={"#status": "status"},
+                values={":answered": answered.model_dump(mode="json"), ":id": request.id,
+                        ":status": request.status.value},
+            )  # fmt: skip
+        except ConditionFailed:
+            return False
+        return True
+
+    def set_dispute(self, order_id: str, dispute: PaymentDispute) -> bool:
+        return self._set_claim(
+            order_id, "dispute", dispute.model_dump(mode="json"),
+            newer=("opened_at", dispute.opened_at.isoformat()), claim_id=dispute.id,
+            replaces=dispute_statuses_before(dispute.status),
+        )  # fmt: skip
+
+    def _set_claim(
+        self,
+        order_id: str,
+        field: str,
+        claim: dict[str, Any],
+        newer: tuple[str, str],
+        claim_id: str,
+        replaces: list[str],
+    ) -> bool:
+        """One conditional write: none held, or an older claim, or this claim at an earlier
+        status (one of `replaces`)."""
+        since, at = newer
+        values: dict[str, Any] = {":claim": claim, ":null": "NULL", ":at": at}
+        names = {"#claim": field}
+        condition = (
+            f"attribute_exists(pk) AND (attribute_not_exists(#claim) OR"
+            f" attribute_type(#claim, :null) OR #claim.{since} < :at"
+        )
+        if replaces:
+            values |= {f":s{n}": status for n, status in enumerate(replaces)} | {":id": claim_id}
+            names["#status"] = "status"
+            listed = ", ".join(f":s{n}" for n in range(len(replaces)))
+            condition += f" OR (#claim.id = :id AND #claim.#status IN ({listed}))"
+        try:
+            self.table.update(
+                keys.order(order_id), "SET #claim = :claim", condition + ")",
+                names=names, values=values,
+            )  # fmt: skip
+        except ConditionFailed:
+            return False
+        return True
 
 
 def _order(item: dict) -> Order:
