@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test reliability lint format bench package deploy clean
+.PHONY: install run test reliability lint format bench package deploy clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,13 +21,25 @@ $(SCAN_STAMP): requirements-scan.txt | $(STAMP)
 	$(SCAN)/bin/python -m pip install --quiet -r requirements-scan.txt
 	touch $(SCAN_STAMP)
 
-install: $(STAMP) $(SCAN_STAMP)
+# The browser tests (tests/browser) drive Debian's Chromium through Playwright, which never
+# downloads a browser here. Installed once, as root or with sudo; another Chromium can be
+# given with `make test CHROMIUM=/path/to/chromium`.
+CHROMIUM ?= /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+$(CHROMIUM):
+	@command -v apt-get > /dev/null || { echo "Install Chromium for the browser tests," \
+		"then run: make test CHROMIUM=/path/to/chromium"; exit 1; }
+	@echo "Installing Debian's chromium for the browser tests"
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium > /dev/null
+
+install: $(STAMP) $(SCAN_STAMP) $(CHROMIUM)
 
 run: $(STAMP)
 	$(BIN)/python -m devstack
 
-test: $(STAMP) $(SCAN_STAMP)
-	$(BIN)/python -m pytest -q
+test: $(STAMP) $(SCAN_STAMP) $(CHROMIUM)
+	SHOPPABLE_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -q
 
 # Faults, duplicates, fuzzing, forgery, tenant isolation, abuse and the flash sale, slow parts
 # included (`make test` runs a smaller subset); writes the run's figures to RELIABILITY.md.
