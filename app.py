@@ -18,8 +18,10 @@ from chalicelib.routes import (
     webhooks,  # /v1/webhooks/{stripe,meta,tiktok,x}
     widget,  # /widget/{shoppable.js,shoppable.css}, /demo/posts/{post_id}
 )
+from chalicelib.web import refuse_unknown_methods
 
 app = Chalice(app_name="shoppable")
 
 for area in (health, catalog, posts, widget, social, sales, webhooks, customers, consumers, vault):
     app.register_blueprint(area.blueprint)
+refuse_unknown_methods(app)  # 405 in the contract's body, with Allow

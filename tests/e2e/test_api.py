@@ -77,3 +77,23 @@ def test_merchant_route_without_a_key_is_401(api):
 
     assert response.status_code == 401
     assert response.json()["error"]["type"] == "authentication"
+
+
+def test_unknown_paths_and_methods_answer_the_contracts_404_and_405(api):
+    for path in ("/v1/nothing-here", "/v1/products/prod_x/colours", "/", "/v2/products"):
+        for key in (None, "sk_test_whatever"):  # API Gateway's 403 differed with a key
+            missing = api.get(path, key=key)
+            assert missing.status_code == 404, (path, missing.text)
+            assert missing.headers["Content-Type"] == "application/json"
+            assert missing.json() == {
+                "error": {
+                    "type": "not_found",
+                    "code": "route_missing",
+                    "message": "No such route: check the method and the path.",
+                    "param": None,
+                }
+            }
+    refused = api.request("DELETE", "/v1/checkouts")
+    assert refused.status_code == 405
+    assert refused.headers["Allow"] == "OPTIONS, POST"
+    assert refused.json()["error"]["code"] == "method_not_allowed"
