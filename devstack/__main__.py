@@ -115,6 +115,7 @@ def start(running: contextlib.ExitStack, stop: threading.Event, port: int) -> di
         "demo_url": f"{api.api_base}/demo/posts/{demo.post_id}",
         "aws_endpoint_url": env.aws_endpoint_url,
         "aws_region": env.region,
+        "main_table": rt.settings.main_table,
         "stripe_api_base": env.stripe_api_base,
         "platform_standin_url": platforms.url,
         **env.webhook_secrets,
