@@ -22,14 +22,29 @@ Handler = Callable[[Message], None]
 
 def dispatch(handlers: Mapping[str, Handler], body: str, message_id: str) -> None:
     logger.thread_safe_clear_keys()
-    message = Message.model_validate_json(body)
-    logger.thread_safe_append_keys(message_id=message.id, merchant_id=message.merchant_id)
-    handler = handlers.get(message.type)
-    if handler is None:
-        logger.warning("no handler for message type; acknowledged", extra={"type": message.type})
-        return
-    handler(message)
+    kind = None
+    try:
+        message = Message.model_validate_json(body)
+        kind = message.type
+        logger.thread_safe_append_keys(message_id=message.id, merchant_id=message.merchant_id)
+        handler = handlers.get(message.type)
+        if handler is None:
+            logger.warning("no handler for message type; acknowledged", extra={"type": kind})
+            return
+        handler(message)
+    except Exception as error:
+        # One line that says which message failed and why (no traceback: the cause is in the
+        # error's type and message); SQS delivers it again, then dead-letters it.
+        logger.warning(
+            "message failed; SQS delivers it again",
+            extra={"type": kind, "sqs_message_id": message_id, "error": _named(error)},
+        )
+        raise
     logger.info("message handled", extra={"type": message.type, "sqs_message_id": message_id})
+
+
+def _named(error: Exception) -> str:
+    return f"{type(error).__name__}: {error}"[:500]
 
 
 def consume(handlers: Mapping[str, Handler], event: dict[str, Any]) -> dict[str, Any]:
