@@ -1,4 +1,4 @@
-"""The API of the running stack, over real HTTP: health, the README walkthrough, the seeded
+"""The API of the running stack, over real HTTP: health, tags resolved for shoppers, the seeded
 demo post, and authentication."""
 
 import pytest
@@ -32,7 +32,7 @@ def test_health_is_ok(api):
     assert response.json()["status"] == "ok"
 
 
-def test_readme_walkthrough(api, devstack):
+def test_the_storefront_resolves_each_tag(api, devstack):
     key = devstack.info["api_key"]
     product = api.post("/v1/products", SHIRT, key=key)
     assert product.status_code == 201, product.text
