@@ -39,6 +39,9 @@ _ERROR_SCHEMA = {
 }
 
 
+_REF = "#/components/schemas/{model}"
+
+
 def document(operations: list[Operation], version: str) -> dict:
     models: list[tuple[type[BaseModel], Literal["validation", "serialization"]]] = []
     for op in operations:
@@ -46,8 +49,11 @@ def document(operations: list[Operation], version: str) -> dict:
             models.append((op.body, "validation"))
         if isinstance(op.returns, type) and issubclass(op.returns, BaseModel):
             models.append((op.returns, "serialization"))
-    refs, defs = models_json_schema(models, ref_template="#/components/schemas/{model}")
+    refs, defs = models_json_schema(models, ref_template=_REF)
     schemas = defs.get("$defs", {})
+    for op in operations:  # what query parameters refer to (OrderStatus, Purpose) is shared
+        if op.query is not None:
+            schemas.update(op.query.model_json_schema(ref_template=_REF).get("$defs", {}))
     schemas["Error"] = _ERROR_SCHEMA
 
     paths: dict[str, dict] = {}
@@ -72,8 +78,12 @@ def _operation(op: Operation, refs: dict) -> dict:
         for name in re.findall(r"{(\w+)}", op.path)
     ]
     if op.query is not None:
-        for name, schema in op.query.model_json_schema()["properties"].items():
-            parameters.append({"name": name, "in": "query", "required": False, "schema": schema})
+        query = op.query.model_json_schema(ref_template=_REF)
+        required = set(query.get("required", []))
+        for name, schema in query["properties"].items():
+            parameters.append(
+                {"name": name, "in": "query", "required": name in required, "schema": schema}
+            )
     if op.idempotent:
         parameters.append(
             {
