@@ -15,7 +15,7 @@ _ERROR_SCHEMA = {
     "properties": {
         "error": {
             "type": "object",
-            "required": ["type", "code", "message"],
+            "required": ["type", "code", "message", "param"],
             "properties": {
                 "type": {
                     "type": "string",
@@ -32,7 +32,8 @@ _ERROR_SCHEMA = {
                 },
                 "code": {"type": "string"},
                 "message": {"type": "string"},
-                "param": {"type": "string"},
+                # the offending field, `lines[0].quantity`; null when no one field is at fault
+                "param": {"type": ["string", "null"]},
             },
         }
     },
