@@ -15,7 +15,7 @@ blueprint = routes.blueprint
     "/widget/{file_name}",
     "GET",
     public=True,
-    summary="The storefront widget: shoppable.js (an ES module) and shoppable.css",
+    summary="The storefront widget: shoppable.js and client.js (ES modules), shoppable.css",
 )
 def get_widget_file(call: Call, file_name: str) -> Response:
     return storefront_widget.asset(file_name, call.headers.get("if-none-match"))

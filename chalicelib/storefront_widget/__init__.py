@@ -1,6 +1,9 @@
-"""The storefront widget, `<shoppable-post>`: one ES module and one stylesheet, and a demo page.
+"""The storefront widget, `<shoppable-post>`: an ES module, the API client it imports, one
+stylesheet, and a demo page.
 
-The files in this folder are the widget as published: no build step, no dependencies. They ship
+The files in this folder are the widget as published: no build step, no dependencies
+(`client.js` and its types, `client.d.ts`, are generated from the OpenAPI document by
+`python -m devstack.clients`). They ship
 with the API function, which serves them at `/widget/<file>`, and a merchant may as well host
 copies next to their own pages; all the widget needs is the API's URL. Each answer carries its
 Content-Type, `nosniff`, an ETag and a short public cache lifetime (the URLs are not versioned,
@@ -28,6 +31,7 @@ from ..errors import NotFound
 FOLDER = Path(__file__).parent
 CONTENT_TYPES = {
     "shoppable.js": "text/javascript; charset=utf-8",
+    "client.js": "text/javascript; charset=utf-8",  # the API client shoppable.js imports
     "shoppable.css": "text/css; charset=utf-8",
 }
 ASSET_CACHE = "public, max-age=300"

@@ -20,8 +20,11 @@
  * Card Element; then GET {api}v1/checkouts/{order_id}?client_secret=… until the order is paid.
  * When it is, the element dispatches a `shoppable:paid` event ({detail: {order_id}}).
  *
+ * The API is called through client.js beside this file (generated from the OpenAPI document).
  * Everything that comes from the API is put in the page as text, never parsed as HTML.
  */
+
+import {ShoppableClient} from './client.js';
 
 const STYLESHEET = new URL('./shoppable.css', import.meta.url).href;
 const DEFAULT_STRIPE_JS = 'https://js.stripe.com/v3/';
@@ -149,10 +152,8 @@ export class ShoppablePost extends HTMLElement {
     this.loads = 0;
   }
 
-  get apiBase() {
-    const base = new URL(this.getAttribute('api') || '', document.baseURI);
-    if (!base.pathname.endsWith('/')) base.pathname += '/';
-    return base;
+  get client() {
+    return new ShoppableClient(this.getAttribute('api') || '');
   }
 
   get locale() {
@@ -285,7 +286,7 @@ export class ShoppablePost extends HTMLElement {
       this.fail('This post cannot be shown: the element needs its api and post attributes.');
       return;
     }
-    const response = await this.request(`v1/storefront/posts/${encodeURIComponent(postId)}`);
+    const response = await this.client.getStorefrontPost(postId);
     if (load !== this.loads) return;  // the attributes changed meanwhile
     if (!response.ok) {
       this.fail(response.status === 404 ? 'This post is not available.'
@@ -297,7 +298,7 @@ export class ShoppablePost extends HTMLElement {
   }
 
   async refreshAvailability() {
-    const response = await this.request(`v1/storefront/posts/${encodeURIComponent(this.post.id)}`);
+    const response = await this.client.getStorefrontPost(this.post.id);
     if (!response.ok) return;
     this.post = response.data;
     this.renderPost({keepProduct: true});
@@ -686,8 +687,7 @@ export class ShoppablePost extends HTMLElement {
     const text = JSON.stringify(body);
     if (this.checkout?.text === text && this.checkout.result) return this.checkout.result;
     if (this.checkout?.text !== text) this.checkout = {text, key: idempotencyKey(), result: null};
-    const response = await this.request('v1/checkouts', {
-      method: 'POST', body, headers: {'Idempotency-Key': this.checkout.key}});
+    const response = await this.client.createCheckout(body, {idempotencyKey: this.checkout.key});
     if (response.ok) {
       this.checkout.result = response.data;
       return response.data;
@@ -777,10 +777,9 @@ export class ShoppablePost extends HTMLElement {
   }
 
   async pollOrder({order_id: orderId, client_secret: clientSecret}) {
-    const path = `v1/checkouts/${encodeURIComponent(orderId)}` +
-      `?client_secret=${encodeURIComponent(clientSecret)}`;
+    const client = this.client;
     for (let attempt = 0; attempt < POLL_ATTEMPTS && this.isConnected; attempt++) {
-      const response = await this.request(path);
+      const response = await client.getCheckoutStatus(orderId, {client_secret: clientSecret});
       const status = response.ok ? response.data.status : null;
       if (status && PAID_STATES.has(status)) {
         this.showOrderStatus('paid', 'Your payment went through: your order is paid.');
@@ -810,24 +809,6 @@ export class ShoppablePost extends HTMLElement {
   announce(text) {
     this.live.textContent = '';
     setTimeout(() => { this.live.textContent = text; }, 50);
-  }
-
-  async request(path, {method = 'GET', body, headers = {}} = {}) {
-    let response;
-    try {
-      response = await fetch(new URL(path, this.apiBase), {
-        method,
-        headers: body ? {'Content-Type': 'application/json', ...headers} : headers,
-        body: body ? JSON.stringify(body) : undefined,
-        credentials: 'omit',
-        cache: 'no-store',
-      });
-    } catch {
-      return {ok: false, status: 0, data: null, error: null};
-    }
-    const data = await response.json().catch(() => null);
-    return {ok: response.ok, status: response.status, data,
-            error: (data && data.error) || null};
   }
 }
 
