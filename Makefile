@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help install run test reliability lint format bench package deploy clean
+.PHONY: help install run test reliability lint format bench package deploy clean clients
 .DEFAULT_GOAL := help
 
 # `make` or `make help`: every target with its `##` line.
@@ -39,12 +39,19 @@ $(CHROMIUM):
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium > /dev/null
 
-install: $(STAMP) $(SCAN_STAMP) $(CHROMIUM)  ## set up .venv, the IaC scanner and Chromium (run and test do it too)
+# The tools that check the generated clients (tsc, newman), from npm; node comes with the machine.
+NODE_TOOLS := clients/node_modules/.installed
+$(NODE_TOOLS): clients/package.json clients/package-lock.json
+	@command -v npm > /dev/null || { echo "Install Node.js 20 or newer (npm) for the client checks"; exit 1; }
+	npm ci --prefix clients --no-audit --no-fund --loglevel=error
+	touch $(NODE_TOOLS)
+
+install: $(STAMP) $(SCAN_STAMP) $(CHROMIUM) $(NODE_TOOLS)  ## set up .venv, the IaC scanner, Chromium and the client checks' npm tools
 
 run: $(STAMP)  ## serve the whole stack on http://127.0.0.1:8000 and a demo page to buy from
 	$(BIN)/python -m devstack
 
-test: $(STAMP) $(SCAN_STAMP) $(CHROMIUM)  ## the whole test suite: unit, integration, e2e, browser
+test: $(STAMP) $(SCAN_STAMP) $(CHROMIUM) $(NODE_TOOLS)  ## the whole test suite: unit, integration, e2e, browser
 	SHOPPABLE_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -q
 
 # Faults, duplicates, fuzzing, forgery, tenant isolation, abuse and the flash sale, slow parts
@@ -60,6 +67,9 @@ lint: $(STAMP)  ## ruff check, ruff format --check, mypy
 format: $(STAMP)  ## ruff format and ruff check --fix
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+clients: $(STAMP)  ## regenerate the storefront client and the Postman collection from the OpenAPI
+	$(BIN)/python -m devstack.clients
 
 bench: $(STAMP)  ## benchmarks against a floor from the same run (bench/results.json)
 	$(BIN)/python -m bench
