@@ -16,9 +16,12 @@ from chalicelib.routes import (
     social,  # /v1/connections, /v1/inbox; the Meta Shops order pull
     vault,  # the vault's own function
     webhooks,  # /v1/webhooks/{stripe,meta,tiktok,x}
+    widget,  # /widget/{shoppable.js,shoppable.css}, /demo/posts/{post_id}
 )
+from chalicelib.web import refuse_unknown_methods
 
 app = Chalice(app_name="shoppable")
 
-for area in (health, catalog, posts, social, sales, webhooks, customers, consumers, vault):
+for area in (health, catalog, posts, widget, social, sales, webhooks, customers, consumers, vault):
     app.register_blueprint(area.blueprint)
+refuse_unknown_methods(app)  # 405 in the contract's body, with Allow

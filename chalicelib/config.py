@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     )
     stripe_api_base: str | None = Field(None, validation_alias="STRIPE_API_BASE")
     stripe_webhook_secret: SecretStr = Field(SecretStr(""), json_schema_extra=_secret("stripe"))
+    # What the demo page hands the storefront widget: the publishable key (public by design)
+    # and where Stripe.js comes from (localstripe's stand-in in `make run`).
+    stripe_publishable_key: str = ""
+    stripe_js_url: str = "https://js.stripe.com/v3/"
 
     # Vault
     vault_table: str = Field("shoppable-vault", json_schema_extra=_resource("table"))

@@ -25,21 +25,35 @@ Handler = Callable[[Message], None]
 
 def dispatch(handlers: Mapping[str, Handler], body: str, message_id: str, attempt: int = 1) -> None:
     logger.thread_safe_clear_keys()
-    message = Message.model_validate_json(body).model_copy(update={"attempt": max(attempt, 1)})
-    logger.thread_safe_append_keys(message_id=message.id, merchant_id=message.merchant_id)
-    handler = handlers.get(message.type)
-    if handler is None:
-        logger.warning("no handler for message type; acknowledged", extra={"type": message.type})
-        return
+    kind = None
     try:
+        message = Message.model_validate_json(body).model_copy(update={"attempt": max(attempt, 1)})
+        kind = message.type
+        logger.thread_safe_append_keys(message_id=message.id, merchant_id=message.merchant_id)
+        handler = handlers.get(message.type)
+        if handler is None:
+            logger.warning("no handler for message type; acknowledged", extra={"type": kind})
+            return
         handler(message)
     except RetryLater as waiting:
         logger.info(
             "message will be delivered again",
-            extra={"type": message.type, "attempt": message.attempt, "reason": str(waiting)},
+            extra={"type": kind, "attempt": attempt, "reason": str(waiting)},
+        )
+        raise
+    except Exception as error:
+        # One line that says which message failed and why (no traceback: the cause is in the
+        # error's type and message); SQS delivers it again, then dead-letters it.
+        logger.warning(
+            "message failed; SQS delivers it again",
+            extra={"type": kind, "sqs_message_id": message_id, "error": _named(error)},
         )
         raise
     logger.info("message handled", extra={"type": message.type, "sqs_message_id": message_id})
+
+
+def _named(error: Exception) -> str:
+    return f"{type(error).__name__}: {error}"[:500]
 
 
 def consume(handlers: Mapping[str, Handler], event: dict[str, Any]) -> dict[str, Any]:

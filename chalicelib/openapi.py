@@ -15,7 +15,7 @@ _ERROR_SCHEMA = {
     "properties": {
         "error": {
             "type": "object",
-            "required": ["type", "code", "message"],
+            "required": ["type", "code", "message", "param"],
             "properties": {
                 "type": {
                     "type": "string",
@@ -32,11 +32,15 @@ _ERROR_SCHEMA = {
                 },
                 "code": {"type": "string"},
                 "message": {"type": "string"},
-                "param": {"type": "string"},
+                # the offending field, `lines[0].quantity`; null when no one field is at fault
+                "param": {"type": ["string", "null"]},
             },
         }
     },
 }
+
+
+_REF = "#/components/schemas/{model}"
 
 
 def document(operations: list[Operation], version: str) -> dict:
@@ -46,8 +50,11 @@ def document(operations: list[Operation], version: str) -> dict:
             models.append((op.body, "validation"))
         if isinstance(op.returns, type) and issubclass(op.returns, BaseModel):
             models.append((op.returns, "serialization"))
-    refs, defs = models_json_schema(models, ref_template="#/components/schemas/{model}")
+    refs, defs = models_json_schema(models, ref_template=_REF)
     schemas = defs.get("$defs", {})
+    for op in operations:  # what query parameters refer to (OrderStatus, Purpose) is shared
+        if op.query is not None:
+            schemas.update(op.query.model_json_schema(ref_template=_REF).get("$defs", {}))
     schemas["Error"] = _ERROR_SCHEMA
 
     paths: dict[str, dict] = {}
@@ -72,8 +79,12 @@ def _operation(op: Operation, refs: dict) -> dict:
         for name in re.findall(r"{(\w+)}", op.path)
     ]
     if op.query is not None:
-        for name, schema in op.query.model_json_schema()["properties"].items():
-            parameters.append({"name": name, "in": "query", "required": False, "schema": schema})
+        query = op.query.model_json_schema(ref_template=_REF)
+        required = set(query.get("required", []))
+        for name, schema in query["properties"].items():
+            parameters.append(
+                {"name": name, "in": "query", "required": name in required, "schema": schema}
+            )
     if op.idempotent:
         parameters.append(
             {

@@ -116,8 +116,10 @@ def start(running: contextlib.ExitStack, stop: threading.Event, port: int) -> di
         "api_key": demo.api_key,
         "product_id": demo.product_id,
         "post_id": demo.post_id,
+        "demo_url": f"{api.api_base}/demo/posts/{demo.post_id}",
         "aws_endpoint_url": env.aws_endpoint_url,
         "aws_region": env.region,
+        "main_table": rt.settings.main_table,
         "stripe_api_base": env.stripe_api_base,
         "platform_standin_url": platforms.url,
         **env.webhook_secrets,
@@ -137,6 +139,7 @@ def announce(info: dict) -> None:
     schedules = ", ".join(f"{name} every {every:g} s" for name, every in info["schedules"].items())
     print(
         f"\nShoppable is running at {api}\n"
+        f"  demo page      {info['demo_url']} (buy with card 4242 4242 4242 4242)\n"
         f"  demo merchant  {info['merchant_id']}, API key {key}\n"
         f"  demo post      {api}/v1/storefront/posts/{info['post_id']}\n"
         f"  emulators      AWS {info['aws_endpoint_url']}, Stripe {info['stripe_api_base']}\n"

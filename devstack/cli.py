@@ -6,8 +6,13 @@
     python -m devstack.cli send-event tests/platform_samples/<platform>/<sample>.json
     python -m devstack.cli dlq redrive --queue shoppable-prod-ingest [--max 100]
 
-It talks to the table named by the environment (SHOPPABLE_MAIN_TABLE, AWS_REGION, and
-AWS_ENDPOINT_URL for an emulator) and prints the new API key once: only its hash is kept.
+    python -m devstack.cli --stack aws …   (never the local stack; see devstack/stacks.py)
+
+With `make run` going, every command talks to that local stack, found through
+`.shoppable/dev.json`; otherwise, or with `--stack aws`, to the stack on AWS that the
+environment names (AWS_REGION, SHOPPABLE_MAIN_TABLE, credentials through boto3's usual
+chain). Each command first says on stderr which stack it talks to. A new API key is printed
+once: only its hash is kept.
 """
 
 import argparse
@@ -20,6 +25,8 @@ from chalicelib.domain.money import ISO_4217
 from chalicelib.errors import NotFound
 from chalicelib.runtime import runtime
 from chalicelib.services.merchants import create_merchant, issue_key
+
+from . import stacks
 
 
 def _scopes(text: str) -> frozenset[Scope]:
@@ -38,6 +45,12 @@ def _currency(text: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devstack.cli")
+    parser.add_argument(
+        "--stack",
+        choices=stacks.CHOICES,
+        default="auto",
+        help="auto (default): the running `make run` stack if there is one, else AWS",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     merchant = commands.add_parser("merchant", help="merchants and their keys")
     merchant_commands = merchant.add_subparsers(dest="action", required=True)
@@ -58,6 +71,10 @@ def main(argv: list[str] | None = None) -> int:
         " tests/platform_samples) and post it to the make-run API",
     )
     send_event.add_argument("file", help="e.g. events/meta-instagram-comment.json")
+    send_event.add_argument(
+        "--order",
+        help="for a Stripe sample about an order: this order (ord_…) instead of a new checkout",
+    )
     dlq = commands.add_parser("dlq", help="dead-letter queues")
     dlq_commands = dlq.add_subparsers(dest="action", required=True)
     redrive = dlq_commands.add_parser(
@@ -66,12 +83,17 @@ def main(argv: list[str] | None = None) -> int:
     redrive.add_argument("--queue", required=True, help="the work queue's name (not the -dlq)")
     redrive.add_argument("--max", type=_positive, help="move at most this many (default: all)")
     args = parser.parse_args(argv)
+    try:
+        stack = stacks.choose("local" if args.command == "send-event" else args.stack)
+    except stacks.NoLocalStack as missing:
+        parser.error(str(missing))
+    stacks.announce(stack)
 
     if args.command == "dlq" and args.action == "redrive":
         return _redrive(args.queue, args.max)
 
     if args.command == "send-event":
-        return _send_event(parser, args.file)
+        return _send_event(parser, args.file, args.order)
 
     if args.command == "merchant" and args.action == "add-key":
         rt = runtime()
@@ -120,14 +142,18 @@ def _redrive(queue: str, limit: int | None) -> int:
     return 0 if not done.failed else 1
 
 
-def _send_event(parser: argparse.ArgumentParser, file: str) -> int:
-    from .devfile import FILE_NAME, dev_dir
-    from .sample_events import send
+def _send_event(parser: argparse.ArgumentParser, file: str, order_id: str | None) -> int:
+    from .sample_events import SampleError, send
 
-    dev_file = dev_dir() / FILE_NAME
-    if not dev_file.exists():
-        parser.error(f"{dev_file} not found: start the stack with `make run` first")
-    status, body = send(Path(file), json.loads(dev_file.read_text()))
+    dev = stacks.running_dev_stack()
+    assert dev is not None  # `choose("local")` made sure
+    try:
+        status, body, order = send(Path(file), dev, order_id)
+    except SampleError as refused:
+        parser.error(str(refused))
+    if order is not None:
+        print(f"about order {order['id']} ({order['status']}), PaymentIntent "
+              f"{order['payment_intent_id']}")  # fmt: skip
     print(status, body)
     return 0 if status < 300 else 1
 

@@ -41,6 +41,13 @@ from pathlib import Path
 
 from chalicelib.adapters.secrets import SECRET_ARNS_VARIABLE
 from chalicelib.config import Settings
+from chalicelib.errors import (
+    PayloadTooLarge,
+    RateLimited,
+    ServiceUnavailable,
+    ShoppableError,
+    route_missing,
+)
 from chalicelib.resources import QUEUES
 from chalicelib.vault.keyring import key_context
 from chalicelib.vault.schema import VAULT_TABLES
@@ -284,6 +291,50 @@ def throttle_api(api: dict, region: Region, public: set[tuple[str, str]]) -> Non
     api["Metadata"] = {"checkov": {"skip": deepcopy(API_SKIPS)}}
 
 
+def answer_unknown_routes(api: dict) -> None:
+    """Unknown paths and methods get the contract's bodies here as they do locally.
+
+    API Gateway answers a request that no method matches with a gateway response,
+    MISSING_AUTHENTICATION_TOKEN (403 "Missing Authentication Token"), before any function
+    runs. That gateway response becomes the contract's 404 (`errors.route_missing`), so an
+    unknown path never reaches a function: scanning for paths costs no invocation and meets
+    the stage's throttle. API Gateway cannot tell an unknown method on a known path from an
+    unknown path, so each path also gets an ANY method with its other methods' integration
+    (API Gateway prefers a path's own methods to ANY): such a request reaches the function,
+    which answers the contract's 405 with `Allow` (web.refuse_unknown_methods), as locally.
+    Throttling, oversized requests and API Gateway's own failures answer in the contract's
+    shape too; gateway responses are constant templates (no VTL), hence fixed messages.
+    """
+    body = api["Properties"]["DefinitionBody"]
+    for path, methods in body["paths"].items():
+        integrations = [m["x-amazon-apigateway-integration"] for m in methods.values()]
+        if not integrations:
+            raise ValueError(f"{path} has no method in chalice's API")
+        methods["x-amazon-apigateway-any-method"] = {
+            "produces": ["application/json"],
+            "responses": {},
+            "x-amazon-apigateway-integration": deepcopy(integrations[0]),
+        }
+    body["x-amazon-apigateway-gateway-responses"] = {
+        "MISSING_AUTHENTICATION_TOKEN": gateway_response(route_missing()),
+        "THROTTLED": gateway_response(RateLimited("Too many requests: slow down and retry.")),
+        "REQUEST_TOO_LARGE": gateway_response(PayloadTooLarge("The request is too large.")),
+        # 502, 503 or 504 as API Gateway found it, in our shape
+        "DEFAULT_5XX": gateway_response(
+            ServiceUnavailable("The API is unavailable: retry shortly."), keep_status=True
+        ),
+    }
+
+
+def gateway_response(error: ShoppableError, keep_status: bool = False) -> dict:
+    """The error's body as an API Gateway gateway response, with the error's status unless
+    the gateway's own is kept."""
+    response: dict = {"responseTemplates": {"application/json": json.dumps(error.to_body())}}
+    if not keep_status:
+        response["statusCode"] = str(error.status)
+    return response
+
+
 # The merge (pure)
 
 
@@ -361,6 +412,7 @@ def merge(
         ),
     )
     throttle_api(resources[API], region, public_routes() if public is None else public)
+    answer_unknown_routes(resources[API])
 
     merged["Description"] = f"Shoppable {stage} in {region.region} ({region.data_residency} data)"
     merged.setdefault("Outputs", {}).update(outputs())

@@ -24,6 +24,7 @@ from chalicelib.domain.inventory import StockMove, can_move, moved
 from chalicelib.domain.orders import (
     PAID_STATES,
     BuyerRef,
+    CheckoutAccess,
     Order,
     OrderStatus,
     OrderUpdate,
@@ -153,6 +154,7 @@ class FakeOrders:
     products: FakeProducts
     orders_by_id: dict[str, Order] = field(default_factory=dict)
     intents: dict[str, str] = field(default_factory=dict)
+    secret_digests: dict[str, str] = field(default_factory=dict)
 
     def _move_stock(self, order: Order, move: StockMove) -> None:
         """All lines or none, as DynamoDB's transaction does."""
@@ -170,12 +172,21 @@ class FakeOrders:
         self._move_stock(order, StockMove.RESERVE)
         self.orders_by_id[order.id] = order
 
-    def attach_payment(self, order_id: str, intent_id: str, customer: BuyerRef) -> None:
+    def attach_payment(
+        self, order_id: str, intent_id: str, customer: BuyerRef, secret_digest: str
+    ) -> None:
         order = self.orders_by_id[order_id]
         self.orders_by_id[order_id] = order.model_copy(
             update={"payment_intent_id": intent_id, "customer": customer}
         )
         self.intents[intent_id] = order_id
+        self.secret_digests[order_id] = secret_digest
+
+    def checkout_access(self, order_id: str) -> CheckoutAccess | None:
+        order = self.orders_by_id.get(order_id)
+        if order is None:
+            return None
+        return CheckoutAccess(status=order.status, secret_digest=self.secret_digests.get(order_id))
 
     def discard(self, order: Order) -> None:
         stored = self.orders_by_id.get(order.id)

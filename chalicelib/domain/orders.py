@@ -11,6 +11,7 @@ Every transition is a conditional write on the order's current status, so that t
 concurrent transitions cannot both win; the table of allowed sources lives here.
 """
 
+import hashlib
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
@@ -118,6 +119,14 @@ class CheckoutRequest(Model):
                 )
             seen.add(line.variant_id)
         return self
+
+
+class CheckoutStatusQuery(Model):
+    """The buyer proves it placed the checkout with the PaymentIntent's `client_secret`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    client_secret: Annotated[str, Field(max_length=255)] | None = None
 
 
 class OrderQuery(Model):
@@ -278,6 +287,29 @@ class CheckoutView(Model):
     client_secret: str
     payment_intent_id: str
     expires_at: datetime
+
+
+class CheckoutStatus(Model):
+    """All that the buyer's browser may read about its checkout once placed: no amounts, no
+    buyer details, nothing that would tell a stranger more than the buyer already knows."""
+
+    object: Literal["checkout"] = "checkout"
+    order_id: str
+    status: OrderStatus
+
+
+class CheckoutAccess(Model):
+    """What the status read needs of an order: its status, and the digest of its checkout's
+    client_secret (None for orders imported from a platform, which have no checkout)."""
+
+    status: OrderStatus
+    secret_digest: str | None = None
+
+
+def client_secret_digest(client_secret: str) -> str:
+    """What an order keeps of its PaymentIntent's client_secret: enough to recognise it, not
+    enough to pay with it."""
+    return hashlib.sha256(client_secret.encode()).hexdigest()
 
 
 def price_lines(

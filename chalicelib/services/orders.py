@@ -17,6 +17,7 @@ from ..domain.orders import (
     PAID_STATES,
     BuyerRef,
     CancelRequest,
+    CheckoutAccess,
     Fulfillment,
     FulfillRequest,
     Order,
@@ -49,13 +50,22 @@ class OrderStore(Protocol):
         for the first line short of stock, AlreadyExists if the order is there already."""
         ...
 
-    def attach_payment(self, order_id: str, intent_id: str, customer: BuyerRef) -> None: ...
+    def attach_payment(
+        self, order_id: str, intent_id: str, customer: BuyerRef, secret_digest: str
+    ) -> None:
+        """`secret_digest`: of the PaymentIntent's client_secret, kept beside the order (never
+        in it) so that the buyer can read the checkout's status."""
+        ...
 
     def discard(self, order: Order) -> None:
         """Undo `place` for an order whose checkout failed before the buyer could pay."""
         ...
 
     def get(self, order_id: str) -> Order | None: ...
+
+    def checkout_access(self, order_id: str) -> CheckoutAccess | None:
+        """The order's status and its client_secret's digest, in one read."""
+        ...
 
     def for_payment_intent(self, intent_id: str) -> Order | None: ...
 

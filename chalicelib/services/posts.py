@@ -102,11 +102,17 @@ def list_posts(
     return [post_view(p) for p in found], next_cursor
 
 
-def shoppable_post(posts: Posts, post_id: str) -> StorefrontPost:
-    """A post as shoppers see it; drafts and archived posts do not exist for them."""
+def visible_post(posts: Posts, post_id: str) -> Post:
+    """The post, if shoppers may see it; drafts and archived posts do not exist for them."""
     post = posts.posts.get(post_id) if has_prefix(post_id, Prefix.POST) else None
     if post is None or not is_visible_in_storefront(post):
         raise NotFound(f"No such post: '{post_id}'.", param="id")
+    return post
+
+
+def shoppable_post(posts: Posts, post_id: str) -> StorefrontPost:
+    """A post as shoppers see it, each tag resolved to title, price and availability."""
+    post = visible_post(posts, post_id)
     products = {
         p.id: p
         for p in posts.products.products([t.product_id for t in post.tags])

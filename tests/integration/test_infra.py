@@ -361,6 +361,43 @@ def test_public_routes_are_throttled_tighter_than_the_rest(template, region):
     assert ("/~1v1~1products", "POST") not in settings  # a merchant's key: the stage limit
 
 
+def test_unknown_paths_and_methods_answer_the_contracts_bodies(template):
+    """API Gateway answers an unmatched request itself (403 "Missing Authentication Token"):
+    the stack makes it the contract's 404, and sends unknown methods of known paths to the
+    function, which answers 405 (tests/integration/test_http_contract.py)."""
+    import app
+    from chalicelib.web import operations
+
+    definition = properties(template, "RestAPI")["DefinitionBody"]
+    responses = definition["x-amazon-apigateway-gateway-responses"]
+    missing = responses["MISSING_AUTHENTICATION_TOKEN"]
+    assert missing["statusCode"] == "404"
+    assert json.loads(missing["responseTemplates"]["application/json"]) == {
+        "error": {
+            "type": "not_found",
+            "code": "route_missing",
+            "message": "No such route: check the method and the path.",
+            "param": None,
+        }
+    }
+    shapes = {kind: json.loads(r["responseTemplates"]["application/json"])["error"]
+              for kind, r in responses.items()}  # fmt: skip
+    assert {kind: (r.get("statusCode"), shapes[kind]["type"]) for kind, r in responses.items()} == {
+        "MISSING_AUTHENTICATION_TOKEN": ("404", "not_found"),
+        "THROTTLED": ("429", "rate_limited"),
+        "REQUEST_TOO_LARGE": ("413", "invalid_request"),
+        "DEFAULT_5XX": (None, "api_error"),  # API Gateway's own 5xx status, our body
+    }
+    for shape in shapes.values():
+        assert set(shape) == {"type", "code", "message", "param"}
+    api_handler = {"Fn::Sub": "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/"
+                   "2015-03-31/functions/${APIHandler.Arn}/invocations"}  # fmt: skip
+    for path, methods in definition["paths"].items():
+        anything = methods["x-amazon-apigateway-any-method"]["x-amazon-apigateway-integration"]
+        assert (anything["type"], anything["uri"]) == ("aws_proxy", api_handler), path
+    assert len(definition["paths"]) == len({op.path for op in operations(app.app)})
+
+
 def test_api_5xx_alarm_watches_this_stacks_api(template):
     assert properties(template, "RestAPI")["Name"] == {"Fn::Sub": "${AWS::StackName}"}
     alarm = properties(template, "ApiServerErrorsAlarm")

@@ -18,11 +18,20 @@ from ...domain.claims import (
 )
 from ...domain.errors import AlreadyExists, ConcurrentUpdate, OutOfStock
 from ...domain.inventory import STOCK_CHANGES, StockMove, counter_deltas
-from ...domain.orders import BuyerRef, Order, OrderLine, OrderStatus, OrderUpdate, StatusChange
+from ...domain.orders import (
+    BuyerRef,
+    CheckoutAccess,
+    Order,
+    OrderLine,
+    OrderStatus,
+    OrderUpdate,
+    StatusChange,
+)
 from . import keys
 from .table import ConditionFailed, MainTable, Transaction, model_item, without_keys
 
 ORDERS = "ORDERS"
+SECRET_DIGEST = "client_secret_sha256"  # noqa: S105 (an attribute name)
 
 
 def _move_stock(tx: Transaction, lines: list[OrderLine], move: StockMove) -> None:
@@ -69,12 +78,17 @@ class OrderRepository:
                 raise AlreadyExists(order.id) from failed
             raise _refused(failed, order, first_line=1) from failed
 
-    def attach_payment(self, order_id: str, intent_id: str, customer: BuyerRef) -> None:
+    def attach_payment(
+        self, order_id: str, intent_id: str, customer: BuyerRef, secret_digest: str
+    ) -> None:
+        """`secret_digest` (of the PaymentIntent's client_secret) lets the buyer read the
+        checkout's status later; it is kept beside the order, never part of it."""
         tx = self.table.transaction()
         tx.update(
-            keys.order(order_id), "SET payment_intent_id = :pi, customer = :customer",
+            keys.order(order_id),
+            f"SET payment_intent_id = :pi, customer = :customer, {SECRET_DIGEST} = :digest",
             "attribute_exists(pk)",
-            values={":pi": intent_id, ":customer": customer.model_dump()},
+            values={":pi": intent_id, ":customer": customer.model_dump(), ":digest": secret_digest},
         )  # fmt: skip
         tx.put({**keys.payment_intent(intent_id), "order_id": order_id})
         self.table.commit(tx)
@@ -93,6 +107,14 @@ class OrderRepository:
     def get(self, order_id: str) -> Order | None:
         item = self.table.get(keys.order(order_id))
         return _order(item) if item else None
+
+    def checkout_access(self, order_id: str) -> CheckoutAccess | None:
+        item = self.table.get(keys.order(order_id))
+        if item is None:
+            return None
+        return CheckoutAccess(
+            status=OrderStatus(item["status"]), secret_digest=item.get(SECRET_DIGEST)
+        )
 
     def for_payment_intent(self, intent_id: str) -> Order | None:
         pointer = self.table.get(keys.payment_intent(intent_id))
@@ -291,4 +313,5 @@ class OrderRepository:
 def _order(item: dict) -> Order:
     body = without_keys(item)
     body.pop("refundable", None)
+    body.pop(SECRET_DIGEST, None)
     return Order.model_validate(body)
