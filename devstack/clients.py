@@ -454,7 +454,12 @@ def _example_string(schema: dict, name: str) -> str:
         return "{{" + name + "}}"
     if schema.get("format") == "date-time":
         return "2026-01-01T00:00:00Z"
-    return EXAMPLE_STRINGS.get(name, "example")
+    value = EXAMPLE_STRINGS.get(name, "example")
+    pattern = schema.get("pattern")
+    if pattern and not re.search(pattern, value):
+        # A code rather than prose (a platform's reason code): the name's words as one.
+        value = re.sub(r"[^a-z0-9]+", "_", value.lower()).strip("_")
+    return value
 
 
 def with_samples(value: Any) -> Any:
