@@ -12,8 +12,14 @@ from .stack import ROOT
 pytestmark = pytest.mark.e2e
 
 NODE_TOOLS = ROOT / "clients" / "node_modules" / ".bin"
-# Refused by the order's state on a fresh checkout, not by the request: it is not paid yet.
-NEEDS_A_PAID_ORDER = {"Mark a paid order as shipped", "Refund in full or in part, through Stripe"}
+# Refused by the order's state on a fresh checkout, not by the request: it is not paid yet, and
+# its buyer has asked no cancellation on the platform that sold it.
+NEEDS_A_PAID_ORDER = {
+    "Mark a paid order as shipped",
+    "Refund in full or in part, through Stripe",
+    "Approve the buyer's cancellation request, on the platform that sold the order",
+    "Reject the buyer's cancellation request with one of the platform's reasons",
+}
 
 
 def test_the_collection_runs_against_the_stack_request_after_request(devstack, tmp_path):

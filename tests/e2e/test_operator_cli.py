@@ -82,21 +82,24 @@ def test_the_stripe_sample_pays_a_new_checkout_of_the_demo_post(api, devstack):
 
 
 def test_a_consumer_failure_is_one_line_not_a_traceback(devstack):
+    """A TikTok notification about an order TikTok does not know: its consumer fails (and SQS
+    delivers it again) with one line saying why."""
     before = len(devstack.output())
     event = {
-        "id": f"evt_nobody_{time.monotonic_ns()}",
-        "object": "event",
-        "type": "payment_intent.succeeded",
-        "data": {"object": {"id": "pi_nobody", "object": "payment_intent", "amount": 100,
-                            "currency": "eur", "metadata": {"order_id": "ord_nobody"}}},
+        "type": 1,
+        "tts_notification_id": f"70{time.monotonic_ns()}",
+        "shop_id": "7494726673780148744",  # the demo shop's TikTok account
+        "timestamp": 1664095733,
+        "data": {"order_id": "576684019699999999", "order_status": "AWAITING_SHIPMENT",
+                 "update_time": 1664095610},
     }  # fmt: skip
     raw = json.dumps(event).encode()
     headers = {
         "Content-Type": "application/json",
-        **signed("/v1/webhooks/stripe", raw, devstack.info),
+        **signed("/v1/webhooks/tiktok", raw, devstack.info),
     }
     delivered = requests.post(
-        f"{devstack.api}/v1/webhooks/stripe", data=raw, headers=headers, timeout=10
+        f"{devstack.api}/v1/webhooks/tiktok", data=raw, headers=headers, timeout=10
     )
     assert delivered.status_code == 200, delivered.text
 
@@ -109,6 +112,7 @@ def test_a_consumer_failure_is_one_line_not_a_traceback(devstack):
     failures = [line for line in output.splitlines() if "message failed" in line]
     assert failures
     failure = json.loads(failures[0])
-    assert failure["type"] == "stripe.payment_intent.succeeded"
-    assert failure["error"] == "OrderNotVisibleYet: no order for pi_nobody"
+    assert failure["type"] == "platform.order_status_change"
+    assert failure["error"].startswith("PlatformError: tiktok answered")
+    assert "576684019699999999" in failure["error"]
     assert "Traceback" not in output
