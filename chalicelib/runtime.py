@@ -7,6 +7,7 @@ through its client (`vault`). Tests call `reset()` to start from fresh settings,
 in other implementations by replacing a store before the first area is built.
 """
 
+from datetime import timedelta
 from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,7 @@ from .adapters.dynamodb.idempotency import IdempotencyStore
 from .adapters.dynamodb.inbox import InboxRepository
 from .adapters.dynamodb.merchants import MerchantRepository
 from .adapters.dynamodb.orders import OrderRepository
+from .adapters.dynamodb.outbound import DeliveryRepository, EndpointRepository, EventRepository
 from .adapters.dynamodb.posts import PostRepository
 from .adapters.dynamodb.table import MainTable
 from .adapters.dynamodb.webhooks import WebhookReceipts
@@ -24,10 +26,11 @@ from .adapters.sqs import Queue
 from .adapters.system import SystemClock
 from .config import Settings, get_settings
 from .consumers import Handler
-from .services import engagement, payments, platform_orders, publishing
+from .services import engagement, outbound, payments, platform_orders, publishing
 from .services.catalog import Catalog
 from .services.merchants import Merchants
 from .services.orders import Sales
+from .services.outbound import Outbound, OutboundSettings
 from .services.payments import Payments
 from .services.posts import Posts
 from .services.social import Social, SocialSettings, routed
@@ -120,8 +123,8 @@ class Runtime:
         return Queue(self.sqs, self.settings.ingest_queue)
 
     @cached_property
-    def events_queue(self) -> Queue:
-        return Queue(self.sqs, self.settings.events_queue)
+    def webhook_queue(self) -> Queue:
+        return Queue(self.sqs, self.settings.webhook_queue)
 
     @cached_property
     def stripe(self) -> "StripePayments":
@@ -190,7 +193,6 @@ class Runtime:
             posts=self.post_store,
             payments=self.stripe,
             vault=self.vault,
-            events=self.events_queue,
             clock=self.clock,
             reservation_minutes=self.settings.reservation_minutes,
         )
@@ -221,6 +223,35 @@ class Runtime:
                 meta_commerce_accounts=s.meta_commerce_accounts,
             ),
         )
+
+    @cached_property
+    def outbound(self) -> Outbound:
+        from .adapters import webhook_http
+        from .adapters.dynamodb import outbox
+        from .adapters.kms import SealedSecrets
+
+        s = self.settings
+        return Outbound(
+            events=EventRepository(self.table),
+            endpoints=EndpointRepository(self.table),
+            deliveries=DeliveryRepository(self.table),
+            stream=outbox,
+            queue=self.webhook_queue,
+            sender=webhook_http.WebhookSender(
+                s.webhook_allow_private_urls, s.webhook_timeout_seconds
+            ),
+            secrets=SealedSecrets(self.kms, s.webhook_key_id),
+            clock=self.clock,
+            settings=OutboundSettings(
+                allow_http=s.webhook_allow_private_urls,
+                retry_schedule=tuple(s.webhook_retry_seconds),
+                disable_after=timedelta(hours=s.webhook_disable_after_hours),
+            ),
+        )
+
+    @cached_property
+    def webhook_handlers(self) -> dict[str, Handler]:
+        return {outbound.DELIVERY_JOB: partial(outbound.attempt_delivery, self.outbound)}
 
     # The ingest queue's consumer
 

@@ -25,7 +25,7 @@ from ..domain.orders import (
 from ..domain.posts import is_visible_in_storefront
 from ..errors import ValidationFailed
 from ..vault.models import CustomerCreate
-from .orders import NotEnoughStock, Sales, publish, tokenize_buyer
+from .orders import NotEnoughStock, Sales, order_event, tokenize_buyer
 
 
 def checkout(sales: Sales, request: CheckoutRequest) -> CheckoutView:
@@ -77,11 +77,12 @@ def checkout(sales: Sales, request: CheckoutRequest) -> CheckoutView:
             metadata={"order_id": order.id, "merchant_id": merchant_id},
             idempotency_key=f"checkout-{order.id}",
         )  # fmt: skip
-        sales.orders.attach_payment(order.id, intent.id, buyer)
         order = order.model_copy(update={"customer": buyer, "payment_intent_id": intent.id})
-        # Inside the try: a checkout whose event could not be queued answers an error, so it
-        # must not keep its stock either (the buyer never saw the client_secret).
-        publish(sales, order, "created")
+        # `order.created` goes out with the payment's attachment (the outbox, in the same
+        # write): an order discarded before it was payable was never announced.
+        sales.orders.attach_payment(
+            order.id, intent.id, buyer, order_event(sales, order, "created")
+        )
     except Exception:
         sales.orders.discard(order)
         raise
