@@ -132,7 +132,7 @@ class Inventory(Model):
     on_hand: int
     reserved: int
     available: int
-    low_stock_threshold: int | None = None
+    low_stock_threshold: int | None = Field(None, exclude_if=lambda value: value is None)
 
 
 class VariantView(Model):
