@@ -23,9 +23,10 @@ from chalice import Chalice
 from chalice.config import Config
 from chalice.constants import DEFAULT_APIGATEWAY_STAGE_NAME, DEFAULT_ENDPOINT_TYPE
 from chalice.deploy.validate import validate_feature_flags, validate_routes
-from chalice.local import create_local_server
+from chalice.local import LocalDevServer, create_local_server
 
 from .loopback import LOOPBACK
+from .reference import ReferenceHandler
 
 DEFAULT_STAGE = "dev"
 LISTEN_BACKLOG = 256
@@ -74,7 +75,8 @@ def _load_lazy_modules(module) -> None:
 
 class ApiServer:
     def __init__(self, config: Config, app: Chalice, port: int):
-        self._local = create_local_server(app, config, LOOPBACK, port)
+        create_local_server(app, config, LOOPBACK, port).server.server_close()  # app's class
+        self._local = LocalDevServer(app, config, LOOPBACK, port, handler_cls=ReferenceHandler)
         # A flash sale opens dozens of connections at once; the server's default backlog of 5
         # would reset most of them before a thread accepts them.
         self._local.server.socket.listen(LISTEN_BACKLOG)
