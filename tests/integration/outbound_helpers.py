@@ -95,3 +95,18 @@ def use_settings(rt, **values) -> None:
         setattr(rt.settings, name, value)
     rt.__dict__.pop("outbound", None)
     rt.__dict__.pop("webhook_handlers", None)
+
+
+def paid_order(api, rt, product, quantity=1) -> str:
+    """A storefront order, paid: Stripe's `payment_intent.succeeded` through the ingest queue."""
+    from .sales_helpers import checkout_body, deliver, drain
+    from .stripe_helpers import event
+
+    placed = api.post("/v1/checkouts", checkout_body(product, quantities=(quantity,)))
+    assert placed.status_code == 201, placed.body
+    intent = {"id": placed.json["payment_intent_id"], "object": "payment_intent",
+              "amount": placed.json["amounts"]["total"], "currency": "eur",
+              "metadata": {"order_id": placed.json["order_id"]}}  # fmt: skip
+    assert deliver(api, event("payment_intent.succeeded", intent)).status_code == 200
+    drain(api, rt)
+    return placed.json["order_id"]

@@ -10,6 +10,8 @@ from contextlib import suppress
 from datetime import datetime, timedelta
 from typing import Any
 
+from pydantic import TypeAdapter
+
 from ...domain.errors import ConcurrentUpdate
 from ...domain.outbound import (
     EVENT_RETENTION_DAYS,
@@ -29,6 +31,11 @@ ENDPOINTS = "WEBHOOK_ENDPOINTS"
 
 def _attempts_listing(endpoint_id: str) -> str:
     return f"ATTEMPTS#{endpoint_id}"
+
+
+def _as_stored(moment: datetime) -> str:
+    """A time as `model_item` writes it (pydantic's JSON form)."""
+    return str(TypeAdapter(datetime).dump_python(moment, mode="json"))
 
 
 def _expiry(at: datetime) -> int:
@@ -113,7 +120,9 @@ class EndpointRepository:
         """Write a changed endpoint if nobody changed it since it was read."""
         try:
             self.table.put(
-                self._item(endpoint), "updated_at = :read", values={":read": read_at.isoformat()}
+                self._item(endpoint),
+                "updated_at = :read",
+                values={":read": _as_stored(read_at)},
             )
         except ConditionFailed as failed:
             raise ConcurrentUpdate(endpoint.id) from failed
@@ -147,7 +156,7 @@ class EndpointRepository:
             keys.webhook_endpoint(endpoint.id),
             "SET enabled = :false, disabled_reason = :reason, updated_at = :at",
             "attribute_exists(pk) AND enabled = :true",
-            values={":false": False, ":true": True, ":reason": reason, ":at": at.isoformat()},
+            values={":false": False, ":true": True, ":reason": reason, ":at": _as_stored(at)},
         )
         add_event(tx, event)
         try:
