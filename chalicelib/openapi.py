@@ -2,6 +2,7 @@
 them, so that the published schema cannot drift from what the routes accept."""
 
 import re
+from collections.abc import Mapping
 from typing import Literal
 
 from pydantic import BaseModel
@@ -78,7 +79,7 @@ def document(
     operations: list[Operation],
     version: str,
     server_url: str = "/",
-    webhooks: dict[str, tuple[type[BaseModel], type[BaseModel]]] | None = None,
+    webhooks: Mapping[str, tuple[type[BaseModel], type[BaseModel]]] | None = None,
 ) -> dict:
     """The OpenAPI 3.1 document. `webhooks`: event type -> (envelope, data) models, for the
     `webhooks` section (the events we send to merchants' endpoints)."""
@@ -115,9 +116,7 @@ def document(
     }
     if webhooks:
         spec["webhooks"] = {
-            name: _webhook(
-                name, refs[(envelope, "serialization")], refs[(data, "serialization")]
-            )  # fmt: skip
+            name: _webhook(name, refs[(envelope, "serialization")], refs[(data, "serialization")])
             for name, (envelope, data) in webhooks.items()
         }
     return spec
@@ -139,7 +138,7 @@ def _webhook(name: str, envelope: dict, data: dict) -> dict:
                     "schema": {"type": "string"},
                 }
                 for header, about in _WEBHOOK_HEADERS
-            ],  # fmt: skip
+            ],
             "requestBody": {"required": True, "content": {"application/json": {"schema": schema}}},
             "responses": {
                 "2XX": {"description": "Received. Anything else is retried with backoff"},

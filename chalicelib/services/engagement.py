@@ -24,7 +24,9 @@ from ..domain.engagement import (
     wants_to_buy,
 )
 from ..domain.errors import PlatformError
+from ..domain.ids import Prefix
 from ..domain.inbound import EngagementReceived
+from ..domain.outbound import EventType, InboxMessageData, new_event
 from ..domain.posts import Post, checkout_link
 from ..domain.scopes import Scope
 from ..observability import logger
@@ -62,7 +64,16 @@ def engagement_received(social: Social, merchant_id: str, event: EngagementRecei
             occurred_at=datetime.fromtimestamp(event.occurred_at, UTC),
             reply="pending" if asks else "none",
         )
-        if not social.inbox.add(item, _COUNTERS.get(event.kind)):
+        created = new_event(
+            social.clock.new_id(Prefix.EVENT), EventType.INBOX_MESSAGE_CREATED, merchant_id,
+            item.id,
+            InboxMessageData(
+                inbox_item_id=item.id, platform=item.platform, kind=item.kind,
+                post_id=item.post_id, author_token=item.author.token if item.author else None,
+            ),
+            social.clock.now(),
+        )  # fmt: skip
+        if not social.inbox.add(item, _COUNTERS.get(event.kind), created):
             item = social.inbox.get(item_id) or item
     if item.reply == "pending" and post is not None:
         _send_checkout_link(social, item, post, event)

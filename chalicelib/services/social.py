@@ -32,6 +32,7 @@ from ..domain.inbound import (
     PlatformEvent,
     message_type,
 )
+from ..domain.outbound import Event
 from ..domain.platform_orders import PlatformOrder
 from ..domain.posts import PostListing
 from ..errors import InvalidRequest, InvalidSignature
@@ -57,8 +58,9 @@ class ConnectionStore(Protocol):
 
 
 class InboxStore(Protocol):
-    def add(self, item: InboxItem, counter: str | None = None) -> bool:
-        """False if the item was there already; `counter`: the post's count to raise with it."""
+    def add(self, item: InboxItem, counter: str | None = None, event: Event | None = None) -> bool:
+        """False if the item was there already; `counter`: the post's count to raise with it;
+        `event`: into the outbox with it."""
         ...
 
     def get(self, item_id: str) -> InboxItem | None: ...

@@ -157,8 +157,9 @@ def test_events_are_listed_by_type_and_time_and_can_be_redelivered(
 
 
 def test_stock_falling_below_a_variants_threshold_is_announced_once(api, rt, merchant, receiver):
-    body = {"title": "Cap", "variants": [{"sku": "CAP", "price": {"amount": 1500,
-            "currency": "EUR"}, "inventory": {"on_hand": 5, "low_stock_threshold": 3}}]}  # fmt: skip
+    price = {"amount": 1500, "currency": "EUR"}
+    stock = {"on_hand": 5, "low_stock_threshold": 3}
+    body = {"title": "Cap", "variants": [{"sku": "CAP", "price": price, "inventory": stock}]}
     product = api.post("/v1/products", body, key=merchant.secret).json
     assert product["variants"][0]["inventory"]["low_stock_threshold"] == 3
     endpoint = register(api, merchant.secret, receiver.url, ["inventory.low"])

@@ -82,9 +82,7 @@ def test_another_merchant_sees_and_changes_nothing(
         api.get(f"{path}/deliveries", key=theirs),
         api.get(f"/v1/events/{evt['id']}", key=theirs),
         api.post(f"/v1/events/{evt['id']}/redeliver", {}, key=theirs),
-        api.post(
-            f"/v1/events/{evt['id']}/redeliver", {"endpoint_id": endpoint["id"]}, key=theirs
-        ),
+        api.post(f"/v1/events/{evt['id']}/redeliver", {"endpoint_id": endpoint["id"]}, key=theirs),
     ):
         assert response.status_code == 404, response.body
         assert response.json["error"]["type"] == "not_found"
