@@ -163,7 +163,7 @@ class Runtime:
         s = self.settings
         index_key = s.vault_index_key.get_secret_value() if s.vault_index_key else None
         return Vault(
-            VaultStore(self.dynamodb, s.vault_table, s.vault_keys_table),
+            VaultStore(self.dynamodb, s.vault_table, s.vault_keys_table, s.main_table),
             DataKeys(KmsKeys(self.kms, s.vault_key_id), DataKeyCache(s.vault_key_cache_seconds)),
             self.clock,
             index_key_from(index_key),

@@ -189,10 +189,31 @@ def vault_role(function_id: str) -> dict:
     }
 
 
-def vault_access(*, tables: list[str], index_secret: str, context_keys: list[str]) -> dict:
+def vault_access(
+    *,
+    tables: list[str],
+    index_secret: str,
+    context_keys: list[str],
+    outbox_table: str | None = None,
+) -> dict:
+    outbox = (
+        [
+            # `customer.erased` goes into the main table's outbox in the erasure's own
+            # transaction: only outbox items of customers (`OUTBOX#cus_…`), only updates.
+            statement(
+                "CustomerErasedOutbox",
+                ["dynamodb:UpdateItem"],
+                [arn(outbox_table)],
+                {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["OUTBOX#cus_*"]}},
+            )
+        ]
+        if outbox_table
+        else []
+    )
     document = policy(
         "ShoppableVault",
         [
+            *outbox,
             statement(
                 "VaultTables",
                 TABLE_ACTIONS,

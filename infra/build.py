@@ -174,6 +174,8 @@ def vault_environment(stage: str) -> dict:
     }
     for spec in VAULT_TABLES:
         env[env_name(spec.setting)] = ref(logical_id(spec.setting))
+    # Only for `customer.erased` in the outbox (infra/access.py: outbox items only).
+    env[env_name(MAIN_TABLE_SETTING)] = ref(logical_id(MAIN_TABLE_SETTING))
     return env
 
 
@@ -353,6 +355,7 @@ def merge(
             tables=[logical_id(spec.setting) for spec in VAULT_TABLES],
             index_secret=next(s.logical_id for s in SECRETS if s.for_vault),
             context_keys=context_keys,
+            outbox_table=logical_id(MAIN_TABLE_SETTING),
         ),
     }
     clash = sorted(set(ours) & set(resources))

@@ -25,16 +25,22 @@ from ...domain.outbound import (
     new_event,
 )
 from . import keys
-from .table import Transaction, from_attributes
+from .table import Transaction, from_attributes, to_attributes
 
 
-def add_event(tx: Transaction, event: Event) -> None:
-    tx.update(
-        keys.outbox(event.object_id),
-        "SET #event = :event, #seq = if_not_exists(#seq, :zero) + :one",
-        names={"#event": "event", "#seq": "seq"},
-        values={":event": event.model_dump(mode="json"), ":zero": 0, ":one": 1},
-    )
+def add_event(tx: Transaction, event: Event, main_table: str | None = None) -> None:
+    """Put `event` in the outbox within `tx`. `main_table`: for a transaction gathered on
+    another table (the vault's erasure), the main table's name."""
+    update = {
+        "TableName": main_table or tx.table_name,
+        "Key": to_attributes(keys.outbox(event.object_id)),
+        "UpdateExpression": "SET #event = :event, #seq = if_not_exists(#seq, :zero) + :one",
+        "ExpressionAttributeNames": {"#event": "event", "#seq": "seq"},
+        "ExpressionAttributeValues": to_attributes(
+            {":event": event.model_dump(mode="json"), ":zero": 0, ":one": 1}
+        ),
+    }
+    tx.items.append({"Update": update})
 
 
 def events_of(record: dict[str, Any]) -> list[Event]:
