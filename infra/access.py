@@ -205,7 +205,8 @@ def vault_access(
                 ["dynamodb:UpdateItem"],
                 [arn(outbox_table)],
                 {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["OUTBOX#cus_*"]}},
-            )
+            ),
+            key_through("StackKeyThroughDynamoDB", STACK_KEY, ["dynamodb"]),
         ]
         if outbox_table
         else []

@@ -257,7 +257,14 @@ def test_only_the_vault_role_reaches_the_vault(template):
         ref for statement in statements(template, "VaultRole") for ref in references(statement)
     }
     assert vault_only <= reached
-    assert not reached & {"MainTable", "StripeSecret", "PlatformsSecret", "IngestQueue"}
+    assert not reached & {"StripeSecret", "PlatformsSecret", "IngestQueue"}
+    # The main table only for `customer.erased`: updates of customers' outbox items.
+    main = [s for s in statements(template, "VaultRole") if "MainTable" in references(s)]
+    assert [s["Sid"] for s in main] == ["CustomerErasedOutbox"]
+    assert main[0]["Action"] == ["dynamodb:UpdateItem"]
+    assert main[0]["Condition"] == {
+        "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["OUTBOX#cus_*"]}
+    }
 
 
 def test_the_vault_role_makes_data_keys_only_for_a_named_customer(template):
@@ -360,6 +367,7 @@ def test_functions_find_their_resources_through_their_settings(template, region)
         "SHOPPABLE_VAULT_KEYS_TABLE": {"Ref": "VaultKeysTable"},
         "SHOPPABLE_VAULT_KEY_ID": {"Fn::GetAtt": ["VaultKey", "Arn"]},
         SECRET_ARNS_VARIABLE: {"Fn::Join": [",", [{"Ref": "VaultIndexKeySecret"}]]},
+        "SHOPPABLE_MAIN_TABLE": {"Ref": "MainTable"},  # its outbox, for customer.erased
     }
 
 
