@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 
 from bench import Result
 
-EVENTS = 100
+EVENTS = int(os.environ.get("BENCH_OUTBOX_EVENTS", "60"))
 BATCH = 10
 
 

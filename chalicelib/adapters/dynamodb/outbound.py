@@ -210,21 +210,21 @@ class DeliveryRepository:
         status: DeliveryStatus,
         next_attempt_at: datetime | None,
     ) -> None:
-        """Keep the attempt (listed under its endpoint for 30 days) and the delivery's new
-        state, together."""
+        """Keep the attempt (listed under its endpoint for 30 days), then the delivery's new
+        state. Two writes, not a transaction: the attempt's key is its number, so an attempt
+        taken up again after a crash between them overwrites its own record."""
         listing = keys.listing_entry(
             delivery.merchant_id, _attempts_listing(delivery.endpoint_id),
             attempt.attempted_at.isoformat(), attempt.id,
         )  # fmt: skip
-        tx = self.table.transaction()
-        tx.put(
+        self.table.put(
             model_item(
                 attempt,
                 {**keys.delivery_attempt(delivery.id, attempt.attempt), **listing},
                 ttl=_expiry(attempt.attempted_at),
             )
         )
-        tx.update(
+        self.table.update(
             keys.delivery(delivery.id),
             "SET #status = :status, next_attempt_at = :next, finished = :n REMOVE lease_until",
             "attempts = :n AND finished = :previous",
@@ -233,7 +233,6 @@ class DeliveryRepository:
                     ":previous": attempt.attempt - 1,
                     ":next": (next_attempt_at or attempt.attempted_at).isoformat()},
         )  # fmt: skip
-        self.table.commit(tx)
 
     def cancel(self, delivery: Delivery) -> None:
         self.table.update(
