@@ -42,9 +42,11 @@ _ERROR_SCHEMA = {
 
 _ERRORS = {
     "400": "Invalid request: a malformed parameter or body (`param` names it)",
-    "401": "No API key, or not a valid one",
+    "401": "No API key, or not a valid one (webhook routes: no valid signature)",
+    "402": "The payment was declined",
     "403": "The key lacks the scope this route needs",
     "404": "No such object (or another merchant's)",
+    "410": "Gone: the customer was erased",
     "409": "Conflict: a state that does not allow this, a concurrent change, or an "
     "`Idempotency-Key` reused with another body",
     "413": "The body is larger than the limit",
@@ -189,8 +191,12 @@ def _operation(op: Operation, refs: dict, schemas: dict) -> dict:
 def _errors(op: Operation, has_path_params: bool) -> dict:
     """The error answers this route can give, each with the contract's error body."""
     codes = ["400", "429", "500", "503"]
-    if not op.public:
+    if not op.public or op.path.startswith("/v1/webhooks/"):  # keys, or platforms' signatures
         codes += ["401", "403"]
+    if op.path.startswith("/v1/customers/"):
+        codes.append("410")
+    if op.method == "POST" and op.path.startswith(("/v1/checkouts", "/v1/orders/")):
+        codes.append("402")
     if has_path_params or not op.public:
         codes.append("404")
     if op.body is not None:
