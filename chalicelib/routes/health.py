@@ -26,7 +26,7 @@ def get_openapi(call: Call) -> dict[str, Any]:
     path = (request.context or {}).get("path") or request.path
     base = path.removesuffix("/v1/openapi.json")
     host = call.headers.get("host")
-    scheme = call.headers.get("x-forwarded-proto", "https")
+    scheme = call.headers.get("x-forwarded-proto", "http")  # API Gateway sets it: https
     server = f"{scheme}://{host}{base}" if host else base or "/"
     webhooks = {t.value: (Event, model) for t, model in EVENT_DATA.items()}
     return document(operations(blueprint.current_app), health.SERVICE_VERSION, server, webhooks)

@@ -75,3 +75,16 @@ def test_order_events_reach_a_receiver_and_missed_ones_come_with_retries(api, de
 def _latest_attempt(api, endpoint: str, key: str) -> str:
     attempts = api.get(f"/v1/webhook_endpoints/{endpoint}/deliveries", key=key).json()["data"]
     return attempts[0]["status"] if attempts else ""
+
+
+def test_the_reference_page_is_served_from_vendored_files(api, devstack):
+    import re
+
+    page = api.get("/docs")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    sources = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert sources and all(s.startswith("/docs/") for s in sources)  # nothing from a CDN
+    for source in sources:
+        assert api.get(source).status_code == 200, source
+    assert api.get("/docs/../app.py").status_code != 200
+    assert api.get("/v1/openapi.json").json()["servers"][0]["url"].startswith("http://127.0.0.1")
