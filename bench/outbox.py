@@ -47,7 +47,7 @@ def run() -> list[Result]:
         AWS_SECRET_ACCESS_KEY="testing",  # noqa: S106 (moto's fake credentials)
         AWS_REGION="us-east-1",
         AWS_ACCOUNT_ID_ENDPOINT_MODE="disabled",
-        SHOPPABLE_WEBHOOK_ALLOW_PRIVATE_URLS="true",
+        SHOPPABLE_WEBHOOK_LOCAL_URLS="true",
     )
     os.environ.pop("AWS_ENDPOINT_URL", None)
     receiver = Receiver().start()

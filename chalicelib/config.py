@@ -85,9 +85,9 @@ class Settings(BaseSettings):
 
     # Outbound webhooks (Standard Webhooks). Signing secrets are encrypted under this key.
     webhook_key_id: str = Field("alias/shoppable-webhooks", json_schema_extra=_resource("key"))
-    # Dev only (the build refuses it for a deployed stack): endpoints may be plain http and on
-    # loopback or private addresses. Elsewhere https only, public addresses only (SSRF).
-    webhook_allow_private_urls: bool = False
+    # Dev only (the build refuses it for a deployed stack): endpoints are on this machine
+    # (loopback), http allowed. Otherwise https only, public addresses only (SSRF).
+    webhook_local_urls: bool = False
     # Seconds before each retry after a failed attempt (jitter adds up to 20%).
     webhook_retry_seconds: Annotated[list[int], NoDecode] = list(RETRY_SCHEDULE_SECONDS)
     # An endpoint failing every attempt for this long is disabled (and the merchant told).

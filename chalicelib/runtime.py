@@ -237,13 +237,11 @@ class Runtime:
             deliveries=DeliveryRepository(self.table),
             stream=outbox,
             queue=self.webhook_queue,
-            sender=webhook_http.WebhookSender(
-                s.webhook_allow_private_urls, s.webhook_timeout_seconds
-            ),
+            sender=webhook_http.WebhookSender(s.webhook_local_urls, s.webhook_timeout_seconds),
             secrets=SealedSecrets(self.kms, s.webhook_key_id),
             clock=self.clock,
             settings=OutboundSettings(
-                allow_http=s.webhook_allow_private_urls,
+                allow_http=s.webhook_local_urls,
                 retry_schedule=tuple(s.webhook_retry_seconds),
                 disable_after=timedelta(hours=s.webhook_disable_after_hours),
             ),

@@ -82,7 +82,7 @@ def configure(aws_endpoint_url: str, stripe_api_base: str | None) -> DevEnvironm
     env.setdefault(VAULT_INDEX_KEY_VARIABLE, base64.b64encode(secrets.token_bytes(32)).decode())
     # Merchants' webhook endpoints may be on this machine (`python -m devstack.cli listen`),
     # and retries come within a minute, so that a stopped receiver catches up soon.
-    env.setdefault("SHOPPABLE_WEBHOOK_ALLOW_PRIVATE_URLS", "true")
+    env.setdefault("SHOPPABLE_WEBHOOK_LOCAL_URLS", "true")
     env.setdefault("SHOPPABLE_WEBHOOK_RETRY_SECONDS", DEV_RETRY_SECONDS)
     generated = _generated_secrets()
     webhook_secrets = {}

@@ -190,9 +190,9 @@ def region_settings(region: Region) -> dict[str, str]:
         for name, field in Settings.model_fields.items()
         if not (field.json_schema_extra or {}).get("resource") and name != "stage"
     }
-    if "webhook_allow_private_urls" in region.settings:
+    if "webhook_local_urls" in region.settings:
         raise ValueError(
-            f"infra/regions/{region.region}.json sets webhook_allow_private_urls: dev only "
+            f"infra/regions/{region.region}.json sets webhook_local_urls: dev only "
             "(merchants' endpoints on private addresses would let them reach inside: SSRF)"
         )
     unknown = sorted(set(region.settings) - set(plain))

@@ -2,6 +2,8 @@
 
 A merchant chooses the URL, so an endpoint could point our functions at the cloud's metadata
 service (169.254.169.254), the Lambda runtime API on loopback, or a private network (SSRF).
+In dev (`webhook_local_urls`) it is the other way round: only this machine (loopback), so that
+a local stack, its tests and its fuzzing never post anywhere else.
 Outside dev, `check_destination` resolves the host when the endpoint is saved, and `send`
 resolves it again at every attempt (DNS may have changed since) and connects to the address
 it checked, not to a name resolved a second time (no DNS rebinding between check and use).
@@ -13,7 +15,7 @@ import socket
 import time
 from urllib.parse import urlsplit
 
-from ..domain.outbound import AttemptOutcome, is_public_address
+from ..domain.outbound import AttemptOutcome, is_loopback, is_public_address
 
 MAX_RESPONSE_BYTES = 4096  # we read a little of the answer, and keep none of it
 
@@ -23,8 +25,8 @@ class DestinationRefused(ValueError):
 
 
 class WebhookSender:
-    def __init__(self, allow_private: bool, timeout: float):
-        self.allow_private = allow_private
+    def __init__(self, local_only: bool, timeout: float):
+        self.local_only = local_only
         self.timeout = timeout
 
     def _addresses(self, host: str, port: int) -> list[str]:
@@ -33,12 +35,13 @@ class WebhookSender:
         except (socket.gaierror, UnicodeError) as error:
             raise DestinationRefused(f"the host '{host}' does not resolve") from error
         addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
-        if not self.allow_private:
-            refused = [a for a in addresses if not is_public_address(a)]
-            if refused:
-                raise DestinationRefused(
-                    f"the host '{host}' resolves to an address that is not public ({refused[0]})"
-                )
+        allowed, kind = (is_loopback, "on this machine") if self.local_only else (
+            is_public_address, "public")  # fmt: skip
+        refused = [a for a in addresses if not allowed(a)]
+        if refused:
+            raise DestinationRefused(
+                f"the host '{host}' resolves to an address that is not {kind} ({refused[0]})"
+            )
         if not addresses:
             raise DestinationRefused(f"the host '{host}' does not resolve")
         return addresses

@@ -225,6 +225,13 @@ def is_public_address(address: str) -> bool:
     )
 
 
+def is_loopback(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped.is_loopback
+    return ip.is_loopback
+
+
 def subscribed(enabled_events: list[str], event_type: str) -> bool:
     return "*" in enabled_events or event_type in enabled_events
 

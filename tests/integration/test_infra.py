@@ -197,7 +197,7 @@ def test_the_outbox_stream_keeps_order_and_dead_letters_what_it_gives_up(templat
 
 def test_a_deployed_stack_never_allows_private_webhook_urls():
     region = load_region("eu-west-1")
-    unsafe = dataclasses.replace(region, settings={"webhook_allow_private_urls": "true"})
+    unsafe = dataclasses.replace(region, settings={"webhook_local_urls": "true"})
     with pytest.raises(ValueError, match="SSRF"):
         build.merge(chalice_template(), stage="dev", region=unsafe)
 

@@ -29,7 +29,7 @@ from .outbound_helpers import Outbox, flush, paid_order, register, use_settings
     ],
 )
 def test_outside_dev_urls_that_lead_inside_are_refused(api, rt, merchant, url):
-    use_settings(rt, webhook_allow_private_urls=False)
+    use_settings(rt, webhook_local_urls=False)
     response = api.post(
         "/v1/webhook_endpoints", {"url": url, "enabled_events": ["*"]}, key=merchant.secret
     )
@@ -43,7 +43,7 @@ def test_an_address_that_turned_private_after_registration_is_not_posted_to(monk
     resolves again and refuses a private address (and connects to the address it checked)."""
     import socket
 
-    sender = WebhookSender(allow_private=False, timeout=2)
+    sender = WebhookSender(local_only=False, timeout=2)
     monkeypatch.setattr(
         socket, "getaddrinfo", lambda *a, **k: [(2, 1, 6, "", ("169.254.169.254", 443))]
     )
@@ -136,3 +136,19 @@ def test_secrets_appear_only_when_made_and_never_in_logs(api, rt, merchant, rece
     logged = str(log_lines())
     for secret in (created["secret"], rotated["secret"]):
         assert secret not in logged and secret[6:] not in logged
+
+
+def test_in_dev_only_this_machine_is_posted_to(api, merchant):
+    """`make run` and the tests (webhook_local_urls): loopback only, so a local stack, its
+    tests and its fuzzing never post to another machine."""
+    for url in ("https://10.1.2.3/x", "http://192.168.0.10/x", "https://93.184.216.34/x"):
+        response = api.post(
+            "/v1/webhook_endpoints", {"url": url, "enabled_events": ["*"]}, key=merchant.secret
+        )
+        assert response.status_code == 422, (url, response.body)
+    ok = api.post(
+        "/v1/webhook_endpoints",
+        {"url": "http://127.0.0.1:9/x", "enabled_events": ["*"]},
+        key=merchant.secret,
+    )
+    assert ok.status_code == 201, ok.body
