@@ -25,13 +25,18 @@ STOP_WAIT_SECONDS = 10
 
 
 class StreamReader:
-    """Reads a stream from its start (TRIM_HORIZON), and goes back to a record on request."""
+    """Reads a stream from its start (TRIM_HORIZON), and goes back to a record on request.
+
+    It keeps the last sequence number it read per shard, not a shard iterator: each read asks
+    for a fresh iterator after that number. An iterator outlives its usefulness (DynamoDB's
+    expire after 15 minutes; moto's point at a table that a failed transaction's rollback
+    replaced with a copy, and then never see another record)."""
 
     def __init__(self, streams: Any, stream_arn: str, region: str):
         self._streams = streams
         self.stream_arn = stream_arn
         self._region = region
-        self._iterators: dict[str, str | None] = {}
+        self._positions: dict[str, tuple[str, str | None]] = {}  # shard -> (type, sequence)
 
     def _shards(self) -> list[str]:
         description = self._streams.describe_stream(StreamArn=self.stream_arn)
@@ -47,21 +52,23 @@ class StreamReader:
         """(shard, records) for each shard with new records, records in Lambda's shape."""
         found = []
         for shard in self._shards():
-            if shard not in self._iterators:
-                self._iterators[shard] = self._iterator(shard, "TRIM_HORIZON")
-            iterator = self._iterators[shard]
-            if iterator is None:
-                continue
+            kind, sequence = self._positions.get(shard, ("TRIM_HORIZON", None))
+            iterator = self._iterator(shard, kind, sequence)
             answer = self._streams.get_records(ShardIterator=iterator, Limit=limit)
-            self._iterators[shard] = answer.get("NextShardIterator")
             records = [self._lambda_record(r) for r in answer.get("Records", [])]
             if records:
+                last = records[-1]["dynamodb"]["SequenceNumber"]
+                self._positions[shard] = ("AFTER_SEQUENCE_NUMBER", last)
                 found.append((shard, records))
         return found
 
     def rewind(self, shard: str, sequence: str) -> None:
         """Read again from the record with this sequence number."""
-        self._iterators[shard] = self._iterator(shard, "AT_SEQUENCE_NUMBER", sequence)
+        self._positions[shard] = ("AT_SEQUENCE_NUMBER", sequence)
+
+    def restart(self) -> None:
+        """Read everything again from the start (a consumer must not mind)."""
+        self._positions.clear()
 
     def _lambda_record(self, record: dict[str, Any]) -> dict[str, Any]:
         change = dict(record["dynamodb"])

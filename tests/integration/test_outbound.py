@@ -38,3 +38,20 @@ def test_a_paid_order_reaches_the_endpoint_signed(api, rt, merchant, product, re
     assert read["secret"] is None
     stored = json.dumps(rt.table.get({"pk": f"WE#{endpoint['id']}", "sk": "ENDPOINT"}))
     assert endpoint["secret"] not in stored and endpoint["secret"][6:] not in stored
+
+
+def test_the_outbox_keeps_reading_after_a_failed_transaction(api, rt, merchant, product, receiver):
+    """A checkout that loses the race for stock fails its transaction; the emulator then
+    swaps the table for a copy. Events committed afterwards are still published."""
+    register(api, merchant.secret, receiver.url, ["order.created"])
+    outbox = Outbox(api, rt)
+    assert api.post("/v1/checkouts", checkout_body(product, quantities=(5,))).status_code == 201
+    outbox.drain()
+    refused = api.post("/v1/checkouts", checkout_body(product, quantities=(1,)))
+    assert refused.status_code == 409
+    api.patch(f"/v1/products/{product['id']}",
+              {"variants": [{"id": product["variants"][0]["id"], "inventory": {"on_hand": 9}}]},
+              key=merchant.secret)  # fmt: skip
+    assert api.post("/v1/checkouts", checkout_body(product, quantities=(1,))).status_code == 201
+    flush(api, rt, outbox)
+    assert types(receiver.wait_for(2, timeout=5)) == ["order.created", "order.created"]
