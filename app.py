@@ -11,6 +11,7 @@ from chalicelib.routes import (
     consumers,  # the ingest queue
     customers,  # /v1/customers: the vault's routes
     health,  # /v1/health, /v1/openapi.json
+    outbound,  # /v1/webhook_endpoints, /v1/events; the outbox stream, webhook deliveries
     posts,  # /v1/posts, publishing, /v1/storefront/posts
     sales,  # /v1/checkouts, /v1/orders; reservation expiry
     social,  # /v1/connections, /v1/inbox; the Meta Shops order pull
@@ -22,6 +23,18 @@ from chalicelib.web import refuse_unknown_methods
 
 app = Chalice(app_name="shoppable")
 
-for area in (health, catalog, posts, widget, social, sales, webhooks, customers, consumers, vault):
+for area in (
+    health,
+    catalog,
+    posts,
+    widget,
+    social,
+    sales,
+    webhooks,
+    outbound,
+    customers,
+    consumers,
+    vault,
+):
     app.register_blueprint(area.blueprint)
 refuse_unknown_methods(app)  # 405 in the contract's body, with Allow

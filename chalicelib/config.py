@@ -10,6 +10,8 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from .domain.outbound import DELIVERY_TIMEOUT_SECONDS, RETRY_SCHEDULE_SECONDS
+
 
 # Marks on the fields that name a deployed resource or hold a secret. `infra/build.py` puts
 # each resource in the stack and each secret in the Secrets Manager secret named here, and
@@ -31,7 +33,8 @@ class Settings(BaseSettings):
 
     main_table: str = Field("shoppable-main", json_schema_extra=_resource("table"))
     ingest_queue: str = Field("shoppable-ingest", json_schema_extra=_resource("queue"))
-    events_queue: str = Field("shoppable-events", json_schema_extra=_resource("queue"))
+    # Attempts to deliver events to merchants' webhook endpoints (services/outbound.py).
+    webhook_queue: str = Field("shoppable-webhooks", json_schema_extra=_resource("queue"))
 
     # Checkout and payments
     reservation_minutes: int = 30
@@ -90,6 +93,17 @@ class Settings(BaseSettings):
     publish_retry_seconds: int = 30  # doubled at each attempt, at most 900 (SQS's limit)
     platform_timeout_seconds: float = 5.0
 
+    # Outbound webhooks (Standard Webhooks). Signing secrets are encrypted under this key.
+    webhook_key_id: str = Field("alias/shoppable-webhooks", json_schema_extra=_resource("key"))
+    # Dev only (the build refuses it for a deployed stack): endpoints are on this machine
+    # (loopback), http allowed. Otherwise https only, public addresses only (SSRF).
+    webhook_local_urls: bool = False
+    # Seconds before each retry after a failed attempt (jitter adds up to 20%).
+    webhook_retry_seconds: Annotated[list[int], NoDecode] = list(RETRY_SCHEDULE_SECONDS)
+    # An endpoint failing every attempt for this long is disabled (and the merchant told).
+    webhook_disable_after_hours: float = Field(120.0, gt=0)
+    webhook_timeout_seconds: float = Field(DELIVERY_TIMEOUT_SECONDS, gt=0, le=15)
+
     max_body_bytes: int = 64 * 1024
     max_tags_per_post: int = 20
     page_size: int = 20
@@ -110,6 +124,13 @@ class Settings(BaseSettings):
             SecretsManagerSource(settings_cls),
             file_secret_settings,
         )
+
+    @field_validator("webhook_retry_seconds", mode="before")
+    @classmethod
+    def _split_seconds(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [int(part) for part in value.split(",") if part.strip()]
+        return value
 
     @field_validator(
         "cors_allowed_origins", "meta_commerce_accounts", "comment_keywords", mode="before"

@@ -19,6 +19,7 @@ from .observability import logger
 
 # Chalice needs the queue name when app.py is imported; an optional setting with a default.
 INGEST_QUEUE = os.environ.get("SHOPPABLE_INGEST_QUEUE", "shoppable-ingest")
+WEBHOOK_QUEUE = os.environ.get("SHOPPABLE_WEBHOOK_QUEUE", "shoppable-webhooks")
 
 Handler = Callable[[Message], None]
 
@@ -73,3 +74,23 @@ def consume(handlers: Mapping[str, Handler], event: dict[str, Any]) -> dict[str,
         event=event, record_handler=handle_record, processor=BatchProcessor(EventType.SQS)
     )
     return answer
+
+
+def consume_stream(
+    publish: Callable[[list[dict[str, Any]]], None], event: dict[str, Any]
+) -> dict[str, Any]:
+    """Handle one Lambda DynamoDB Streams event, record by record, in order.
+
+    At the first record that fails, stop: the answer names it in `batchItemFailures`, and
+    Lambda retries the batch from that record on, so no later change of the same object is
+    published before it (the order per object holds). Records before it were published; a
+    retry that reads them again changes nothing (publication is keyed on the event id).
+    """
+    for record in event.get("Records", []):
+        try:
+            publish([record])
+        except Exception:
+            sequence = record.get("dynamodb", {}).get("SequenceNumber", "")
+            logger.exception("outbox record failed; retried from here", extra={"seq": sequence})
+            return {"batchItemFailures": [{"itemIdentifier": sequence}]}
+    return {"batchItemFailures": []}

@@ -12,6 +12,7 @@ consumer handling a Stripe event never builds the social area.
 """
 
 from collections.abc import Callable
+from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from .services.catalog import Catalog
     from .services.merchants import Merchants
     from .services.orders import Sales
+    from .services.outbound import Outbound
     from .services.payments import Payments
     from .services.posts import Posts
     from .services.social import Social
@@ -145,10 +147,10 @@ class Runtime:
         return Queue(self.sqs, self.settings.ingest_queue)
 
     @cached_property
-    def events_queue(self) -> "Queue":
+    def webhook_queue(self) -> "Queue":
         from .adapters.sqs import Queue
 
-        return Queue(self.sqs, self.settings.events_queue)
+        return Queue(self.sqs, self.settings.webhook_queue)
 
     @cached_property
     def stripe(self) -> "StripePayments":
@@ -191,7 +193,7 @@ class Runtime:
         s = self.settings
         index_key = s.vault_index_key.get_secret_value() if s.vault_index_key else None
         return Vault(
-            VaultStore(self.dynamodb, s.vault_table, s.vault_keys_table),
+            VaultStore(self.dynamodb, s.vault_table, s.vault_keys_table, s.main_table),
             DataKeys(KmsKeys(self.kms, s.vault_key_id), DataKeyCache(s.vault_key_cache_seconds)),
             self.clock,
             index_key_from(index_key),
@@ -229,7 +231,6 @@ class Runtime:
             posts=self.post_store,
             payments=self.stripe,
             vault=self.vault,
-            events=self.events_queue,
             clock=self.clock,
             reservation_minutes=self.settings.reservation_minutes,
             stack_id=self.settings.stack_name,
@@ -266,6 +267,42 @@ class Runtime:
                 meta_commerce_accounts=s.meta_commerce_accounts,
             ),
         )
+
+    @cached_property
+    def outbound(self) -> "Outbound":
+        from .adapters import webhook_http
+        from .adapters.dynamodb import outbox
+        from .adapters.dynamodb.outbound import (
+            DeliveryRepository,
+            EndpointRepository,
+            EventRepository,
+        )
+        from .adapters.kms import SealedSecrets
+        from .services.outbound import Outbound, OutboundSettings
+
+        s = self.settings
+        return Outbound(
+            events=EventRepository(self.table),
+            endpoints=EndpointRepository(self.table),
+            deliveries=DeliveryRepository(self.table),
+            stream=outbox,
+            queue=self.webhook_queue,
+            sender=webhook_http.WebhookSender(s.webhook_local_urls, s.webhook_timeout_seconds),
+            secrets=SealedSecrets(self.kms, s.webhook_key_id),
+            clock=self.clock,
+            settings=OutboundSettings(
+                allow_http=s.webhook_local_urls,
+                retry_schedule=tuple(s.webhook_retry_seconds),
+                disable_after=timedelta(hours=s.webhook_disable_after_hours),
+            ),
+        )
+
+    @cached_property
+    def webhook_handlers(self) -> dict[str, "Handler"]:
+        """The webhook queue's consumer: one delivery attempt per message."""
+        from .services import outbound
+
+        return {outbound.DELIVERY_JOB: lambda job: outbound.attempt_delivery(self.outbound, job)}
 
     # The ingest queue's consumer
 

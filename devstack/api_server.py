@@ -21,14 +21,12 @@ import sys
 import threading
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from types import ModuleType
 
 from chalice import Chalice
 from chalice.config import Config
 from chalice.constants import DEFAULT_APIGATEWAY_STAGE_NAME, DEFAULT_ENDPOINT_TYPE
 from chalice.deploy.validate import validate_feature_flags, validate_routes
 from chalice.local import (
-    ChaliceRequestHandler,
     CustomLocalChalice,
     LocalChalice,
     LocalDevServer,
@@ -39,6 +37,7 @@ from chalice.local import (
 from chalicelib.errors import route_missing
 
 from .loopback import LOOPBACK
+from .reference import ReferenceHandler
 
 DEFAULT_STAGE = "dev"
 LISTEN_BACKLOG = 256
@@ -63,26 +62,11 @@ def load_app(project_dir: Path, stage: str = DEFAULT_STAGE) -> tuple[Config, Cha
     if str(project_dir) not in sys.path:
         sys.path.insert(0, str(project_dir))
     module = importlib.import_module("app")
-    _load_lazy_modules(module)
     app = module.app
     validate_feature_flags(app)
     validate_routes(app.routes)
     user_params["chalice_app"] = app
     return config, app
-
-
-def _load_lazy_modules(module) -> None:
-    """Load the services `app.py` names lazily (chalicelib/lazy.py) before serving threads.
-
-    Python 3.11's LazyLoader is not thread-safe: the first thread to touch a lazy module turns
-    it into a plain module before executing it, and a second thread that touches it meanwhile
-    finds it empty (a flash sale's first checkouts got 500s, "module
-    'chalicelib.services.checkout' has no attribute 'checkout'"). Lambda runs one request at a
-    time per process, so only this threaded server needs it.
-    """
-    for value in list(vars(module).values()):
-        if isinstance(value, ModuleType) and value.__name__.startswith("chalicelib."):
-            getattr(value, "__dict__", None)
 
 
 class DeployedGateway(LocalGateway):
@@ -105,7 +89,9 @@ class DeployedGateway(LocalGateway):
         return super().handle_request(method, path, headers, body)
 
 
-class _RequestHandler(ChaliceRequestHandler):
+class _RequestHandler(ReferenceHandler):
+    """Chalice's request handler with `/docs` (see reference.py), over `DeployedGateway`."""
+
     def __init__(self, request, client_address, server, app_object: Chalice, config: Config):
         # As chalice's __init__, with our gateway: the base class serves the request in it.
         self.local_gateway = DeployedGateway(app_object, config)

@@ -5,6 +5,7 @@
     python -m devstack.cli send-event events/<sample>.json   (signed, to the make-run API)
     python -m devstack.cli send-event tests/platform_samples/<platform>/<sample>.json
     python -m devstack.cli dlq redrive --queue shoppable-prod-ingest [--max 100]
+    python -m devstack.cli listen [--port 4242] [--events order.created,order.paid]
 
     python -m devstack.cli --stack aws …   (never the local stack; see devstack/stacks.py)
 
@@ -82,12 +83,24 @@ def main(argv: list[str] | None = None) -> int:
     )
     redrive.add_argument("--queue", required=True, help="the work queue's name (not the -dlq)")
     redrive.add_argument("--max", type=_positive, help="move at most this many (default: all)")
+    listen = commands.add_parser(
+        "listen", help="receive the demo merchant's webhooks here and print each verified one"
+    )
+    listen.add_argument("--port", type=_positive, default=4242)
+    listen.add_argument("--events", default="*", help="comma-separated event types; default all")
+    listen.add_argument("--secret", help="verify with this whsec_ secret; register nothing")
     args = parser.parse_args(argv)
     try:
         stack = stacks.choose("local" if args.command == "send-event" else args.stack)
     except stacks.NoLocalStack as missing:
         parser.error(str(missing))
     stacks.announce(stack)
+
+    if args.command == "listen":
+        from .listen import listen as run_listener
+
+        events = [e.strip() for e in args.events.split(",") if e.strip()]
+        return run_listener(args.port, events, args.secret)
 
     if args.command == "dlq" and args.action == "redrive":
         return _redrive(args.queue, args.max)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from .stripe_standin import STRIPE_JS_PATH
 
 DEFAULT_REGION = "us-east-1"
+DEV_RETRY_SECONDS = "2,5,10,20,30,60,120,300"
 DEV_STRIPE_KEY = "sk_test_dev"  # localstripe accepts any key
 DEV_PUBLISHABLE_KEY = "pk_test_dev"  # what the demo page's Stripe.js stand-in is given
 REAL_STRIPE_API_BASE = "https://api.stripe.com"
@@ -88,6 +89,10 @@ def configure(aws_endpoint_url: str, stripe_api_base: str | None) -> DevEnvironm
     else:
         stripe_api_base = env.get("STRIPE_API_BASE") or REAL_STRIPE_API_BASE
     env.setdefault(VAULT_INDEX_KEY_VARIABLE, base64.b64encode(secrets.token_bytes(32)).decode())
+    # Merchants' webhook endpoints may be on this machine (`python -m devstack.cli listen`),
+    # and retries come within a minute, so that a stopped receiver catches up soon.
+    env.setdefault("SHOPPABLE_WEBHOOK_LOCAL_URLS", "true")
+    env.setdefault("SHOPPABLE_WEBHOOK_RETRY_SECONDS", DEV_RETRY_SECONDS)
     generated = _generated_secrets()
     webhook_secrets = {}
     for key, variable in WEBHOOK_SECRET_VARIABLES.items():

@@ -10,6 +10,7 @@ pytest_plugins = (
     "tests.fixtures.platforms",
     "tests.fixtures.vault",
     "tests.fixtures.stack",
+    "tests.fixtures.receiver",
 )
 
 # The AWS SDK must never reach a real account from the tests.

@@ -18,7 +18,6 @@ from chalicelib.domain.claims import (
     dispute_statuses_before,
 )
 from chalicelib.domain.errors import AlreadyExists, BelowReserved, ConcurrentUpdate, OutOfStock
-from chalicelib.domain.events import Message
 from chalicelib.domain.ids import Prefix, make_id
 from chalicelib.domain.inventory import StockMove, can_move, moved
 from chalicelib.domain.orders import (
@@ -31,6 +30,7 @@ from chalicelib.domain.orders import (
     StatusChange,
     transitioned,
 )
+from chalicelib.domain.outbound import Event
 from chalicelib.domain.payments import PaymentIntent, Refund
 from chalicelib.domain.posts import Post
 from chalicelib.domain.publications import Publication
@@ -155,6 +155,11 @@ class FakeOrders:
     orders_by_id: dict[str, Order] = field(default_factory=dict)
     intents: dict[str, str] = field(default_factory=dict)
     secret_digests: dict[str, str] = field(default_factory=dict)
+    outbox: list[Event] = field(default_factory=list)  # written with their changes
+    announced_refunded: dict[str, int] = field(default_factory=dict)
+
+    def event_types(self) -> list[str]:
+        return [str(e.type) for e in self.outbox]
 
     def _move_stock(self, order: Order, move: StockMove) -> None:
         """All lines or none, as DynamoDB's transaction does."""
@@ -166,15 +171,22 @@ class FakeOrders:
         for line in order.lines:
             variants[line.variant_id] = moved(variants[line.variant_id], move, line.quantity)
 
-    def place(self, order: Order) -> None:
+    def place(self, order: Order, event: Event | None = None) -> None:
         if order.id in self.orders_by_id:
             raise AlreadyExists(order.id)
         self._move_stock(order, StockMove.RESERVE)
         self.orders_by_id[order.id] = order
+        self.outbox += [event] if event else []
 
     def attach_payment(
-        self, order_id: str, intent_id: str, customer: BuyerRef, secret_digest: str
+        self,
+        order_id: str,
+        intent_id: str,
+        customer: BuyerRef,
+        secret_digest: str,
+        event: Event | None = None,
     ) -> None:
+        self.outbox += [event] if event else []
         order = self.orders_by_id[order_id]
         self.orders_by_id[order_id] = order.model_copy(
             update={"payment_intent_id": intent_id, "customer": customer}
@@ -224,6 +236,7 @@ class FakeOrders:
         sources: frozenset[OrderStatus],
         stock: StockMove | None = None,
         update: OrderUpdate | None = None,
+        event: Event | None = None,
     ) -> None:
         stored = self.orders_by_id.get(order.id)
         if stored is None or stored.status not in sources:
@@ -231,6 +244,14 @@ class FakeOrders:
         if stock is not None:
             self._move_stock(order, stock)
         self.orders_by_id[order.id] = transitioned(stored, change, update)
+        self.outbox += [event] if event else []
+
+    def announce_refund(self, order_id: str, refunded: int, event: Event) -> bool:
+        if self.announced_refunded.get(order_id, 0) >= refunded:
+            return False
+        self.announced_refunded[order_id] = refunded
+        self.outbox.append(event)
+        return True
 
     def add_refund(self, order: Order, amount: int, change: StatusChange) -> None:
         stored = self.orders_by_id[order.id]
@@ -338,17 +359,3 @@ class FakeVault:
             CustomerStatus(token=t, status="erased" if t in self.erased else "active", masked=None)
             for t in tokens
         ]
-
-
-@dataclass
-class FakeQueue:
-    messages: list[Message] = field(default_factory=list)
-
-    def publish(self, message: Message, delay_seconds: int = 0) -> None:
-        self.messages.append(message)
-
-    def publish_all(self, messages) -> None:
-        self.messages.extend(messages)
-
-    def types(self) -> list[str]:
-        return [m.type for m in self.messages]

@@ -29,7 +29,7 @@ from ..domain.payments import STACK_KEY
 from ..domain.posts import is_visible_in_storefront
 from ..errors import NotFound, ValidationFailed
 from ..vault.models import CustomerCreate
-from .orders import NotEnoughStock, Sales, publish, tokenize_buyer
+from .orders import NotEnoughStock, Sales, order_event, tokenize_buyer
 
 
 def checkout(sales: Sales, request: CheckoutRequest) -> CheckoutView:
@@ -82,12 +82,16 @@ def checkout(sales: Sales, request: CheckoutRequest) -> CheckoutView:
                       STACK_KEY: sales.stack_id},
             idempotency_key=f"checkout-{order.id}",
         )  # fmt: skip
-        digest = client_secret_digest(intent.client_secret)
-        sales.orders.attach_payment(order.id, intent.id, buyer, digest)
         order = order.model_copy(update={"customer": buyer, "payment_intent_id": intent.id})
-        # Inside the try: a checkout whose event could not be queued answers an error, so it
-        # must not keep its stock either (the buyer never saw the client_secret).
-        publish(sales, order, "created")
+        # `order.created` goes out with the payment's attachment (the outbox, in the same
+        # write): an order discarded before it was payable was never announced.
+        sales.orders.attach_payment(
+            order.id,
+            intent.id,
+            buyer,
+            client_secret_digest(intent.client_secret),
+            order_event(sales, order, "created"),
+        )
     except Exception:
         sales.orders.discard(order)
         raise

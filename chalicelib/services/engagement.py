@@ -31,7 +31,9 @@ from ..domain.engagement import (
     wants_to_buy,
 )
 from ..domain.errors import PlatformError
+from ..domain.ids import Prefix
 from ..domain.inbound import EngagementAction, EngagementReceived
+from ..domain.outbound import Event, EventType, InboxMessageData, new_event
 from ..domain.posts import Post, checkout_link
 from ..domain.scopes import Scope
 from ..observability import logger
@@ -61,7 +63,7 @@ def engagement_received(social: Social, merchant_id: str, event: EngagementRecei
         return
     if item is None:
         item = _first_seen(social, merchant_id, item_id, event, post)
-        if not social.inbox.add(item, _COUNTERS.get(event.kind)):
+        if not social.inbox.add(item, _COUNTERS.get(event.kind), _created(social, item)):
             item = social.inbox.get(item_id) or item
     if item.reply == "pending" and post is not None:
         _send_checkout_link(social, item, post, event)
@@ -97,6 +99,19 @@ def _first_seen(
         edited_at=_time(event.occurred_at) if edited else None,
         reply="pending" if asks else "none",
     )
+
+
+def _created(social: Social, item: InboxItem) -> Event:
+    """`inbox.message.created`, written with the item (ids and the author's token only)."""
+    return new_event(
+        social.clock.new_id(Prefix.EVENT), EventType.INBOX_MESSAGE_CREATED, item.merchant_id,
+        item.id,
+        InboxMessageData(
+            inbox_item_id=item.id, platform=item.platform, kind=item.kind,
+            post_id=item.post_id, author_token=item.author.token if item.author else None,
+        ),
+        social.clock.now(),
+    )  # fmt: skip
 
 
 def _removed(social: Social, merchant_id: str, item_id: str, event: EngagementReceived) -> None:

@@ -42,7 +42,15 @@ from ..domain.platform_orders import PlatformOrder, catch_up
 from ..errors import Conflict, ServiceUnavailable, ValidationFailed
 from ..observability import count, logger
 from ..vault.models import CustomerCreate
-from .orders import NotEnoughStock, Sales, get_order, move, owned_order, publish, tokenize_buyer
+from .orders import (
+    NotEnoughStock,
+    Sales,
+    get_order,
+    move,
+    order_event,
+    owned_order,
+    tokenize_buyer,
+)
 from .social import Social
 
 
@@ -104,13 +112,12 @@ def _place(sales: Sales, merchant_id: str, found: PlatformOrder) -> Order:
         notes=[f"{found.platform} order {found.external_id}"],
     )
     try:
-        sales.orders.place(order)
+        sales.orders.place(order, order_event(sales, order, "created"))
     except AlreadyExists:  # imported meanwhile by another delivery
         return sales.orders.get(order.id) or order
     except OutOfStock as short:
         sku = order_lines[short.line_index].sku
         raise NotEnoughStock(f"Not enough stock of {sku} for a {found.platform} order.") from short
-    publish(sales, order, "created")
     return order
 
 

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ..domain.ids import Prefix, has_prefix
+from ..domain.outbound import Event
 from ..domain.posts import (
     Post,
     PostCreate,
@@ -30,7 +31,9 @@ class PostStore(Protocol):
         self, merchant_id: str, limit: int, cursor: str | None
     ) -> tuple[list[Post], str | None]: ...
 
-    def set_publication(self, post_id: str, platform: str, publication: Publication) -> None: ...
+    def set_publication(
+        self, post_id: str, platform: str, publication: Publication, event: Event | None = None
+    ) -> None: ...
 
     def link_media(self, platform: str, media_id: str, post_id: str) -> None:
         """Remember which post a platform's media is, for the comments it gets."""

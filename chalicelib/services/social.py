@@ -41,6 +41,7 @@ from ..domain.inbound import (
     message_type,
     parse_delivery,
 )
+from ..domain.outbound import Event
 from ..domain.platform_orders import PlatformOrder
 from ..domain.posts import PostListing
 from ..errors import InvalidRequest, InvalidSignature
@@ -66,8 +67,9 @@ class ConnectionStore(Protocol):
 
 
 class InboxStore(Protocol):
-    def add(self, item: InboxItem, counter: str | None = None) -> bool:
-        """False if the item was there already; `counter`: the post's count to raise with it."""
+    def add(self, item: InboxItem, counter: str | None = None, event: Event | None = None) -> bool:
+        """False if the item was there already; `counter`: the post's count to raise with it;
+        `event`: into the outbox with it."""
         ...
 
     def get(self, item_id: str) -> InboxItem | None: ...

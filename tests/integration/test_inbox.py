@@ -98,3 +98,19 @@ def test_an_x_reply_to_a_post_asking_to_buy_gets_a_reply(api, rt, merchant, post
     assert sent.headers["authorization"] == "Bearer x-token"
     got = api.get(f"/v1/posts/{post['id']}", key=merchant.secret).json
     assert got["engagement"]["mentions"] == 1
+
+
+def test_a_new_comment_is_announced_once_with_its_authors_token(api, rt, merchant, post):
+    from .outbound_helpers import Outbox
+
+    outbox = Outbox(api, rt)
+    connect(rt, merchant, "instagram", IG_ACCOUNT)
+    raw, headers = meta_signed({"object": "instagram", "entry": [comment("c11", "Lovely")]})
+    api.post("/v1/webhooks/meta", raw=raw, headers=headers)
+    api.post("/v1/webhooks/meta", raw=raw, headers=headers)  # Meta retries
+    drain(api, rt)
+    outbox.drain()
+    (created,) = api.get("/v1/events?type=inbox.message.created", key=merchant.secret).json["data"]
+    assert created["data"]["post_id"] == post["id"]
+    assert created["data"]["author_token"].startswith("cus_")
+    assert "Lovely" not in str(created) and SAMPLE_COMMENTER["username"] not in str(created)

@@ -4,6 +4,7 @@
 check the merge of its real output for every region in infra/regions/, dev and prod.
 """
 
+import dataclasses
 import json
 import re
 
@@ -170,6 +171,37 @@ def test_sqs_events_report_batch_item_failures(template):
         assert event["Properties"]["BatchSize"] == specs[queue_id].batch_size
 
 
+def test_the_outbox_stream_keeps_order_and_dead_letters_what_it_gives_up(template):
+    (table,) = resources_of(template, "AWS::DynamoDB::Table")["MainTable"]["Properties"][
+        "StreamSpecification"
+    ].values()
+    assert table == "NEW_AND_OLD_IMAGES"
+    events = [
+        event
+        for function in functions(template).values()
+        for event in function["Properties"].get("Events", {}).values()
+        if event["Type"] == "DynamoDB"
+    ]
+    assert len(events) == 1, "app.py declares the outbox's consumer"
+    properties = events[0]["Properties"]
+    assert properties["Stream"] == {"Fn::GetAtt": ["MainTable", "StreamArn"]}
+    assert properties["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert properties["BisectBatchOnFunctionError"] is False  # a split would reorder
+    assert properties["StartingPosition"] == "TRIM_HORIZON"
+    assert properties["DestinationConfig"]["OnFailure"]["Destination"] == {
+        "Fn::GetAtt": ["OutboxDLQ", "Arn"]
+    }
+    alarm = resources_of(template, "AWS::CloudWatch::Alarm")["OutboxDLQAlarm"]["Properties"]
+    assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+
+
+def test_a_deployed_stack_never_allows_private_webhook_urls():
+    region = load_region("eu-west-1")
+    unsafe = dataclasses.replace(region, settings={"webhook_local_urls": "true"})
+    with pytest.raises(ValueError, match="SSRF"):
+        build.merge(chalice_template(), stage="dev", region=unsafe)
+
+
 def test_an_sqs_event_on_an_unknown_queue_is_an_error():
     broken = chalice_template()
     (event,) = broken["Resources"]["OnIngest"]["Properties"]["Events"].values()
@@ -225,7 +257,14 @@ def test_only_the_vault_role_reaches_the_vault(template):
         ref for statement in statements(template, "VaultRole") for ref in references(statement)
     }
     assert vault_only <= reached
-    assert not reached & {"MainTable", "StripeSecret", "PlatformsSecret", "IngestQueue"}
+    assert not reached & {"StripeSecret", "PlatformsSecret", "IngestQueue"}
+    # The main table only for `customer.erased`: updates of customers' outbox items.
+    main = [s for s in statements(template, "VaultRole") if "MainTable" in references(s)]
+    assert [s["Sid"] for s in main] == ["CustomerErasedOutbox"]
+    assert main[0]["Action"] == ["dynamodb:UpdateItem"]
+    assert main[0]["Condition"] == {
+        "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["OUTBOX#cus_*"]}
+    }
 
 
 def test_the_vault_role_makes_data_keys_only_for_a_named_customer(template):
@@ -274,6 +313,9 @@ def test_the_app_role_reaches_only_what_the_app_uses(template):
         "StackKeyThroughServices",
         "AppSecrets",
         "InvokeVault",
+        "OutboxStream",
+        "OutboxFailures",
+        "WebhookSecrets",
     }
     for statement in found.values():
         assert statement["Resource"] != "*" and "*" not in statement["Resource"], statement
@@ -287,6 +329,10 @@ def test_the_app_role_reaches_only_what_the_app_uses(template):
     assert "sqs:ReceiveMessage" in found["WorkQueues"]["Action"]
     assert references(found["AppSecrets"]) == {"StripeSecret", "PlatformsSecret"}
     assert "Condition" in found["StackKeyThroughServices"]
+    assert found["OutboxStream"]["Resource"] == [{"Fn::GetAtt": ["MainTable", "StreamArn"]}]
+    assert found["WebhookSecrets"]["Condition"] == {
+        "ForAnyValue:StringEquals": {"kms:EncryptionContextKeys": ["webhook_endpoint"]}
+    }
 
 
 def test_chalice_granting_anything_else_on_everything_fails_the_build():
@@ -321,6 +367,7 @@ def test_functions_find_their_resources_through_their_settings(template, region)
         "SHOPPABLE_VAULT_KEYS_TABLE": {"Ref": "VaultKeysTable"},
         "SHOPPABLE_VAULT_KEY_ID": {"Fn::GetAtt": ["VaultKey", "Arn"]},
         SECRET_ARNS_VARIABLE: {"Fn::Join": [",", [{"Ref": "VaultIndexKeySecret"}]]},
+        "SHOPPABLE_MAIN_TABLE": {"Ref": "MainTable"},  # its outbox, for customer.erased
     }
 
 

@@ -19,7 +19,6 @@ from tests.fakes import (
     FakePayments,
     FakePosts,
     FakeProducts,
-    FakeQueue,
     FakeVault,
 )
 
@@ -55,7 +54,6 @@ def sales_with(stock: int = 5, orders_store=None) -> Sales:
         posts=FakePosts(),
         payments=FakePayments(),
         vault=FakeVault(),
-        events=FakeQueue(),
         clock=clock,
         reservation_minutes=30,
     )
@@ -111,7 +109,7 @@ def test_checkout_prices_on_the_server_reserves_and_announces_the_order():
     assert placed.amounts.total == 9800
     assert placed.client_secret.startswith(placed.payment_intent_id)
     assert stock(sales) == (5, 2, 3)
-    assert sales.events.types() == ["order.created"]
+    assert sales.orders.event_types() == ["order.created"]
     assert sales.orders.get(placed.order_id).customer.token == "cus_1"
 
 
@@ -123,7 +121,7 @@ def test_out_of_stock_names_the_line_and_leaves_nothing():
     assert stock(sales) == (1, 0, 1)
     assert sales.orders.orders_by_id == {}
     assert sales.vault.tokens == {}
-    assert sales.events.messages == []
+    assert sales.orders.outbox == []
 
 
 def test_a_failed_payment_creation_gives_the_stock_back():
@@ -164,7 +162,7 @@ def test_the_payment_commits_the_stock_and_a_repeat_changes_nothing():
     assert stock(sales) == (3, 0, 3)
     payments.payment_succeeded(sales, stripe_event("payment_intent.succeeded", order))
     assert stock(sales) == (3, 0, 3)
-    assert sales.events.types() == ["order.created", "order.paid"]
+    assert sales.orders.event_types() == ["order.created", "order.paid"]
 
 
 def test_cancelling_an_unpaid_order_releases_its_stock_and_stops_the_payment():

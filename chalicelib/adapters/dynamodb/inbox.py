@@ -10,7 +10,9 @@ removed, so the object arriving late is a repeat and is neither shown nor counte
 from datetime import datetime
 
 from ...domain.engagement import Attachment, InboxItem
+from ...domain.outbound import Event
 from . import keys
+from .outbox import add_event
 from .table import ConditionFailed, MainTable, model_item, without_keys
 
 INBOX = "INBOX"
@@ -20,9 +22,10 @@ class InboxRepository:
     def __init__(self, table: MainTable):
         self.table = table
 
-    def add(self, item: InboxItem, counter: str | None = None) -> bool:
+    def add(self, item: InboxItem, counter: str | None = None, event: Event | None = None) -> bool:
         """False if the item was there already. `counter`: the post's engagement count to
-        raise with it (`comments`, `mentions`, `messages`)."""
+        raise with it (`comments`, `mentions`, `messages`); `event` goes into the outbox with
+        it."""
         listing = keys.listing_entry(item.merchant_id, INBOX, item.occurred_at.isoformat(), item.id)
         tx = self.table.transaction()
         tx.put(
@@ -36,6 +39,8 @@ class InboxRepository:
                 names={"#counter": counter},
                 values={":one": 1},
             )
+        if event is not None:
+            add_event(tx, event)
         try:
             self.table.commit(tx)
         except ConditionFailed as failed:

@@ -27,7 +27,9 @@ from ...domain.orders import (
     OrderUpdate,
     StatusChange,
 )
+from ...domain.outbound import Event
 from . import keys
+from .outbox import add_event
 from .table import ConditionFailed, MainTable, Transaction, model_item, without_keys
 
 ORDERS = "ORDERS"
@@ -61,8 +63,8 @@ class OrderRepository:
     def __init__(self, table: MainTable):
         self.table = table
 
-    def place(self, order: Order) -> None:
-        """Write the order and reserve every line's stock, all or nothing."""
+    def place(self, order: Order, event: Event | None = None) -> None:
+        """Write the order and reserve every line's stock, all or nothing (with `event`)."""
         tx = self.table.transaction()
         listing = keys.listing_entry(order.merchant_id, ORDERS, order.created_at.isoformat(),
                                      order.id)  # fmt: skip
@@ -71,6 +73,8 @@ class OrderRepository:
         item["refundable"] = order.refundable
         tx.put(item, "attribute_not_exists(pk)")
         _move_stock(tx, order.lines, StockMove.RESERVE)
+        if event is not None:  # last: the failure positions above stay as they were
+            add_event(tx, event)
         try:
             self.table.commit(tx)
         except ConditionFailed as failed:
@@ -79,7 +83,12 @@ class OrderRepository:
             raise _refused(failed, order, first_line=1) from failed
 
     def attach_payment(
-        self, order_id: str, intent_id: str, customer: BuyerRef, secret_digest: str
+        self,
+        order_id: str,
+        intent_id: str,
+        customer: BuyerRef,
+        secret_digest: str,
+        event: Event | None = None,
     ) -> None:
         """`secret_digest` (of the PaymentIntent's client_secret) lets the buyer read the
         checkout's status later; it is kept beside the order, never part of it."""
@@ -91,6 +100,8 @@ class OrderRepository:
             values={":pi": intent_id, ":customer": customer.model_dump(), ":digest": secret_digest},
         )  # fmt: skip
         tx.put({**keys.payment_intent(intent_id), "order_id": order_id})
+        if event is not None:
+            add_event(tx, event)
         self.table.commit(tx)
 
     def discard(self, order: Order) -> None:
@@ -152,9 +163,11 @@ class OrderRepository:
         sources: frozenset[OrderStatus],
         stock: StockMove | None = None,
         update: OrderUpdate | None = None,
+        event: Event | None = None,
     ) -> None:
         """Move the order to `change.status` if it is still in one of `sources`, with
-        `update`'s fields and `stock` applied to its lines in the same transaction."""
+        `update`'s fields, `stock` applied to its lines and `event` in the outbox, in the same
+        transaction."""
         values: dict[str, Any] = {":status": change.status.value,
                                   ":change": [change.model_dump(mode="json")]}  # fmt: skip
         assignments = ["#status = :status", "history = list_append(history, :change)"]
@@ -181,6 +194,8 @@ class OrderRepository:
         )
         if stock is not None:
             _move_stock(tx, order.lines, stock)
+        if event is not None:  # last: the failure positions above stay as they were
+            add_event(tx, event)
         try:
             self.table.commit(tx)
         except ConditionFailed as failed:
@@ -229,6 +244,23 @@ class OrderRepository:
                         ":status": change.status.value,
                         ":change": [change.model_dump(mode="json")]},
             )  # fmt: skip
+        except ConditionFailed:
+            return False
+        return True
+
+    def announce_refund(self, order_id: str, refunded: int, event: Event) -> bool:
+        """Put `event` in the outbox unless refunds up to `refunded` were announced already
+        (`announced_refunded` on the order's item, in the same write)."""
+        tx = self.table.transaction()
+        tx.update(
+            keys.order(order_id), "SET announced_refunded = :r",
+            "attribute_exists(pk) AND (attribute_not_exists(announced_refunded)"
+            " OR announced_refunded < :r)",
+            values={":r": refunded},
+        )  # fmt: skip
+        add_event(tx, event)
+        try:
+            self.table.commit(tx)
         except ConditionFailed:
             return False
         return True
@@ -314,4 +346,5 @@ def _order(item: dict) -> Order:
     body = without_keys(item)
     body.pop("refundable", None)
     body.pop(SECRET_DIGEST, None)
+    body.pop("announced_refunded", None)
     return Order.model_validate(body)
