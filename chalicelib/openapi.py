@@ -52,7 +52,7 @@ _ERRORS = {
     "`Idempotency-Key` reused with another body",
     "413": "The body is larger than the limit",
     "415": "The body is not JSON",
-    "422": "The body does not validate (`param` names the field)",
+    "422": "The body (or the Idempotency-Key) does not validate (`param` names it)",
     "429": "Too many requests",
     "500": "Internal error (logged; no details leave the API)",
     "503": "A service behind the API is unavailable; retry",
@@ -201,8 +201,10 @@ def _errors(op: Operation, has_path_params: bool) -> dict:
     if has_path_params or not op.public:
         codes.append("404")
     if op.body is not None:
-        codes += ["413", "415", "422"]
+        codes += ["415", "422"]
+    if op.idempotent:
+        codes.append("422")  # an Idempotency-Key that is not 1 to 255 printable characters
     if op.method in ("POST", "PATCH", "DELETE"):
-        codes.append("409")
+        codes += ["409", "413"]  # any body is measured before it is parsed
     body = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
-    return {code: {"description": _ERRORS[code], "content": body} for code in sorted(codes)}
+    return {code: {"description": _ERRORS[code], "content": body} for code in sorted(set(codes))}

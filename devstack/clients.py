@@ -66,6 +66,9 @@ EXAMPLE_NUMBERS = {
     "x": 0.5,
     "y": 0.5,
 }
+# Where the collection's webhook endpoint posts: the merchant's own receiver (in make run, one
+# on this machine, such as `python -m devstack.cli listen`'s).
+WEBHOOK_URL = "https://erp.example.com/hooks/shoppable"
 # Stand-ins for the collection's variables when an example is validated.
 VARIABLE_SAMPLES = {
     "product_id": "prod_example",
@@ -75,6 +78,8 @@ VARIABLE_SAMPLES = {
     "token": "cus_example",
     "connection_id": "conn_example",
     "customer_id": "cus_example",
+    "endpoint_id": "we_example",
+    "event_id": "evt_example",
     "client_secret": "pi_example_secret_example",
 }
 
@@ -446,6 +451,8 @@ def _example_object(doc: dict, schema: dict, name: str) -> dict:
         nullable = any(s.get("type") == "null" for s in prop.get("anyOf", []))
         if field in required or not (nullable or "default" in prop):
             shown[field] = example(doc, prop, field)
+    if "url" in shown and str(schema.get("title", "")).startswith("WebhookEndpoint"):
+        shown["url"] = "{{webhookUrl}}"  # the merchant's receiver, not an example host
     return shown
 
 
@@ -465,7 +472,7 @@ def _example_string(schema: dict, name: str) -> str:
 def with_samples(value: Any) -> Any:
     """An example with the collection's variables replaced by values of their kind."""
     text = json.dumps(value)
-    for variable, sample in VARIABLE_SAMPLES.items():
+    for variable, sample in {**VARIABLE_SAMPLES, "webhookUrl": WEBHOOK_URL}.items():
         text = text.replace("{{" + variable + "}}", sample)
     return json.loads(text)
 
@@ -510,6 +517,7 @@ def collection(doc: dict) -> dict:
         "variable": [
             {"key": "baseUrl", "value": "http://127.0.0.1:8000"},
             {"key": "apiKey", "value": ""},
+            {"key": "webhookUrl", "value": WEBHOOK_URL},
             *({"key": name, "value": ""} for name in VARIABLE_SAMPLES),
         ],
         "item": [{"name": name, "item": items} for name, items in folders.items()],
@@ -588,18 +596,37 @@ def _query_param(doc: dict, param: dict) -> dict:
     return entry
 
 
+def _item_parameter(doc: dict, path: str) -> str | None:
+    """The path parameter that names one of the collection at `path` (`{endpoint_id}`)."""
+    for other in doc["paths"]:
+        found = re.fullmatch(re.escape(path.rstrip("/")) + r"/\{(\w+)\}", other)
+        if found:
+            return found.group(1)
+    return None
+
+
 def _kept_ids(doc: dict, path: str, method: str, op: dict) -> list[str]:
-    """A test script keeping the ids a create request answers, for the requests after it."""
+    """A test script keeping the ids a create request answers (or the first of a listing),
+    for the requests after it."""
     status, schema = success(op)
-    if method != "post" or status != 201 or schema is None:
+    if schema is None:
         return []
     properties = resolve(doc, schema).get("properties", {})
     lines = ["const answer = pm.response.json();"]
     resource = singular(path.rstrip("/").split("/")[-1])
+    item = _item_parameter(doc, path) or f"{resource}_id"
+    if method == "get" and "{" not in path and "data" in properties and item in VARIABLE_SAMPLES:
+        lines.append(
+            f"if (answer.data && answer.data.length) "
+            f"pm.collectionVariables.set('{item}', answer.data[0].id);"
+        )
+        return lines
+    if method != "post" or status != 201:
+        return []
     for field, prop in properties.items():
         variable = None
         if field == "id":
-            variable = f"{resource}_id"
+            variable = item
         elif field in VARIABLE_SAMPLES:
             variable = field
         if variable in VARIABLE_SAMPLES:

@@ -47,13 +47,13 @@ def test_merchant_commands_reach_the_local_stack_and_say_so(api, devstack):
 
 
 def test_dlq_redrive_reaches_the_local_queues(devstack):
-    # The events queue: the ingest queue's dead letters belong to tests/e2e/test_queues.py.
-    redriven = cli(devstack, "dlq", "redrive", "--queue", "shoppable-events")
+    # The webhook queue: the ingest queue's dead letters belong to tests/e2e/test_queues.py.
+    redriven = cli(devstack, "dlq", "redrive", "--queue", "shoppable-webhooks")
 
     assert redriven.returncode == 0, redriven.stderr
     assert json.loads(redriven.stdout) == {
-        "queue": "shoppable-events",
-        "dead_letter_queue": "shoppable-events-dlq",
+        "queue": "shoppable-webhooks",
+        "dead_letter_queue": "shoppable-webhooks-dlq",
         "moved": 0,
         "failed": 0,
         "left_in_dead_letter_queue": 0,

@@ -100,11 +100,12 @@ def test_an_x_reply_to_a_post_asking_to_buy_gets_a_reply(api, rt, merchant, post
     assert got["engagement"]["mentions"] == 1
 
 
-def test_a_new_comment_is_announced_once_with_its_authors_token(api, rt, merchant, post):
+def test_a_new_comment_is_announced_once_with_its_authors_token(api, rt, merchant, post, platforms):
     from .outbound_helpers import Outbox
 
     outbox = Outbox(api, rt)
     connect(rt, merchant, "instagram", IG_ACCOUNT)
+    platforms.add_meta_object("c11", text="Lovely", **{"from": SAMPLE_COMMENTER})
     raw, headers = meta_signed({"object": "instagram", "entry": [comment("c11", "Lovely")]})
     api.post("/v1/webhooks/meta", raw=raw, headers=headers)
     api.post("/v1/webhooks/meta", raw=raw, headers=headers)  # Meta retries
