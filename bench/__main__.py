@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import Result, checkout, connections, first_response, vault, webhooks
+from bench import Result, checkout, connections, first_response, outbox, vault, webhooks
 
 BENCHMARKS: dict[str, Callable[[], list[Result]]] = {
     "first_response": first_response.run,
@@ -18,6 +18,7 @@ BENCHMARKS: dict[str, Callable[[], list[Result]]] = {
     "checkout": checkout.run,
     "webhooks": webhooks.run,
     "connections": connections.run,
+    "outbox": outbox.run,
 }
 
 RESULTS = Path(__file__).with_name("results.json")

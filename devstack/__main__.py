@@ -5,9 +5,10 @@ because their addresses go into the environment; the environment is set before a
 Stripe client exists; then the tables, queues and keys, and the demo shop; then the app,
 imported only now because it reads settings such as queue names at import, and its server;
 then the Stripe webhook, the queue pollers and the schedules. Once `/v1/health` answers 200,
-the demo shop connects the sample deliveries' social accounts through the platforms' OAuth
-redirect flow (the stand-in approves at once), and `dev.json` is written last, so its presence
-means the stack is ready.
+the demo shop connects the social accounts of the sample deliveries (events/ and the
+platforms' published samples, tests/platform_samples) through the platforms' OAuth redirect
+flow (the stand-in approves at once), and `dev.json` is written last, so its presence means
+the stack is ready.
 
 Ctrl-C (SIGINT) and SIGTERM only set an event; the main thread then stops everything it
 started in reverse order and exits 0. A start that fails is unwound the same way.
@@ -59,6 +60,7 @@ def start(running: contextlib.ExitStack, stop: threading.Event, port: int) -> di
     from chalicelib import runtime as runtime_module
     from chalicelib.resources import provision
 
+    from . import corpus
     from .api_server import ApiServer, load_app
     from .connect import connect
     from .emulator import AwsEmulator
@@ -68,6 +70,7 @@ def start(running: contextlib.ExitStack, stop: threading.Event, port: int) -> di
     from .poller import queue_pollers
     from .scheduler import schedule_runners
     from .seed import seed_demo_shop
+    from .stream_poller import stream_pollers
     from .stripe_standin import StripeStandin
 
     retry_seconds = int(_number_from_env("SHOPPABLE_DEV_RETRY_SECONDS", 2))
@@ -96,6 +99,8 @@ def start(running: contextlib.ExitStack, stop: threading.Event, port: int) -> di
     rt = runtime_module.reset()
     queues = provision(rt)
     demo = seed_demo_shop(rt)
+    platforms.seed_samples()
+    corpus.seed_standin(platforms)
 
     config, app = load_app(PROJECT_DIR)
     api = ApiServer(config, app, port)
@@ -106,16 +111,25 @@ def start(running: contextlib.ExitStack, stop: threading.Event, port: int) -> di
         stripe.register_webhook(stripe_webhook_url, env.webhook_secrets["stripe_webhook_secret"])
 
     pollers = queue_pollers(app, config, rt.boto_client("sqs"), env.region, retry_seconds)
+    streams = stream_pollers(
+        app, config, rt.dynamodb, rt.boto_client("dynamodbstreams"), rt.settings.main_table,
+        env.region, retry_seconds,
+    )  # fmt: skip
     schedules = schedule_runners(app, config, env.region, emulator.account_id, schedule_seconds)
-    for worker in [*pollers, *schedules]:
+    for worker in [*pollers, *streams, *schedules]:
         worker.start()
         running.callback(worker.stop)
 
     wait_until(lambda: request("GET", f"{api.api_base}/v1/health") == 200, "/v1/health", stop)
-    for platform in DEMO_CONNECTIONS:  # through the redirect flow, as the merchant would
+
+    def connect_demo(platform: str) -> None:  # through the redirect flow, as the merchant would
         status, body = connect(api.api_base, demo.api_key, platform)
         if status != 200:
             raise RuntimeError(f"connecting the demo shop's {platform} account: {status} {body}")
+
+    for platform in DEMO_CONNECTIONS:  # the accounts of events/ (the stand-in's defaults)
+        connect_demo(platform)
+    corpus.connect_accounts(platforms, connect_demo)  # those of tests/platform_samples
     for platform, media_id in SAMPLE_MEDIA.items():  # the demo post, as if published there
         rt.post_store.link_media(platform, media_id, demo.post_id)
     info = {
@@ -124,14 +138,20 @@ def start(running: contextlib.ExitStack, stop: threading.Event, port: int) -> di
         "api_key": demo.api_key,
         "product_id": demo.product_id,
         "post_id": demo.post_id,
+        "demo_url": f"{api.api_base}/demo/posts/{demo.post_id}",
         "aws_endpoint_url": env.aws_endpoint_url,
         "aws_region": env.region,
+        "main_table": rt.settings.main_table,
         "stripe_api_base": env.stripe_api_base,
         "platform_standin_url": platforms.url,
         **env.webhook_secrets,
         "stripe_webhook_url": stripe_webhook_url,
         "queues": queues,
-        "consumers": {poller.name: poller.queue_url for poller in pollers},
+        "consumers": {
+            **{poller.name: poller.queue_url for poller in pollers},
+            **{poller.name: poller.reader.stream_arn for poller in streams},
+        },
+        "docs": f"{api.api_base}/docs",
         "schedules": {runner.name: runner.interval for runner in schedules},
         "pid": os.getpid(),
     }
@@ -145,8 +165,11 @@ def announce(info: dict) -> None:
     schedules = ", ".join(f"{name} every {every:g} s" for name, every in info["schedules"].items())
     print(
         f"\nShoppable is running at {api}\n"
+        f"  demo page      {info['demo_url']} (buy with card 4242 4242 4242 4242)\n"
         f"  demo merchant  {info['merchant_id']}, API key {key}\n"
         f"  demo post      {api}/v1/storefront/posts/{info['post_id']}\n"
+        f"  reference      {info['docs']} (OpenAPI: {api}/v1/openapi.json)\n"
+        f"  webhooks       python -m devstack.cli listen   (prints each signed event)\n"
         f"  emulators      AWS {info['aws_endpoint_url']}, Stripe {info['stripe_api_base']}\n"
         f"  consumers      {', '.join(info['consumers']) or 'none'}\n"
         f"  schedules      {schedules or 'none'}\n"

@@ -144,6 +144,11 @@ class OAuthStandin:
             else:
                 raise ValueError(platform)
 
+    def grant_defaults(self) -> None:
+        """The next authorizations grant the default accounts again (tokens issued stay)."""
+        with self.lock:
+            self.grants = copy.deepcopy(DEFAULT_GRANTS)
+
     def revoke_user(self, source: str) -> None:
         """The user takes the app's access away at the platform: every token of `source`
         stops working (renewals then get the platform's refusal)."""

@@ -23,6 +23,9 @@ class InventoryInput(Model):
     model_config = ConfigDict(extra="forbid")
 
     on_hand: int = Field(ge=0, le=MAX_ON_HAND)
+    low_stock_threshold: int | None = Field(
+        None, ge=1, le=MAX_ON_HAND, description="`inventory.low` when available falls below it"
+    )
 
 
 class VariantCreate(Model):
@@ -97,6 +100,7 @@ class Variant(Model):
     options: dict[str, str] = {}
     on_hand: int
     reserved: int = 0
+    low_stock_threshold: int | None = None
     available: int = Field(
         -1,
         description="on_hand - reserved, stored so that a reservation can be a condition "
@@ -128,6 +132,7 @@ class Inventory(Model):
     on_hand: int
     reserved: int
     available: int
+    low_stock_threshold: int | None = Field(None, exclude_if=lambda value: value is None)
 
 
 class VariantView(Model):
@@ -162,7 +167,12 @@ def product_view(product: Product, variants: list[Variant]) -> ProductView:
                 sku=v.sku,
                 price=v.price,
                 options=v.options,
-                inventory=Inventory(on_hand=v.on_hand, reserved=v.reserved, available=v.available),
+                inventory=Inventory(
+                    on_hand=v.on_hand,
+                    reserved=v.reserved,
+                    available=v.available,
+                    low_stock_threshold=v.low_stock_threshold,
+                ),
             )
             for v in (by_id[vid] for vid in product.variant_ids if vid in by_id)
         ],

@@ -21,3 +21,5 @@ class Scope(StrEnum):
     CUSTOMERS_EXPORT = "customers:export"
     CUSTOMERS_ERASE = "customers:erase"
     CUSTOMERS_AUDIT = "customers:audit"
+    WEBHOOKS_READ = "webhooks:read"  # endpoints, their deliveries, and the events
+    WEBHOOKS_WRITE = "webhooks:write"

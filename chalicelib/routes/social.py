@@ -1,6 +1,6 @@
-"""The merchant's social accounts (connected through the platforms' OAuth), its inbox, the
-platforms' own callbacks about those accounts, and the schedules that keep their tokens fresh
-and pull Meta Shops orders.
+"""The merchant's social accounts (connected through the platforms' OAuth), its inbox, platform
+orders' cancellation requests, the platforms' own callbacks about those accounts, and the
+schedules that keep their tokens fresh and pull Meta Shops orders.
 
 `{id}` is a platform's name on the OAuth routes and a connection's id on `DELETE`: API
 Gateway allows one path variable name per level.
@@ -11,6 +11,7 @@ from urllib.parse import parse_qs
 
 from chalice import Rate
 
+from ..domain.claims import CancellationRejection
 from ..domain.connections import (
     AuthorizationStart,
     CallbackQuery,
@@ -21,6 +22,7 @@ from ..domain.connections import (
 )
 from ..domain.engagement import InboxItemView
 from ..domain.listing import ListOf, ListQuery, listing
+from ..domain.orders import OrderView
 from ..domain.scopes import Scope
 from ..runtime import runtime
 from ..services import connections, engagement, platform_orders
@@ -139,6 +141,33 @@ def list_inbox(call: Call) -> ListOf[InboxItemView]:
 def renew_platform_tokens(event: Any) -> dict[str, int]:
     """Each connection's tokens, renewed well before they expire (X's last two hours)."""
     return connections.renew_tokens(runtime().connections)
+
+
+@routes.route(
+    "/v1/orders/{order_id}/cancellation/approve",
+    "POST",
+    scope=Scope.ORDERS_WRITE,
+    returns=OrderView,
+    idempotent=True,
+    summary="Approve the buyer's cancellation request, on the platform that sold the order",
+)
+def approve_cancellation(call: Call, order_id: str) -> OrderView:
+    return platform_orders.answer_cancellation(call.rt.social, call.merchant_id, order_id, None)
+
+
+@routes.route(
+    "/v1/orders/{order_id}/cancellation/reject",
+    "POST",
+    scope=Scope.ORDERS_WRITE,
+    body=CancellationRejection,
+    returns=OrderView,
+    idempotent=True,
+    summary="Reject the buyer's cancellation request with one of the platform's reasons",
+)
+def reject_cancellation(call: Call, order_id: str) -> OrderView:
+    return platform_orders.answer_cancellation(
+        call.rt.social, call.merchant_id, order_id, call.body
+    )
 
 
 @routes.blueprint.schedule(Rate(10, unit=Rate.MINUTES))

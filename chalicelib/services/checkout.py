@@ -8,6 +8,7 @@ behind, not even their data in the vault; if a later step fails, the order is di
 its stock released in one transaction.
 """
 
+import hmac
 from datetime import timedelta
 
 from ..domain.catalog import Variant
@@ -16,16 +17,19 @@ from ..domain.ids import Prefix, has_prefix
 from ..domain.orders import (
     MAX_LINES,
     CheckoutRequest,
+    CheckoutStatus,
     CheckoutView,
     Order,
     OrderStatus,
     StatusChange,
+    client_secret_digest,
     price_lines,
 )
+from ..domain.payments import STACK_KEY
 from ..domain.posts import is_visible_in_storefront
-from ..errors import ValidationFailed
+from ..errors import NotFound, ValidationFailed
 from ..vault.models import CustomerCreate
-from .orders import NotEnoughStock, Sales, publish, tokenize_buyer
+from .orders import NotEnoughStock, Sales, order_event, tokenize_buyer
 
 
 def checkout(sales: Sales, request: CheckoutRequest) -> CheckoutView:
@@ -74,14 +78,20 @@ def checkout(sales: Sales, request: CheckoutRequest) -> CheckoutView:
         buyer = tokenize_buyer(sales, merchant_id, _customer(request), "checkout")
         intent = sales.payments.create_payment_intent(
             amounts.total, amounts.currency,
-            metadata={"order_id": order.id, "merchant_id": merchant_id},
+            metadata={"order_id": order.id, "merchant_id": merchant_id,
+                      STACK_KEY: sales.stack_id},
             idempotency_key=f"checkout-{order.id}",
         )  # fmt: skip
-        sales.orders.attach_payment(order.id, intent.id, buyer)
         order = order.model_copy(update={"customer": buyer, "payment_intent_id": intent.id})
-        # Inside the try: a checkout whose event could not be queued answers an error, so it
-        # must not keep its stock either (the buyer never saw the client_secret).
-        publish(sales, order, "created")
+        # `order.created` goes out with the payment's attachment (the outbox, in the same
+        # write): an order discarded before it was payable was never announced.
+        sales.orders.attach_payment(
+            order.id,
+            intent.id,
+            buyer,
+            client_secret_digest(intent.client_secret),
+            order_event(sales, order, "created"),
+        )
     except Exception:
         sales.orders.discard(order)
         raise
@@ -134,3 +144,18 @@ def _check_post(sales: Sales, request: CheckoutRequest, merchant_id: str) -> Non
         raise ValidationFailed(
             f"No such post: '{request.post_id}'.", code="resource_missing", param="post_id"
         )
+
+
+def checkout_status(sales: Sales, order_id: str, client_secret: str | None) -> CheckoutStatus:
+    """The buyer's own checkout, for a storefront polling until it is paid. The route is
+    public, so the caller proves it placed the checkout with the PaymentIntent's client_secret
+    (which only the buyer's browser and Stripe hold), compared in constant time with the digest
+    the order keeps. Any other caller gets the same 404 as for an order that does not exist, and
+    even the buyer learns only the status: no amounts, no personal data. It reads one item and
+    never calls Stripe, so polling costs one DynamoDB read and cannot be used to load Stripe."""
+    access = sales.orders.checkout_access(order_id) if has_prefix(order_id, Prefix.ORDER) else None
+    kept = access.secret_digest if access else None
+    offered = client_secret_digest(client_secret or "")
+    if access is None or not kept or not hmac.compare_digest(offered, kept):
+        raise NotFound(f"No such checkout: '{order_id}'.", param="id")
+    return CheckoutStatus(order_id=order_id, status=access.status)

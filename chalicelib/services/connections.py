@@ -11,8 +11,9 @@ fresh, and letting them go.
   is another merchant's. Any refusal stores nothing (and revokes the tokens we will not keep,
   where the platform can).
 - Renewal (schedule): each grant before its tokens expire; a refusal marks the grant and its
-  connections `needs_reauth` with the platform's reason, emits `connection.needs_reauth` on
-  the events queue, and the tokens are not used again until the merchant authorizes anew.
+  connections `needs_reauth` with the platform's reason, with one `connection.needs_reauth`
+  event per connection in the outbox in the same transaction, and the tokens are not used
+  again until the merchant authorizes anew.
 - Disconnect: the connection goes (its account's webhooks are dropped from then on); the
   grant's tokens are revoked where the platform has a revoke endpoint, and shredded, once no
   other connection uses them. Meta's deauthorize and data deletion callbacks, and TikTok's
@@ -48,9 +49,9 @@ from ..domain.connections import (
     sign_state,
 )
 from ..domain.errors import AlreadyExists, ConcurrentUpdate, PlatformError
-from ..domain.events import Message
 from ..domain.ids import Prefix
 from ..domain.inbound import AccountDeauthorized
+from ..domain.outbound import ConnectionNeedsReauthData, Event, EventType, new_event
 from ..errors import (
     Conflict,
     InvalidRequest,
@@ -62,10 +63,9 @@ from ..errors import (
 )
 from ..observability import logger
 from .access import owned
-from .ports import Clock, ConnectionStore, Publisher
+from .ports import Clock, ConnectionStore
 from .social import Social
 
-NEEDS_REAUTH = "connection.needs_reauth"
 # A claimed renewal that has not finished by then (a crash) is picked up again.
 RENEWAL_HOLD = timedelta(minutes=10)
 
@@ -114,7 +114,6 @@ class Connections:
     store: ConnectionStore
     platforms: AccountPlatforms
     meta: MetaCallbacks
-    events: Publisher
     clock: Clock
     settings: ConnectionSettings
 
@@ -375,28 +374,34 @@ def _renew(connections: Connections, grant: Grant, now: datetime) -> str:
 
 
 def needs_reauth(connections: Connections, grant: Grant, reason: str, now: datetime) -> None:
-    """The platform will not renew the tokens: mark, and tell the merchant (events queue)."""
-    marked = connections.store.needs_reauth(grant, reason, now)
-    connections.events.publish_all(
-        [
-            Message(
-                id=connections.clock.new_id(Prefix.EVENT),
-                type=NEEDS_REAUTH,
-                merchant_id=c.merchant_id,
-                occurred_at=now,
-                data={
-                    "connection_id": c.id,
-                    "platform": str(c.platform),
-                    "account_id": c.account_id,
-                    "reason": reason,
-                },
-            )
-            for c in marked
-        ]
-    )
+    """The platform will not renew the tokens: mark the grant and its connections, and tell
+    the merchant (`connection.needs_reauth` for each connection, in the outbox with the
+    mark)."""
+    store = connections.store
+    affected = store.of_grant(grant)
+    events = [_needs_reauth_event(connections, c, reason, now) for c in affected]
+    marked = store.needs_reauth(grant, reason, now, events)
     logger.warning(
-        NEEDS_REAUTH,
+        str(EventType.CONNECTION_NEEDS_REAUTH),
         extra={"grant_id": grant.id, "connections": [c.id for c in marked], "reason": reason},
+    )
+
+
+def _needs_reauth_event(
+    connections: Connections, connection: Connection, reason: str, now: datetime
+) -> Event:
+    return new_event(
+        connections.clock.new_id(Prefix.EVENT),
+        EventType.CONNECTION_NEEDS_REAUTH,
+        connection.merchant_id,
+        connection.id,
+        ConnectionNeedsReauthData(
+            connection_id=connection.id,
+            platform=str(connection.platform),
+            account_id=connection.account_id,
+            reason=reason,
+        ),
+        now,
     )
 
 

@@ -12,6 +12,7 @@ from typing import Protocol
 from ..domain.connections import Connection, DataDeletion, Grant, Tokens
 from ..domain.events import Message
 from ..domain.ids import Prefix
+from ..domain.outbound import Event
 from ..domain.settings import MerchantSettings
 from ..vault.models import Caller, CustomerCreate, CustomerStatus, Tokenized
 
@@ -25,7 +26,7 @@ class Clock(Protocol):
 
 
 class Publisher(Protocol):
-    """A queue our consumers read (ingest) or that carries order events (events)."""
+    """A queue our consumers read: ingest, or the webhook deliveries."""
 
     def publish(self, message: Message, delay_seconds: int = 0) -> None: ...
 
@@ -93,7 +94,13 @@ class ConnectionStore(Protocol):
         self, grant: Grant, tokens: Tokens, renew_at: datetime | None, now: datetime
     ) -> None: ...
 
-    def needs_reauth(self, grant: Grant, reason: str, now: datetime) -> list[Connection]: ...
+    def needs_reauth(
+        self, grant: Grant, reason: str, now: datetime, events: list[Event]
+    ) -> list[Connection]:
+        """Mark the grant and its connections, with `events` into the outbox in the same
+        transaction; returns the connections marked, [] (and nothing written) if the grant
+        or one of its connections changed meanwhile."""
+        ...
 
     def remove_connection(self, connection: Connection) -> Grant | None: ...
 

@@ -10,33 +10,43 @@ delivery, and the consumers are idempotent anyway. A delivery for an account no 
 connected is acknowledged and dropped there with a log line, so the platform does not retry
 it for days.
 
-Nothing personal goes onto the queue: the events hold object ids and text, and the consumer
-asks the platform for an author and hands it straight to the vault.
+Nothing personal goes onto the queue: the events hold object ids, text and attachment links,
+and the consumer asks the platform for an author and hands it straight to the vault.
+
+A platform's dashboard test (Meta's "Test" button, for an account id no one can connect) is
+acknowledged and logged as `webhook test received` with the field it tests, and counted; it
+is never queued. A signed body that is not a delivery (not JSON, nested past any delivery's
+depth, or of another shape) is 400, never 500.
 """
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter
 
 from ..domain.connections import Connection, Platform
-from ..domain.engagement import InboxItem, SocialAuthor
+from ..domain.engagement import Attachment, EngagementDetails, InboxItem
 from ..domain.events import Message
 from ..domain.inbound import (
     AccountDeauthorized,
+    CancellationChanged,
     EngagementReceived,
     Handshake,
+    InboundEvent,
     NotAnEvent,
     OrderStatusChanged,
     PlatformEvent,
+    SubscriptionTest,
     message_type,
+    parse_delivery,
 )
+from ..domain.outbound import Event
 from ..domain.platform_orders import PlatformOrder
 from ..domain.posts import PostListing
 from ..errors import InvalidRequest, InvalidSignature
-from ..observability import logger
+from ..observability import count, logger
 from .catalog import ProductStore
 from .orders import Sales
 from .ports import (
@@ -54,11 +64,25 @@ from .posts import PostStore
 
 
 class InboxStore(Protocol):
-    def add(self, item: InboxItem, counter: str | None = None) -> bool:
-        """False if the item was there already; `counter`: the post's count to raise with it."""
+    def add(self, item: InboxItem, counter: str | None = None, event: Event | None = None) -> bool:
+        """False if the item was there already; `counter`: the post's count to raise with it;
+        `event`: into the outbox with it."""
         ...
 
     def get(self, item_id: str) -> InboxItem | None: ...
+
+    def edit(
+        self, item_id: str, text: str, attachments: list[Attachment] | None, edited_at: datetime
+    ) -> bool:
+        """Replace the text of an item not removed (and its attachments, unless None), unless
+        a later edit is there already; False if nothing changed."""
+        ...
+
+    def remove(self, item: InboxItem, counter: str | None = None) -> None:
+        """Mark the item removed, its text and attachments dropped, and lower the post's
+        `counter` with it; an item not there yet is kept as removed (a removal may arrive
+        before the object it removes)."""
+        ...
 
     def set_reply(self, item_id: str, outcome: str, error: str | None = None) -> None: ...
 
@@ -72,9 +96,7 @@ class WebhookSource(Protocol):
 
     def verify(self, body: bytes, headers: Mapping[str, str]) -> bool: ...
 
-    def events(
-        self, payload: Any
-    ) -> list[EngagementReceived | OrderStatusChanged | AccountDeauthorized]:
+    def events(self, payload: Any) -> list[InboundEvent]:
         """One event per entry of the delivery; NotAnEvent if it is not one."""
         ...
 
@@ -83,7 +105,10 @@ class WebhookSource(Protocol):
 
 
 class EngagementApi(Protocol):
-    def author_of(self, event: EngagementReceived) -> SocialAuthor | None: ...
+    def details_of(self, event: EngagementReceived) -> EngagementDetails:
+        """What the platform tells of the object beyond the webhook (its text where the
+        webhook has none, its author); what it refuses to tell is left None."""
+        ...
 
     def send_checkout_link(self, event: EngagementReceived, text: str) -> None: ...
 
@@ -96,6 +121,12 @@ class PostPublisher(Protocol):
 
 class OrderLookup(Protocol):
     def order(self, order_id: str) -> PlatformOrder: ...
+
+    def approve_cancellation(self, cancel_id: str, idempotency_key: str) -> None: ...
+
+    def reject_cancellation(
+        self, cancel_id: str, reason: str, comment: str | None, idempotency_key: str
+    ) -> None: ...
 
 
 class OrderFeed(Protocol):
@@ -156,14 +187,26 @@ def receive_webhook(
     if not platform.verify(raw, headers):
         raise InvalidSignature(f"{platform.signature_header} does not sign this body.")
     try:
-        events = platform.events(json.loads(raw))
-    except (ValueError, NotAnEvent) as error:
+        found = platform.events(parse_delivery(raw))
+    except (NotAnEvent, ValueError) as error:  # ValueError: a field of an unexpected type
         raise InvalidRequest(f"Not a {source} webhook delivery.", code="invalid_event") from error
+    queued = EngagementReceived | OrderStatusChanged | CancellationChanged | AccountDeauthorized
+    events: list[
+        EngagementReceived | OrderStatusChanged | CancellationChanged | AccountDeauthorized
+    ] = []
+    for event in found:
+        if isinstance(event, SubscriptionTest):
+            logger.info("webhook test received", extra={"source": source, "field": event.field})
+            count("WebhookTestsReceived", source=source, field=event.field)
+        elif isinstance(event, queued):
+            events.append(event)
+    if not found:
+        logger.info("webhook delivery with nothing we act on", extra={"source": source})
     now = social.clock.now()
     social.queue.publish_all(
         [
             Message(
-                id=f"{source}-{event.dedupe_id}"[:128],
+                id=f"{source}-{event.account_id}-{event.dedupe_id}"[:128],
                 type=message_type(event),
                 occurred_at=now,
                 data=event.model_dump(mode="json"),
@@ -187,7 +230,7 @@ def routed(
 
     def handle(social: Social, message: Message) -> None:
         event = _EVENT.validate_python(message.data)
-        if social.receipts.seen(event.source, event.dedupe_id):
+        if social.receipts.seen(event.source, event.receipt_key):
             logger.info("repeated delivery dropped", extra={"dedupe_id": event.dedupe_id})
             return
         connection = social.connections.for_account(event.platform, event.account_id)
@@ -197,9 +240,10 @@ def routed(
                 extra={"platform": event.platform, "account_id": event.account_id,
                        "type": message.type},
             )  # fmt: skip
+            count("WebhookEventsIgnored", source=event.source, reason="not_connected")
             return
         handler(social, connection, event)
         expires = int(social.clock.now().timestamp()) + RECEIPT_DAYS * 86400
-        social.receipts.remember(event.source, event.dedupe_id, expires)
+        social.receipts.remember(event.source, event.receipt_key, expires)
 
     return handle

@@ -73,8 +73,9 @@ def queued(rt) -> list[dict]:
 
 
 def seed_sample_shop(api, rt, standin):
-    """A merchant whose catalog, connected accounts (the stand-in's defaults) and published
-    post match what events/ samples refer to."""
+    """A merchant whose catalog, connected accounts (the stand-in's defaults, through OAuth)
+    and published post match what events/ samples refer to, and the platforms' objects they
+    name, in the stand-in."""
     from chalicelib.services.merchants import create_merchant
 
     merchant = create_merchant(rt.merchants, "Demo")
@@ -93,6 +94,7 @@ def seed_sample_shop(api, rt, standin):
         connect(api, standin, merchant, platform)
     for platform, media_id in SAMPLE_MEDIA.items():
         rt.post_store.link_media(platform, media_id, post["id"])
+    standin.seed_samples()
     return merchant
 
 
@@ -176,19 +178,6 @@ def run_schedule(api, name):
         resources=[f"arn:aws:events:us-east-1:123456789012:rule/{name}"],
     )
     return api.client.lambda_.invoke(name, event).payload
-
-
-def order_events(rt):
-    """The messages on the events queue (order and connection events), taken off it."""
-    url = rt.sqs.get_queue_url(QueueName=rt.settings.events_queue)["QueueUrl"]
-    found = []
-    while True:
-        received = rt.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-        if not received:
-            return found
-        for message in received:
-            found.append(json.loads(message["Body"]))
-            rt.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
 
 
 def main_table_text(rt):

@@ -10,6 +10,7 @@ import pytest
 from chalicelib.adapters.platforms.meta import sign_request
 from devstack.platform_standin import meta_order
 
+from .outbound_helpers import Outbox
 from .platform_helpers import (
     META_SECRET,
     PINTEREST_APP_ID,
@@ -24,7 +25,6 @@ from .platform_helpers import (
     connect,
     main_table_text,
     meta_signed,
-    order_events,
     run_schedule,
     tiktok_signed,
     token_keys,
@@ -142,21 +142,28 @@ def test_a_refused_renewal_needs_reauth_and_stops_using_the_connection(
     source, reason = REFUSALS[platform]
     platforms.oauth.lifetimes[RENEWALS[platform][0]] = 20 * 60
     api.patch("/v1/settings", {"pinterest_board_id": "board1"}, key=merchant.secret)
+    outbox = Outbox(api, rt)
     connect(api, platforms, merchant, platform)
-    order_events(rt)  # what came before
     platforms.oauth.revoke_user(source)  # the user took our access away at the platform
 
     assert run_schedule(api, "renew_platform_tokens")["needs_reauth"] == 1
 
     connections = listed(api, merchant)
     assert {(c["status"], c["reason"]) for c in connections} == {("needs_reauth", reason)}
-    events = [e for e in order_events(rt) if e["type"] == "connection.needs_reauth"]
+    outbox.drain()
+    events = api.get("/v1/events?type=connection.needs_reauth", key=merchant.secret).json["data"]
     assert sorted(e["data"]["connection_id"] for e in events) == sorted(
         c["id"] for c in connections
     )
-    assert all(e["merchant_id"] == merchant.merchant.id for e in events)
+    assert {e["object_id"] for e in events} == {c["id"] for c in connections}
+    assert {(e["data"]["platform"], e["data"]["account_id"]) for e in events} == {
+        (c["platform"], c["account_id"]) for c in connections
+    }
     assert {e["data"]["reason"] for e in events} == {reason}
     assert run_schedule(api, "renew_platform_tokens")["needs_reauth"] == 0  # not tried again
+    outbox.drain()
+    again = api.get("/v1/events?type=connection.needs_reauth", key=merchant.secret).json["data"]
+    assert len(again) == len(events)  # told once
 
     calls_before = len(platforms.requests)
     failed = publish(api, rt, merchant, post, platform)

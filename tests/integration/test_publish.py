@@ -121,3 +121,21 @@ def test_a_refusal_fails_at_once(api, rt, merchant, post, platforms):
     assert got["facebook"]["error"] == (
         "no facebook account is connected: connect one with POST /v1/connections/facebook/authorize"
     )
+
+
+def test_published_and_finally_failed_publications_are_announced(
+    api, rt, merchant, post, platforms
+):
+    from .outbound_helpers import Outbox
+
+    outbox = Outbox(api, rt)
+    connect(api, platforms, merchant, "instagram")
+    connect(api, platforms, merchant, "x")
+    platforms.fail("x", "/2/tweets", status=403)
+    body = {"platforms": ["instagram", "x"]}
+    assert api.post(f"/v1/posts/{post['id']}/publish", body, key=merchant.secret).status_code == 202
+    drain(api, rt)
+    outbox.drain()
+    events = api.get("/v1/events", key=merchant.secret).json["data"]
+    outcomes = {(e["type"], e["data"]["platform"]) for e in events}
+    assert outcomes == {("post.published", "instagram"), ("post.publish_failed", "x")}

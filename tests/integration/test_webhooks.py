@@ -8,6 +8,7 @@ import pytest
 from .platform_helpers import (
     META_VERIFY,
     X_SECRET,
+    comment,
     connect,
     meta_signed,
     queued,
@@ -16,30 +17,10 @@ from .platform_helpers import (
 )
 from .sales_helpers import drain
 
-IG_ACCOUNT = "17841400000000000"
-
 
 @pytest.fixture(autouse=True)
 def _platforms(platforms):
     return platforms
-
-
-def comment(comment_id="17890000000000001", text="price?", account=IG_ACCOUNT, media="1799"):
-    return {
-        "id": account,
-        "time": 1717000000,
-        "changes": [
-            {
-                "field": "comments",
-                "value": {
-                    "id": comment_id,
-                    "from": {"id": "6950000000000000", "username": "buyer1"},
-                    "text": text,
-                    "media": {"id": media, "media_product_type": "FEED"},
-                },
-            }
-        ],
-    }
 
 
 def test_meta_subscription_check_answers_the_bare_challenge(api):

@@ -34,8 +34,10 @@ from ...domain.connections import (
     account_key,
 )
 from ...domain.errors import AlreadyExists, ConcurrentUpdate, PlatformError
+from ...domain.outbound import Event
 from ..platform_tokens import TokenSealer
 from . import keys
+from .outbox import add_event
 from .table import ConditionFailed, MainTable, model_item, without_keys
 
 CONNECTIONS = "CONNECTIONS"
@@ -255,9 +257,13 @@ class ConnectionRepository:
             raise ConcurrentUpdate(grant.id) from failed
         self._sealer().forget(grant.id)  # the old data key is of no use any more
 
-    def needs_reauth(self, grant: Grant, reason: str, now: datetime) -> list[Connection]:
+    def needs_reauth(
+        self, grant: Grant, reason: str, now: datetime, events: list[Event]
+    ) -> list[Connection]:
         """Mark the grant and its connections; they are not used until the merchant
-        authorizes again. Returns the connections marked; [] if the grant changed."""
+        authorizes again. `events` (one per connection: `connection.needs_reauth`) go into the
+        outbox in the same transaction. Returns the connections marked; [] (and nothing
+        written, no event) if the grant or one of its connections changed meanwhile."""
         tx = self.table.transaction()
         tx.update(
             keys.grant(grant.id),
@@ -277,6 +283,8 @@ class ConnectionRepository:
                 values={":n": str(ConnectionStatus.NEEDS_REAUTH), ":r": reason,
                         ":now": now.isoformat(), ":g": grant.id},
             )  # fmt: skip
+        for event in events:
+            add_event(tx, event)
         try:
             self.table.commit(tx)
         except ConditionFailed:
