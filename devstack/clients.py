@@ -29,7 +29,12 @@ STOREFRONT_TYPES = STOREFRONT_CLIENT.with_suffix(".d.ts")
 COLLECTION = ROOT / "clients" / "shoppable.postman_collection.json"
 
 # The storefront's routes: public, JSON, called from a shopper's browser.
-STOREFRONT_OPERATIONS = ("get_storefront_post", "create_checkout", "get_checkout_status")
+STOREFRONT_OPERATIONS = (
+    "get_storefront_post",
+    "create_checkout",
+    "get_checkout_status",
+    "send_beacon",
+)
 # Not for a collection: signed by the platforms, or not JSON.
 NOT_COLLECTED = re.compile(r"^/(v1/webhooks|widget|demo)/|^/v1/openapi\.json$")
 POSTMAN_SCHEMA = "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"
@@ -56,6 +61,10 @@ EXAMPLE_STRINGS = {
     "tracking_number": "6A123",
     "reason": "The buyer asked",
     "account_id": "17841400000000001",
+    "account_holder": "Jane Doe",
+    "iban": "DE89370400440532013000",
+    # A referral code is unique in a shop: Postman's timestamp makes each run's its own.
+    "code": "{{$timestamp}}",
 }
 EXAMPLE_NUMBERS = {
     "amount": 4900,
@@ -81,6 +90,8 @@ VARIABLE_SAMPLES = {
     "endpoint_id": "we_example",
     "event_id": "evt_example",
     "client_secret": "pi_example_secret_example",
+    "creator_id": "cr_example",
+    "code": "JANE10",
 }
 
 

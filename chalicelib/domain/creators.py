@@ -176,25 +176,22 @@ def creator_view(creator: Creator) -> CreatorView:
 # Referrals: links and codes
 
 
-class ReferralCreate(Model):
-    """A link (`kind: link`, its ref generated, to a post) or a code (`kind: code`, chosen)."""
+class LinkCreate(Model):
+    """A link for the creator to share: its `ref` is generated; it opens the post."""
 
     model_config = ConfigDict(extra="forbid")
 
-    kind: ReferralKind
-    code: ReferralCode | None = Field(None, description="codes only: what buyers type")
-    post_id: ObjectId | None = Field(None, description="links only: the post it opens")
-    platform: Channel | None = Field(None, description="where the link or code is shared")
+    post_id: ObjectId = Field(description="the post the link opens")
+    platform: Channel | None = Field(None, description="where the link is shared")
 
-    @model_validator(mode="after")
-    def _fits_kind(self) -> "ReferralCreate":
-        if self.kind == ReferralKind.CODE and self.code is None:
-            raise ValueError("a code needs `code`")
-        if self.kind == ReferralKind.LINK and self.code is not None:
-            raise ValueError("a link's ref is generated: leave `code` out")
-        if self.kind == ReferralKind.LINK and self.post_id is None:
-            raise ValueError("a link needs the `post_id` it opens")
-        return self
+
+class CodeCreate(Model):
+    """A referral code buyers type at checkout (no discount): unique in the shop."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: ReferralCode
+    platform: Channel | None = Field(None, description="where the code is given out")
 
 
 class ReferralUpdate(Model):

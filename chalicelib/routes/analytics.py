@@ -22,7 +22,7 @@ blueprint = routes.blueprint
     status=202,
     summary="The widget reports a post seen or a hotspot clicked: no cookie, nothing personal",
 )
-def post_beacon(call: Call) -> BeaconAnswer:
+def send_beacon(call: Call) -> BeaconAnswer:
     return analytics.record_beacon(call.rt.analytics, call.body)
 
 

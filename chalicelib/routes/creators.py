@@ -4,10 +4,11 @@ statement of the commissions they earned."""
 from chalice import Response
 
 from ..domain.creators import (
+    CodeCreate,
     CreatorCreate,
     CreatorUpdate,
     CreatorView,
-    ReferralCreate,
+    LinkCreate,
     ReferralUpdate,
     ReferralView,
     Statement,
@@ -75,17 +76,31 @@ def update_creator(call: Call, creator_id: str) -> CreatorView:
 
 
 @routes.route(
-    "/v1/creators/{creator_id}/referrals",
+    "/v1/creators/{creator_id}/links",
     "POST",
     scope=Scope.CREATORS_WRITE,
-    body=ReferralCreate,
+    body=LinkCreate,
     returns=ReferralView,
     status=201,
     idempotent=True,
-    summary="A link to share (its ref generated) or a referral code buyers type",
+    summary="A link for the creator to share: the post's page with a generated ref",
 )
-def create_referral(call: Call, creator_id: str) -> ReferralView:
-    return creators.create_referral(call.rt.creators, call.merchant_id, creator_id, call.body)
+def create_link(call: Call, creator_id: str) -> ReferralView:
+    return creators.create_link(call.rt.creators, call.merchant_id, creator_id, call.body)
+
+
+@routes.route(
+    "/v1/creators/{creator_id}/codes",
+    "POST",
+    scope=Scope.CREATORS_WRITE,
+    body=CodeCreate,
+    returns=ReferralView,
+    status=201,
+    idempotent=True,
+    summary="A referral code buyers type at checkout (no discount), unique in the shop",
+)
+def create_code(call: Call, creator_id: str) -> ReferralView:
+    return creators.create_code(call.rt.creators, call.merchant_id, creator_id, call.body)
 
 
 @routes.route(

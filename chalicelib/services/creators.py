@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
 
-from ..domain.attribution import Referral, ReferralKind
+from ..domain.attribution import Channel, Referral, ReferralKind
 from ..domain.creators import (
     DEFAULT_HOLD_DAYS,
+    CodeCreate,
     Creator,
     CreatorCreate,
     CreatorStatus,
@@ -28,9 +29,9 @@ from ..domain.creators import (
     CreatorView,
     LedgerEntry,
     LedgerEntryKind,
+    LinkCreate,
     MaskedCreator,
     OrderCommission,
-    ReferralCreate,
     ReferralUpdate,
     ReferralView,
     Statement,
@@ -239,40 +240,63 @@ def _referral_view(creators: Creators, referral: Referral) -> ReferralView:
     )
 
 
-def create_referral(
-    creators: Creators, merchant_id: str, creator_id: str, request: ReferralCreate
+def create_link(
+    creators: Creators, merchant_id: str, creator_id: str, request: LinkCreate
 ) -> ReferralView:
     creator = owned_creator(creators, merchant_id, creator_id)
-    if request.post_id is not None:
-        post = (
-            creators.posts.get(request.post_id)
-            if has_prefix(request.post_id, Prefix.POST)
-            else None
+    post = creators.posts.get(request.post_id) if has_prefix(request.post_id, Prefix.POST) else None
+    if post is None or post.merchant_id != merchant_id:
+        raise ValidationFailed(
+            f"No such post: '{request.post_id}'.", code="resource_missing", param="post_id"
         )
-        if post is None or post.merchant_id != merchant_id:
-            raise ValidationFailed(
-                f"No such post: '{request.post_id}'.", code="resource_missing", param="post_id"
-            )
     for _ in range(_ATTEMPTS):
-        code = request.code or creators.clock.random_token(LINK_REF_LENGTH).upper()
-        referral = Referral(
-            code=code,
-            kind=request.kind,
-            merchant_id=merchant_id,
-            creator_id=creator.id,
-            post_id=request.post_id,
-            platform=request.platform,
-            created_at=creators.clock.now(),
+        link = _referral(
+            creators,
+            creator,
+            ReferralKind.LINK,
+            creators.clock.random_token(LINK_REF_LENGTH).upper(),
+            request.platform,
+            post.id,
         )
         try:
-            creators.referrals.add(referral)
-            return _referral_view(creators, referral)
+            creators.referrals.add(link)
+            return _referral_view(creators, link)
         except AlreadyExists:
-            if request.code is not None:
-                raise Conflict(
-                    f"The code '{code}' is taken in this shop.", code="code_taken", param="code"
-                ) from None
-    raise Conflict("Could not find a free link ref; retry.", code="concurrent_update")
+            continue  # a ref drawn twice, or a code someone chose: draw again
+    raise Conflict("Could not draw a free link ref; retry.", code="concurrent_update")
+
+
+def create_code(
+    creators: Creators, merchant_id: str, creator_id: str, request: CodeCreate
+) -> ReferralView:
+    creator = owned_creator(creators, merchant_id, creator_id)
+    code = _referral(creators, creator, ReferralKind.CODE, request.code, request.platform, None)
+    try:
+        creators.referrals.add(code)
+    except AlreadyExists:
+        raise Conflict(
+            f"The code '{request.code}' is taken in this shop.", code="code_taken", param="code"
+        ) from None
+    return _referral_view(creators, code)
+
+
+def _referral(
+    creators: Creators,
+    creator: Creator,
+    kind: ReferralKind,
+    code: str,
+    platform: Channel | None,
+    post_id: str | None,
+) -> Referral:
+    return Referral(
+        code=code,
+        kind=kind,
+        merchant_id=creator.merchant_id,
+        creator_id=creator.id,
+        post_id=post_id,
+        platform=platform,
+        created_at=creators.clock.now(),
+    )
 
 
 def list_referrals(

@@ -22,8 +22,14 @@ def new_creator(api, key, **overrides) -> dict:
     return response.json
 
 
-def new_referral(api, key, creator_id, **body) -> dict:
-    response = api.post(f"/v1/creators/{creator_id}/referrals", body, key=key)
+def new_code(api, key, creator_id, code, **body) -> dict:
+    response = api.post(f"/v1/creators/{creator_id}/codes", {"code": code, **body}, key=key)
+    assert response.status_code == 201, response.body
+    return response.json
+
+
+def new_link(api, key, creator_id, post_id, **body) -> dict:
+    response = api.post(f"/v1/creators/{creator_id}/links", {"post_id": post_id, **body}, key=key)
     assert response.status_code == 201, response.body
     return response.json
 

@@ -5,8 +5,8 @@ import json
 
 from .creators_helpers import (
     funnel,
+    new_code,
     new_creator,
-    new_referral,
     paid_checkout,
     row,
     statement,
@@ -36,7 +36,7 @@ def test_a_purchase_with_a_code_shows_on_the_statement_and_a_partial_refund_claw
     api, rt, merchant, product, stripe_api_base
 ):
     creator = new_creator(api, merchant.secret)
-    code = new_referral(api, merchant.secret, creator["id"], kind="code", code="jane10")
+    code = new_code(api, merchant.secret, creator["id"], "jane10")
     assert code["code"] == "JANE10"
     outbox = Outbox(api, rt)
     placed = paid_checkout(api, rt, stripe_api_base, product, referral_code="Jane10")
