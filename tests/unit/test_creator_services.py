@@ -169,7 +169,7 @@ def test_a_paused_creator_earns_nothing_and_unattributed_orders_are_not_in_the_l
 
 
 def test_the_beacon_counts_up_to_the_cap_and_ignores_refs_that_are_not_the_merchants():
-    made, counted, clock = world()
+    _, counted, _ = world()
     for _ in range(5):
         analytics.record_beacon(counted, BeaconRequest(post_id="post_1", kind="view",
                                                        ref="K3J9XQ2A7B"))  # fmt: skip
