@@ -24,14 +24,26 @@ def demo_cells() -> list[tuple[Cell, CellCounts]]:
     cells = []
     for days, linked_views, clicks, other_views, sales in DEMO_WEEK:
         day = LAST_DAY - timedelta(days=days)
-        cells.append((Cell(day, "post_demo", Channel.INSTAGRAM, "cr_demo"), CellCounts(
-            views=linked_views, clicks=clicks, checkouts=len(sales), paid_orders=len(sales),
-            revenue={"EUR": SHIRT * len(sales)},
-        )))  # fmt: skip
+        cells.append(
+            (
+                Cell(day, "post_demo", Channel.INSTAGRAM, "cr_demo"),
+                CellCounts(
+                    views=linked_views,
+                    clicks=clicks,
+                    checkouts=len(sales),
+                    paid_orders=len(sales),
+                    revenue={"EUR": SHIRT * len(sales)},
+                ),
+            )
+        )
         cells.append((Cell(day, "post_demo", Channel.WEB, None), CellCounts(views=other_views)))
     # One refund of a quarter of a shirt on the last day, as the README's walkthrough makes.
-    cells.append((Cell(LAST_DAY, "post_demo", Channel.INSTAGRAM, "cr_demo"),
-                  CellCounts(refunds={"EUR": SHIRT // 4})))  # fmt: skip
+    cells.append(
+        (
+            Cell(LAST_DAY, "post_demo", Channel.INSTAGRAM, "cr_demo"),
+            CellCounts(refunds={"EUR": SHIRT // 4}),
+        )
+    )
     return cells
 
 

@@ -152,15 +152,24 @@ def seed_demo_creator(rt, demo: DemoShop, stripe_api_base: str | None) -> DemoCr
     mid = demo.merchant_id
     creator = create_creator(rt.creators, mid, CreatorCreate.model_validate(DEMO_CREATOR))
     code = create_code(rt.creators, mid, creator.id, CodeCreate(code=DEMO_CODE))
-    link = create_link(rt.creators, mid, creator.id,
-                       LinkCreate(post_id=demo.post_id, platform="instagram"))  # fmt: skip
+    link = create_link(
+        rt.creators, mid, creator.id, LinkCreate(post_id=demo.post_id, platform="instagram")
+    )
     orders: list[str] = []
     if stripe_api_base is not None:
         for days, linked_views, clicks, other_views, sales in DEMO_WEEK:
             _visits(rt, demo.post_id, link.code, days, linked_views, clicks, other_views)
             for via in sales:
-                orders.append(_sale(rt, demo, link.code if via == "link" else None,
-                                    code.code if via == "code" else None, days, stripe_api_base))  # fmt: skip
+                orders.append(
+                    _sale(
+                        rt,
+                        demo,
+                        link.code if via == "link" else None,
+                        code.code if via == "code" else None,
+                        days,
+                        stripe_api_base,
+                    )
+                )
     return DemoCreator(creator.id, code.code, link.code, link.url or "", orders)
 
 
@@ -169,14 +178,18 @@ def _visits(rt, post_id: str, ref: str, days: int, linked: int, clicks: int, oth
     from chalicelib.services.analytics import record_beacon
 
     analytics = replace(rt.analytics, clock=_DaysAgo(rt.clock, days))
-    for kind, count, with_ref in (("view", linked, ref), ("click", clicks, ref),
-                                  ("view", other, None)):  # fmt: skip
+    for kind, count, with_ref in (
+        ("view", linked, ref),
+        ("click", clicks, ref),
+        ("view", other, None),
+    ):
         for _ in range(count):
             record_beacon(analytics, BeaconRequest(post_id=post_id, kind=kind, ref=with_ref))
 
 
-def _sale(rt, demo: DemoShop, ref: str | None, code: str | None, days: int,
-          stripe_api_base: str) -> str:  # fmt: skip
+def _sale(
+    rt, demo: DemoShop, ref: str | None, code: str | None, days: int, stripe_api_base: str
+) -> str:
     """A checkout of the shirt `days` ago, paid at localstripe with a test card, and its
     payment applied as the ingest consumer applies Stripe's event."""
     from chalicelib.domain.events import Message
@@ -191,22 +204,38 @@ def _sale(rt, demo: DemoShop, ref: str | None, code: str | None, days: int,
         "post_id": demo.post_id,
         "lines": [{"variant_id": variant.id, "quantity": 1}],
         "customer": {"email": f"shopper{days}@example.com", "name": "Demo Shopper"},
-        "shipping_address": {"line1": "1 Demo Street", "city": "Paris", "postal_code": "75001",
-                             "country": "FR"},
+        "shipping_address": {
+            "line1": "1 Demo Street",
+            "city": "Paris",
+            "postal_code": "75001",
+            "country": "FR",
+        },
         **({"referral_code": code} if code else {}),
-        **({"attribution": {"ref": ref, "clicked_at": sales.clock.now().isoformat()}}
-           if ref else {}),
-    }  # fmt: skip
+        **(
+            {"attribution": {"ref": ref, "clicked_at": sales.clock.now().isoformat()}}
+            if ref
+            else {}
+        ),
+    }
     placed = checkout(sales, CheckoutRequest.model_validate(body))
     _pay_at_localstripe(stripe_api_base, placed.payment_intent_id)
-    payment_succeeded(sales, Message(
-        id=f"evt_demo_{placed.order_id}", type="stripe.payment_intent.succeeded",
-        merchant_id=demo.merchant_id, occurred_at=sales.clock.now(),
-        data={"id": placed.payment_intent_id, "object": "payment_intent",
-              "amount": placed.amounts.total, "amount_received": placed.amounts.total,
-              "currency": placed.amounts.currency.lower(),
-              "metadata": {"order_id": placed.order_id}},
-    ))  # fmt: skip
+    payment_succeeded(
+        sales,
+        Message(
+            id=f"evt_demo_{placed.order_id}",
+            type="stripe.payment_intent.succeeded",
+            merchant_id=demo.merchant_id,
+            occurred_at=sales.clock.now(),
+            data={
+                "id": placed.payment_intent_id,
+                "object": "payment_intent",
+                "amount": placed.amounts.total,
+                "amount_received": placed.amounts.total,
+                "currency": placed.amounts.currency.lower(),
+                "metadata": {"order_id": placed.order_id},
+            },
+        ),
+    )
     return placed.order_id
 
 
@@ -218,14 +247,23 @@ def _pay_at_localstripe(api_base: str, intent_id: str) -> None:
 
     def call(path: str, form: dict[str, str]) -> dict:
         request = urllib.request.Request(  # noqa: S310 (localstripe, on this machine)
-            api_base + path, data=urllib.parse.urlencode(form).encode(), method="POST",
+            api_base + path,
+            data=urllib.parse.urlencode(form).encode(),
+            method="POST",
             headers={"Authorization": "Bearer sk_test_dev"},
-        )  # fmt: skip
+        )
         with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310
             return json.loads(answer.read())
 
-    card = call("/v1/payment_methods", {"type": "card", "card[number]": "4242424242424242",
-                                         "card[exp_month]": "12", "card[exp_year]": "2030",
-                                         "card[cvc]": "123"})  # fmt: skip
+    card = call(
+        "/v1/payment_methods",
+        {
+            "type": "card",
+            "card[number]": "4242424242424242",
+            "card[exp_month]": "12",
+            "card[exp_year]": "2030",
+            "card[cvc]": "123",
+        },
+    )
     call(f"/v1/payment_intents/{intent_id}", {"payment_method": card["id"]})
     call(f"/v1/payment_intents/{intent_id}/confirm", {})

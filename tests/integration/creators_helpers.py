@@ -48,9 +48,14 @@ def paid_checkout(api, rt, stripe_api_base, product, quantities=(2,), **override
     placed = api.post("/v1/checkouts", checkout_body(product, quantities=quantities, **overrides))
     assert placed.status_code == 201, placed.body
     intent = pay(stripe_api_base, placed.json["payment_intent_id"])
-    paid = {"id": intent.id, "object": "payment_intent", "amount": intent.amount,
-            "amount_received": intent.amount, "currency": intent.currency,
-            "metadata": {"order_id": placed.json["order_id"]}}  # fmt: skip
+    paid = {
+        "id": intent.id,
+        "object": "payment_intent",
+        "amount": intent.amount,
+        "amount_received": intent.amount,
+        "currency": intent.currency,
+        "metadata": {"order_id": placed.json["order_id"]},
+    }
     assert deliver(api, event("payment_intent.succeeded", paid)).status_code == 200
     drain(api, rt)
     return placed.json

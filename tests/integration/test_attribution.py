@@ -29,8 +29,12 @@ def test_a_link_clicked_within_the_window_attributes_the_order(api, rt, merchant
     link = new_link(api, merchant.secret, creator["id"], post["id"], platform="instagram")
     assert link["url"] == f"https://shop.example.com/posts/{post['id']}?ref={link['code']}"
     assert len(link["code"]) == 10 and link["kind"] == "link"
-    placed = _place(api, product, post_id=post["id"],
-                    attribution={"ref": link["code"].lower(), "clicked_at": _ago(days=6)})  # fmt: skip
+    placed = _place(
+        api,
+        product,
+        post_id=post["id"],
+        attribution={"ref": link["code"].lower(), "clicked_at": _ago(days=6)},
+    )
     got = _attribution(api, merchant, placed)
     assert (got["creator_id"], got["via"], got["code"]) == (creator["id"], "link", link["code"])
     assert (got["post_id"], got["platform"]) == (post["id"], "instagram")
@@ -60,8 +64,13 @@ def test_a_collab_post_is_its_creators_unless_a_link_or_code_says_otherwise(api,
     assert collab["creator_id"] == jane["id"]
     placed = _place(api, product, post_id=collab["id"])
     assert _attribution(api, merchant, placed) == {
-        "creator_id": jane["id"], "via": "collab", "code": None, "post_id": None,
-        "platform": None, "clicked_at": None}  # fmt: skip
+        "creator_id": jane["id"],
+        "via": "collab",
+        "code": None,
+        "post_id": None,
+        "platform": None,
+        "clicked_at": None,
+    }
     code = new_code(api, merchant.secret, sam["id"], "SAMSAYS")
     placed = _place(api, product, post_id=collab["id"], referral_code=code["code"])
     assert _attribution(api, merchant, placed)["creator_id"] == sam["id"]
@@ -76,14 +85,16 @@ def test_only_the_merchants_own_active_codes_count_and_none_refuses_a_sale(
     assert _attribution(api, merchant, placed) is None  # another shop's code: ignored
     mine = new_creator(api, merchant.secret)
     new_code(api, merchant.secret, mine["id"], "MINE")
-    off = api.patch(f"/v1/creators/{mine['id']}/referrals/mine", {"active": False},
-                    key=merchant.secret)  # fmt: skip
+    off = api.patch(
+        f"/v1/creators/{mine['id']}/referrals/mine", {"active": False}, key=merchant.secret
+    )
     assert off.status_code == 200 and off.json["active"] is False
     placed = _place(api, product, referral_code="MINE")
     assert _attribution(api, merchant, placed) is None
     # Another merchant's key cannot switch it back on, or see the creator.
-    again = api.patch(f"/v1/creators/{mine['id']}/referrals/MINE", {"active": True},
-                      key=other_merchant.secret)  # fmt: skip
+    again = api.patch(
+        f"/v1/creators/{mine['id']}/referrals/MINE", {"active": True}, key=other_merchant.secret
+    )
     assert again.status_code == 404
     assert api.get(f"/v1/creators/{mine['id']}", key=other_merchant.secret).status_code == 404
 
@@ -91,11 +102,13 @@ def test_only_the_merchants_own_active_codes_count_and_none_refuses_a_sale(
 def test_a_malformed_code_or_click_is_refused_naming_the_field(api, product):
     bad = api.post("/v1/checkouts", checkout_body(product, referral_code="no spaces"))
     assert bad.status_code == 422 and bad.json["error"]["param"] == "referral_code"
-    bad = api.post("/v1/checkouts", checkout_body(product, attribution={"ref": "OK123",
-                                                                        "clicked_at": "soon"}))  # fmt: skip
+    bad = api.post(
+        "/v1/checkouts", checkout_body(product, attribution={"ref": "OK123", "clicked_at": "soon"})
+    )
     assert bad.status_code == 422 and bad.json["error"]["param"] == "attribution.clicked_at"
-    bad = api.post("/v1/checkouts", checkout_body(product, attribution={"ref": "OK123",
-                                                                        "cookie": "x"}))  # fmt: skip
+    bad = api.post(
+        "/v1/checkouts", checkout_body(product, attribution={"ref": "OK123", "cookie": "x"})
+    )
     assert bad.status_code == 422 and bad.json["error"]["code"] == "parameter_unknown"
 
 

@@ -17,17 +17,23 @@ def beacon(api, body, **headers):
     return api.post("/v1/storefront/beacon", body, headers=headers)
 
 
-def test_the_beacon_is_public_takes_no_cookie_and_keeps_nothing_personal(api, rt, merchant,
-                                                                         product):  # fmt: skip
+def test_the_beacon_is_public_takes_no_cookie_and_keeps_nothing_personal(
+    api, rt, merchant, product
+):
     post = new_post(api, merchant.secret, product)
-    answer = beacon(api, {"post_id": post["id"], "kind": "view", "platform": "tiktok"},
-                    Origin="https://shop.example.com", Cookie="session=sid-7f3e-cookie")  # fmt: skip
+    answer = beacon(
+        api,
+        {"post_id": post["id"], "kind": "view", "platform": "tiktok"},
+        Origin="https://shop.example.com",
+        Cookie="session=sid-7f3e-cookie",
+    )
     assert answer.status_code == 202, answer.body
     assert answer.json == {"object": "beacon", "received": True}
     assert "Set-Cookie" not in answer.headers
     assert answer.headers["Access-Control-Allow-Origin"] == "*"
-    preflight = api.client.http.request("OPTIONS", "/v1/storefront/beacon",
-                                        headers={"Origin": "https://shop.example.com"})  # fmt: skip
+    preflight = api.client.http.request(
+        "OPTIONS", "/v1/storefront/beacon", headers={"Origin": "https://shop.example.com"}
+    )
     assert preflight.status_code == 204
     items = rt.dynamodb.scan(TableName=rt.settings.main_table)["Items"]
     cells = [i for i in items if i["pk"]["S"].startswith("FUNNEL#")]
@@ -84,10 +90,12 @@ def test_the_funnel_by_post_platform_and_creator_from_link_to_refund(
     for kind in ("view", "view", "click"):
         beacon(api, {"post_id": post["id"], "kind": kind, "ref": link["code"]})
     beacon(api, {"post_id": post["id"], "kind": "view"})  # someone without the link
-    placed = paid_checkout(api, rt, stripe_api_base, product, post_id=post["id"],
-                           attribution={"ref": link["code"]})  # fmt: skip
-    refund = api.post(f"/v1/orders/{placed['order_id']}/refund", {"amount": 1000},
-                      key=merchant.secret)  # fmt: skip
+    placed = paid_checkout(
+        api, rt, stripe_api_base, product, post_id=post["id"], attribution={"ref": link["code"]}
+    )
+    refund = api.post(
+        f"/v1/orders/{placed['order_id']}/refund", {"amount": 1000}, key=merchant.secret
+    )
     assert refund.status_code == 200, refund.body
     outbox.drain()
     by_creator = funnel(api, merchant.secret, "creator")
@@ -131,8 +139,9 @@ def test_the_funnel_needs_its_scope_and_a_valid_range(api, rt, merchant):
     assert bad.status_code == 400 and "from" in bad.json["error"]["message"]
     bad = api.get("/v1/analytics/funnel?group_by=colour", key=merchant.secret)
     assert bad.status_code == 400 and bad.json["error"]["param"] == "group_by"
-    ok = api.get("/v1/analytics/funnel?from=2026-11-01&to=2026-11-30&currency=USD",
-                 key=merchant.secret)  # fmt: skip
+    ok = api.get(
+        "/v1/analytics/funnel?from=2026-11-01&to=2026-11-30&currency=USD", key=merchant.secret
+    )
     assert ok.status_code == 200 and len(ok.json["days"]) == 30
     assert ok.json["totals"]["revenue"] == {"amount": 0, "currency": "USD"}
 
@@ -169,10 +178,12 @@ def test_the_outbox_sample_is_what_on_outbox_reads(api, rt, merchant):
         assert answer == {"batchItemFailures": []}
     events = api.get("/v1/events", key=merchant.secret).json["data"]
     assert [(e["type"], e["data"]["attribution"]["creator_id"]) for e in events] == [
-        ("order.paid", "cr_sample")]  # fmt: skip
+        ("order.paid", "cr_sample")
+    ]
     report = funnel(api, merchant.secret, "creator", **{"from": "2026-11-30", "to": "2026-11-30"})
-    assert [(r["key"], r["paid_orders"], r["checkouts"], r["revenue"]["amount"])
-            for r in report["rows"]] == [("cr_sample", 1, 1, 4900)]  # fmt: skip
+    assert [
+        (r["key"], r["paid_orders"], r["checkouts"], r["revenue"]["amount"]) for r in report["rows"]
+    ] == [("cr_sample", 1, 1, 4900)]
 
 
 def test_the_readme_picture_is_what_the_code_draws():

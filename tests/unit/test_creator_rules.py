@@ -39,13 +39,15 @@ NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
 
 def referral(code: str, kind: ReferralKind, creator: str, **extra) -> Referral:
-    return Referral(code=code, kind=kind, merchant_id="mer_1", creator_id=creator,
-                    created_at=NOW, **extra)  # fmt: skip
+    return Referral(
+        code=code, kind=kind, merchant_id="mer_1", creator_id=creator, created_at=NOW, **extra
+    )
 
 
 CODE = referral("JANE10", ReferralKind.CODE, "cr_jane")
-LINK = referral("K3J9XQ2A7B", ReferralKind.LINK, "cr_sam", post_id="post_1",
-                platform=Channel.TIKTOK)  # fmt: skip
+LINK = referral(
+    "K3J9XQ2A7B", ReferralKind.LINK, "cr_sam", post_id="post_1", platform=Channel.TIKTOK
+)
 
 
 # Attribution
@@ -61,8 +63,10 @@ def test_the_last_click_counts_within_the_window_only():
     assert (inside.creator_id, inside.via, inside.post_id) == ("cr_sam", Via.LINK, "post_1")
     assert inside.platform == Channel.TIKTOK  # the link's platform beats the page's claim
     assert attribute(None, (LINK, NOW - timedelta(days=7, seconds=1), None), None, NOW) is None
-    assert attribute(None, (LINK, NOW - timedelta(days=2), None), None, NOW,
-                     window=timedelta(days=1)) is None  # fmt: skip
+    assert (
+        attribute(None, (LINK, NOW - timedelta(days=2), None), None, NOW, window=timedelta(days=1))
+        is None
+    )
     # A click "from the future" beyond a browser's clock skew is not a click.
     assert attribute(None, (LINK, NOW + timedelta(hours=1), None), None, NOW) is None
 
@@ -179,13 +183,23 @@ def test_an_iban_is_checked_and_its_value_never_echoed():
 def cells() -> list[tuple[Cell, CellCounts]]:
     monday, tuesday = date(2026, 11, 23), date(2026, 11, 24)
     return [
-        (Cell(monday, "post_a", Channel.INSTAGRAM, "cr_jane"),
-         CellCounts(views=100, clicks=20, checkouts=4, paid_orders=2,
-                    revenue={"EUR": 9800}, refunds={"EUR": 1400})),
+        (
+            Cell(monday, "post_a", Channel.INSTAGRAM, "cr_jane"),
+            CellCounts(
+                views=100,
+                clicks=20,
+                checkouts=4,
+                paid_orders=2,
+                revenue={"EUR": 9800},
+                refunds={"EUR": 1400},
+            ),
+        ),
         (Cell(tuesday, "post_a", Channel.WEB, None), CellCounts(views=50, clicks=5)),
-        (Cell(tuesday, "post_b", Channel.TIKTOK, "cr_sam"),
-         CellCounts(views=10, checkouts=1, paid_orders=1, revenue={"EUR": 2500, "USD": 99})),
-    ]  # fmt: skip
+        (
+            Cell(tuesday, "post_b", Channel.TIKTOK, "cr_sam"),
+            CellCounts(views=10, checkouts=1, paid_orders=1, revenue={"EUR": 2500, "USD": 99}),
+        ),
+    ]
 
 
 def test_a_report_adds_up_cells_by_group_and_by_day():
@@ -193,7 +207,9 @@ def test_a_report_adds_up_cells_by_group_and_by_day():
     assert report.totals.views == 160 and report.totals.paid_orders == 3
     assert report.totals.revenue.amount == 12300  # USD is left out of an EUR report
     assert [(r.key, r.views, r.revenue.amount) for r in report.rows] == [
-        ("post_a", 150, 9800), ("post_b", 10, 2500)]  # fmt: skip
+        ("post_a", 150, 9800),
+        ("post_b", 10, 2500),
+    ]
     assert [d.day.isoformat() for d in report.days] == ["2026-11-22", "2026-11-23", "2026-11-24"]
     assert [d.views for d in report.days] == [0, 100, 60]
     by_creator = funnel_report(cells(), "creator", date(2026, 11, 22), date(2026, 11, 24), "EUR")

@@ -42,35 +42,82 @@ class Merchants:
 def world(status: CreatorStatus = CreatorStatus.ACTIVE):
     clock = FakeClock()
     orders = FakeOrders(FakeProducts())
-    line = OrderLine(variant_id="var_1", product_id="prod_1", sku="S", title="Shirt",
-                     quantity=2, unit_price=Money(amount=4900, currency="EUR"),
-                     total=Money(amount=TOTAL, currency="EUR"))  # fmt: skip
+    line = OrderLine(
+        variant_id="var_1",
+        product_id="prod_1",
+        sku="S",
+        title="Shirt",
+        quantity=2,
+        unit_price=Money(amount=4900, currency="EUR"),
+        total=Money(amount=TOTAL, currency="EUR"),
+    )
     orders.orders_by_id["ord_1"] = Order(
-        id="ord_1", merchant_id=MERCHANT, status=OrderStatus.PAID, lines=[line],
-        amounts=Amounts(currency="EUR", subtotal=TOTAL, total=TOTAL), history=[],
-        created_at=clock.now(), expires_at=clock.now(),
-    )  # fmt: skip
+        id="ord_1",
+        merchant_id=MERCHANT,
+        status=OrderStatus.PAID,
+        lines=[line],
+        amounts=Amounts(currency="EUR", subtotal=TOTAL, total=TOTAL),
+        history=[],
+        created_at=clock.now(),
+        expires_at=clock.now(),
+    )
     people = FakeCreators()
-    people.add(Creator(
-        id="cr_jane", merchant_id=MERCHANT, customer_token="cus_1",
-        masked=MaskedCreator(name="J***", email="j***@example.com"),
-        commission=CommissionRules(rate_bps=1000), status=status, created_at=clock.now(),
-        updated_at=clock.now(),
-    ))  # fmt: skip
+    people.add(
+        Creator(
+            id="cr_jane",
+            merchant_id=MERCHANT,
+            customer_token="cus_1",
+            masked=MaskedCreator(name="J***", email="j***@example.com"),
+            commission=CommissionRules(rate_bps=1000),
+            status=status,
+            created_at=clock.now(),
+            updated_at=clock.now(),
+        )
+    )
     posts = FakePosts()
-    posts.add(Post(id="post_1", merchant_id=MERCHANT, media=Media(url="https://x.test/a.jpg",
-                   width=1, height=1), caption="", tags=[], status=PostStatus.ACTIVE,
-                   created_at=clock.now(), creator_id="cr_collab"))  # fmt: skip
+    posts.add(
+        Post(
+            id="post_1",
+            merchant_id=MERCHANT,
+            media=Media(url="https://x.test/a.jpg", width=1, height=1),
+            caption="",
+            tags=[],
+            status=PostStatus.ACTIVE,
+            created_at=clock.now(),
+            creator_id="cr_collab",
+        )
+    )
     referrals = FakeReferrals()
-    referrals.add(Referral(code="K3J9XQ2A7B", kind=ReferralKind.LINK, merchant_id=MERCHANT,
-                           creator_id="cr_jane", post_id="post_1", platform=Channel.INSTAGRAM,
-                           created_at=clock.now()))  # fmt: skip
+    referrals.add(
+        Referral(
+            code="K3J9XQ2A7B",
+            kind=ReferralKind.LINK,
+            merchant_id=MERCHANT,
+            creator_id="cr_jane",
+            post_id="post_1",
+            platform=Channel.INSTAGRAM,
+            created_at=clock.now(),
+        )
+    )
     ledger, funnel = FakeLedger(), FakeFunnel()
-    made = Creators(creators=people, referrals=referrals, ledger=ledger, orders=orders,
-                    posts=posts, vault=FakeVault(), clock=clock,
-                    settings=CreatorSettings(storefront_url="https://shop.test"))  # fmt: skip
-    counted = Analytics(funnel=funnel, posts=posts, referrals=referrals, merchants=Merchants(),
-                        clock=clock, daily_cap=3)  # fmt: skip
+    made = Creators(
+        creators=people,
+        referrals=referrals,
+        ledger=ledger,
+        orders=orders,
+        posts=posts,
+        vault=FakeVault(),
+        clock=clock,
+        settings=CreatorSettings(storefront_url="https://shop.test"),
+    )
+    counted = Analytics(
+        funnel=funnel,
+        posts=posts,
+        referrals=referrals,
+        merchants=Merchants(),
+        clock=clock,
+        daily_cap=3,
+    )
     return made, counted, clock
 
 
@@ -78,11 +125,25 @@ ATTRIBUTED = Attribution(creator_id="cr_jane", via=Via.LINK, platform=Channel.IN
 
 
 def order_event(clock, sequence, kind, status, refunded=0, amount=None, attribution=ATTRIBUTED):
-    data = OrderEventData(order_id="ord_1", status=status, source="storefront", currency="EUR",
-                          total=TOTAL, refunded=refunded, amount=amount, post_id="post_1",
-                          attribution=attribution)  # fmt: skip
-    event = new_event(f"evt_{sequence}", EventType(f"order.{kind}"), MERCHANT, "ord_1", data,
-                      clock.now() + timedelta(minutes=sequence))  # fmt: skip
+    data = OrderEventData(
+        order_id="ord_1",
+        status=status,
+        source="storefront",
+        currency="EUR",
+        total=TOTAL,
+        refunded=refunded,
+        amount=amount,
+        post_id="post_1",
+        attribution=attribution,
+    )
+    event = new_event(
+        f"evt_{sequence}",
+        EventType(f"order.{kind}"),
+        MERCHANT,
+        "ord_1",
+        data,
+        clock.now() + timedelta(minutes=sequence),
+    )
     return event.model_copy(update={"sequence": sequence})
 
 
@@ -105,8 +166,10 @@ def test_the_ledger_never_loses_or_makes_a_cent_whatever_is_replayed(refunds, re
     at random points (as a retried stream batch would): the entries always add up to the
     commission minus the proportional clawback of what was refunded."""
     made, counted, clock = world()
-    events = [order_event(clock, 1, "created", "pending_payment"),
-              order_event(clock, 2, "paid", "paid")]  # fmt: skip
+    events = [
+        order_event(clock, 1, "created", "pending_payment"),
+        order_event(clock, 2, "paid", "paid"),
+    ]
     refunded = 0
     for cut in refunds:
         if refunded >= TOTAL:
@@ -171,11 +234,13 @@ def test_a_paused_creator_earns_nothing_and_unattributed_orders_are_not_in_the_l
 def test_the_beacon_counts_up_to_the_cap_and_ignores_refs_that_are_not_the_merchants():
     _, counted, _ = world()
     for _ in range(5):
-        analytics.record_beacon(counted, BeaconRequest(post_id="post_1", kind="view",
-                                                       ref="K3J9XQ2A7B"))  # fmt: skip
+        analytics.record_beacon(
+            counted, BeaconRequest(post_id="post_1", kind="view", ref="K3J9XQ2A7B")
+        )
     analytics.record_beacon(counted, BeaconRequest(post_id="post_1", kind="click", ref="NOPE1"))
-    cells = {(cell.creator_id, cell.channel): c for (_, cell), c
-             in counted.funnel.cells_by_key.items()}  # fmt: skip
+    cells = {
+        (cell.creator_id, cell.channel): c for (_, cell), c in counted.funnel.cells_by_key.items()
+    }
     assert cells[("cr_jane", Channel.INSTAGRAM)].views == 3  # capped at the daily cap
     assert cells[("cr_collab", Channel.WEB)].clicks == 1  # unknown ref: the collab post's
     with pytest.raises(NotFound):
