@@ -46,6 +46,7 @@ def get_funnel(call: Call) -> FunnelReport:
     "GET",
     scope=Scope.ANALYTICS_READ,
     query=FunnelQuery,
+    produces="text/csv",
     summary="The funnel as CSV (text/csv): one line per day and group",
 )
 def get_funnel_csv(call: Call) -> Response:
@@ -58,6 +59,7 @@ def get_funnel_csv(call: Call) -> Response:
     "GET",
     scope=Scope.ANALYTICS_READ,
     query=FunnelQuery,
+    produces="image/svg+xml",
     summary="The funnel and revenue per day as a picture (image/svg+xml)",
 )
 def get_funnel_svg(call: Call) -> Response:

@@ -147,6 +147,7 @@ def get_statement(call: Call, creator_id: str) -> Statement:
     "GET",
     scope=Scope.CREATORS_READ,
     query=DayRangeQuery,
+    produces="text/csv",
     summary="The statement as CSV (text/csv), one line per ledger entry",
 )
 def get_statement_csv(call: Call, creator_id: str) -> Response:
