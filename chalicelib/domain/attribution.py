@@ -83,7 +83,6 @@ class Via(StrEnum):
     CODE = "code"
     LINK = "link"
     COLLAB = "collab"
-    PLATFORM = "platform"  # the selling platform's own affiliate field (TikTok Shop)
 
 
 class Attribution(Model):
