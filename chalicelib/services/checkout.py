@@ -1,11 +1,12 @@
 """Checkout: from a buyer's cart to an order awaiting payment, with its stock held.
 
-Order of work: validate the lines against the catalog and price them on the server; write
-the order and reserve every line's stock in one transaction; hand the buyer's personal data
-to the vault (only the token comes back); create the Stripe PaymentIntent; attach both to the
-order. Reserving first means a buyer who loses a race for the last units leaves nothing
-behind, not even their data in the vault; if a later step fails, the order is discarded and
-its stock released in one transaction.
+Order of work: validate the lines against the catalog and price them on the server; decide
+which creator the order is owed to, if the request names a code or a link (one batch read,
+domain/attribution.py); write the order and reserve every line's stock in one transaction;
+hand the buyer's personal data to the vault (only the token comes back); create the Stripe
+PaymentIntent; attach both to the order. Reserving first means a buyer who loses a race for
+the last units leaves nothing behind, not even their data in the vault; if a later step fails,
+the order is discarded and its stock released in one transaction.
 """
 
 import hmac

@@ -14,6 +14,8 @@ below it is a repeat (or older than what was applied) and changes nothing, so a 
 read twice never moves money twice.
 """
 
+import csv
+import io
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
@@ -354,9 +356,6 @@ def statement_csv(
     creators: Creators, merchant_id: str, creator_id: str, query: DayRangeQuery
 ) -> str:
     """The statement as CSV: one line per entry, amounts as exact decimals."""
-    import csv
-    import io
-
     found = statement(creators, merchant_id, creator_id, query)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
