@@ -16,7 +16,8 @@ from chalicelib.routes import (
     outbound,  # /v1/webhook_endpoints, /v1/events; the outbox stream, webhook deliveries
     posts,  # /v1/posts, publishing, /v1/storefront/posts
     sales,  # /v1/checkouts, /v1/orders; reservation expiry
-    social,  # /v1/connections, /v1/inbox; the Meta Shops order pull
+    settings,  # /v1/settings
+    social,  # /v1/connections (OAuth), /v1/inbox; token renewal, the Meta Shops order pull
     vault,  # the vault's own function
     webhooks,  # /v1/webhooks/{stripe,meta,tiktok,x}
     widget,  # /widget/{shoppable.js,shoppable.css}, /demo/posts/{post_id}
@@ -31,6 +32,7 @@ for area in (
     posts,
     widget,
     social,
+    settings,
     sales,
     webhooks,
     outbound,

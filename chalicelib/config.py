@@ -21,7 +21,7 @@ def _resource(kind: str) -> dict:
 
 
 def _secret(owner: str) -> dict:
-    return {"resource": "secret", "secret": owner}  # stripe, platforms or vault
+    return {"resource": "secret", "secret": owner}  # stripe, platforms, connections or vault
 
 
 class Settings(BaseSettings):
@@ -67,27 +67,72 @@ class Settings(BaseSettings):
     vault_function: str | None = Field(None, json_schema_extra=_resource("function"))
     vault_key_cache_seconds: int = 60
 
-    # Social platforms: webhook secrets, API base URLs (a local stand-in in tests and `make
-    # run`), and for now one access token per platform (see README "Social platforms").
+    # Social platforms: the apps' own secrets (webhook signatures, OAuth clients) and API base
+    # URLs (a local stand-in in tests and `make run`). No merchant's token is a setting: each
+    # connection has its own, sealed (README "Connecting a merchant's accounts").
+    meta_app_id: str = ""
     meta_app_secret: SecretStr = Field(SecretStr(""), json_schema_extra=_secret("platforms"))
     meta_verify_token: SecretStr = Field(SecretStr(""), json_schema_extra=_secret("platforms"))
     tiktok_app_key: SecretStr = Field(SecretStr(""), json_schema_extra=_secret("platforms"))
     tiktok_app_secret: SecretStr = Field(SecretStr(""), json_schema_extra=_secret("platforms"))
+    tiktok_service_id: str = ""
     x_consumer_secret: SecretStr = Field(SecretStr(""), json_schema_extra=_secret("platforms"))
+    x_client_id: str = ""
+    x_client_secret: SecretStr = Field(SecretStr(""), json_schema_extra=_secret("platforms"))
+    pinterest_app_id: str = ""
+    pinterest_app_secret: SecretStr = Field(SecretStr(""), json_schema_extra=_secret("platforms"))
     meta_graph_url: str = "https://graph.facebook.com/v21.0"
     tiktok_api_url: str = "https://open-api.tiktokglobalshop.com"
     pinterest_api_url: str = "https://api.pinterest.com"
     x_api_url: str = "https://api.x.com"
-    meta_access_token: SecretStr = Field(SecretStr(""), json_schema_extra=_secret("platforms"))
-    tiktok_access_token: SecretStr = Field(SecretStr(""), json_schema_extra=_secret("platforms"))
-    pinterest_access_token: SecretStr = Field(SecretStr(""), json_schema_extra=_secret("platforms"))
-    x_access_token: SecretStr = Field(SecretStr(""), json_schema_extra=_secret("platforms"))
-    # Meta Shops: commerce account (CMS) ids whose orders the schedule pulls; each is linked
-    # to its merchant by a `facebook` or `instagram` connection with that id.
-    meta_commerce_accounts: Annotated[list[str], NoDecode] = []
-    pinterest_board_id: str = ""
-    # comment-to-buy: a comment containing one of these words gets the checkout link
-    comment_keywords: Annotated[list[str], NoDecode] = ["buy", "price", "how much", "link", "want"]
+    # Where each platform's consent screen is, and what we ask for there
+    meta_authorize_url: str = "https://www.facebook.com/v21.0/dialog/oauth"
+    # Facebook Login for Business: the configuration's id replaces `scope` when set
+    meta_login_config_id: str = ""
+    meta_scopes: Annotated[list[str], NoDecode] = [
+        "pages_show_list",
+        "pages_read_engagement",
+        "pages_manage_metadata",
+        "pages_messaging",
+        "instagram_basic",
+        "instagram_content_publish",
+        "instagram_manage_comments",
+        "instagram_manage_messages",
+        "business_management",
+    ]
+    tiktok_authorize_url: str = "https://services.tiktokshop.com/open/authorize"
+    tiktok_auth_url: str = "https://auth.tiktok-shops.com"
+    x_authorize_url: str = "https://x.com/i/oauth2/authorize"
+    x_scopes: Annotated[list[str], NoDecode] = [
+        "tweet.read",
+        "tweet.write",
+        "users.read",
+        "dm.read",
+        "dm.write",
+        "offline.access",
+    ]
+    pinterest_authorize_url: str = "https://www.pinterest.com/oauth/"
+    pinterest_scopes: Annotated[list[str], NoDecode] = [
+        "user_accounts:read",
+        "boards:read",
+        "pins:read",
+        "pins:write",
+        "catalogs:read",
+        "catalogs:write",
+    ]
+    # Connecting accounts: the API's public URL (redirect URIs are
+    # `<public_api_url>/v1/connections/<platform>/callback`), the key that signs the OAuth
+    # `state`, and the KMS key that wraps each grant's data key.
+    public_api_url: str = ""
+    oauth_state_secret: SecretStr = Field(SecretStr(""), json_schema_extra=_secret("connections"))
+    oauth_state_minutes: int = 10
+    platform_tokens_key_id: str = Field(
+        "alias/shoppable-platform-tokens", json_schema_extra=_resource("key")
+    )
+    platform_token_keys_table: str = Field(
+        "shoppable-platform-token-keys", json_schema_extra=_resource("table")
+    )
+    platform_token_cache_seconds: int = 60
     storefront_url: str = "https://shop.example.com"
     publish_max_attempts: int = 5
     publish_retry_seconds: int = 30  # doubled at each attempt, at most 900 (SQS's limit)
@@ -140,7 +185,7 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
-        "cors_allowed_origins", "meta_commerce_accounts", "comment_keywords", mode="before"
+        "cors_allowed_origins", "meta_scopes", "x_scopes", "pinterest_scopes", mode="before"
     )
     @classmethod
     def _split_origins(cls, value: object) -> object:

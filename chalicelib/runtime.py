@@ -2,9 +2,10 @@
 
 Settings, AWS clients and stores are created on first use and reused by warm invocations.
 Each area of the service layer gets one typed bundle of what it needs (`catalog`, `posts`,
-`sales`, `payments`, `social`, `merchants`) and never the runtime itself; the vault is reached
-through its client (`vault`). Tests call `reset()` to start from fresh settings, and may hand
-in other implementations by replacing a store before the first area is built.
+`sales`, `payments`, `social`, `connections`, `merchants`) and never the runtime itself; the
+vault is reached through its client (`vault`). Tests call `reset()` to start from fresh
+settings, and may hand in other implementations by replacing a store before the first area
+is built.
 
 Every Lambda function imports this module, but each wires only its part: a property imports
 what it builds, so the vault function never loads the platforms or the sale's services, and a
@@ -28,8 +29,10 @@ if TYPE_CHECKING:
     from .adapters.dynamodb.merchants import MerchantRepository
     from .adapters.dynamodb.orders import OrderRepository
     from .adapters.dynamodb.posts import PostRepository
+    from .adapters.dynamodb.settings import SettingsRepository
     from .adapters.dynamodb.table import MainTable
     from .adapters.dynamodb.webhooks import WebhookReceipts
+    from .adapters.platform_tokens import TokenSealer
     from .adapters.platforms import PlatformDirectory
     from .adapters.sqs import Queue
     from .adapters.stripe import StripePayments
@@ -38,6 +41,7 @@ if TYPE_CHECKING:
     from .domain.outbound import Event
     from .services.analytics import Analytics
     from .services.catalog import Catalog
+    from .services.connections import Connections
     from .services.creators import Creators
     from .services.merchants import Merchants
     from .services.orders import Sales
@@ -116,8 +120,31 @@ class Runtime:
     @cached_property
     def connection_store(self) -> "ConnectionRepository":
         from .adapters.dynamodb.connections import ConnectionRepository
+        from .adapters.dynamodb.table import MainTable
 
-        return ConnectionRepository(self.table)
+        keys_table = MainTable(self.dynamodb, self.settings.platform_token_keys_table)
+        return ConnectionRepository(self.table, keys_table, lambda: self.token_sealer)
+
+    @cached_property
+    def token_sealer(self) -> "TokenSealer":
+        """Seals and opens the merchants' platform tokens: built on the first one opened."""
+        from .adapters.kms import KmsKeys
+        from .adapters.platform_tokens import TokenSealer
+        from .vault.keyring import DataKeyCache, DataKeys
+
+        s = self.settings
+        return TokenSealer(
+            DataKeys(
+                KmsKeys(self.kms, s.platform_tokens_key_id),
+                DataKeyCache(s.platform_token_cache_seconds),
+            )
+        )
+
+    @cached_property
+    def settings_store(self) -> "SettingsRepository":
+        from .adapters.dynamodb.settings import SettingsRepository
+
+        return SettingsRepository(self.table)
 
     @cached_property
     def order_store(self) -> "OrderRepository":
@@ -183,7 +210,7 @@ class Runtime:
     def platforms(self) -> "PlatformDirectory":
         from .adapters.platforms import PlatformDirectory
 
-        return PlatformDirectory(self.settings)
+        return PlatformDirectory(self.settings, self.connection_store.access_for)
 
     @cached_property
     def vault(self) -> "VaultClient":
@@ -273,6 +300,7 @@ class Runtime:
         return Social(
             platforms=self.platforms,
             connections=self.connection_store,
+            merchant_settings=self.settings_store,
             posts=self.post_store,
             products=self.product_store,
             inbox=self.inbox_store,
@@ -282,11 +310,26 @@ class Runtime:
             sales=self.sales,
             clock=self.clock,
             settings=SocialSettings(
-                comment_keywords=s.comment_keywords,
                 storefront_url=s.storefront_url,
                 publish_max_attempts=s.publish_max_attempts,
                 publish_retry_seconds=s.publish_retry_seconds,
-                meta_commerce_accounts=s.meta_commerce_accounts,
+            ),
+        )
+
+    @cached_property
+    def connections(self) -> "Connections":
+        from .services.connections import Connections, ConnectionSettings
+
+        s = self.settings
+        return Connections(
+            store=self.connection_store,
+            platforms=self.platforms,
+            meta=self.platforms.oauth("meta"),
+            clock=self.clock,
+            settings=ConnectionSettings(
+                public_api_url=s.public_api_url,
+                state_secret=s.oauth_state_secret.get_secret_value().encode(),
+                state_minutes=s.oauth_state_minutes,
             ),
         )
 
@@ -377,6 +420,7 @@ class Runtime:
         """Message type -> the service that handles it, with its area's dependencies. Each
         entry builds its area on its first message."""
         from .services import engagement, payments, platform_orders, publishing
+        from .services.connections import account_deauthorized
         from .services.social import routed
 
         def with_sales(handle: Callable[["Sales", "Message"], None]) -> "Handler":
@@ -393,6 +437,7 @@ class Runtime:
         handlers["platform.cancellation_change"] = with_social(
             routed(platform_orders.cancellation_changed)
         )
+        handlers["platform.deauthorization"] = with_social(routed(account_deauthorized))
         handlers[publishing.JOB] = with_social(publishing.publish_job)
         return handlers
 

@@ -90,12 +90,17 @@ class DeployedGateway(LocalGateway):
 
 
 class _RequestHandler(ReferenceHandler):
-    """Chalice's request handler with `/docs` (see reference.py), over `DeployedGateway`."""
+    """Chalice's request handler with `/docs` (see reference.py), over `DeployedGateway`, and
+    an access log without query strings: an OAuth callback's carries a code and a state."""
 
     def __init__(self, request, client_address, server, app_object: Chalice, config: Config):
         # As chalice's __init__, with our gateway: the base class serves the request in it.
         self.local_gateway = DeployedGateway(app_object, config)
         BaseHTTPRequestHandler.__init__(self, request, client_address, server)
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        path = self.path.split("?", 1)[0]
+        self.log_message('"%s %s" %s %s', self.command, path, str(code), str(size))
 
 
 def _local_server(app: Chalice, config: Config, port: int) -> LocalDevServer:

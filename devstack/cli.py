@@ -4,6 +4,7 @@
     python -m devstack.cli merchant add-key --merchant mer_… --scopes customers:read:support
     python -m devstack.cli send-event events/<sample>.json   (signed, to the make-run API)
     python -m devstack.cli send-event tests/platform_samples/<platform>/<sample>.json
+    python -m devstack.cli connect instagram [--key sk_…] [--browser]   (to the make-run API)
     python -m devstack.cli dlq redrive --queue shoppable-prod-ingest [--max 100]
     python -m devstack.cli listen [--port 4242] [--events order.created,order.paid]
 
@@ -76,6 +77,18 @@ def main(argv: list[str] | None = None) -> int:
         "--order",
         help="for a Stripe sample about an order: this order (ord_…) instead of a new checkout",
     )
+    connect = commands.add_parser(
+        "connect",
+        help="connect a merchant's account on the make-run stack through the platform's OAuth "
+        "redirect flow (the platform stand-in approves at once)",
+    )
+    connect.add_argument("platform", choices=["instagram", "facebook", "tiktok", "x", "pinterest"])
+    connect.add_argument("--key", help="the merchant's API key (default: the demo shop's)")
+    connect.add_argument(
+        "--browser",
+        action="store_true",
+        help="open the consent URL in a browser instead of following it here",
+    )
     dlq = commands.add_parser("dlq", help="dead-letter queues")
     dlq_commands = dlq.add_subparsers(dest="action", required=True)
     redrive = dlq_commands.add_parser(
@@ -91,7 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     listen.add_argument("--secret", help="verify with this whsec_ secret; register nothing")
     args = parser.parse_args(argv)
     try:
-        stack = stacks.choose("local" if args.command == "send-event" else args.stack)
+        local_only = args.command in ("send-event", "connect")  # the make-run API's commands
+        stack = stacks.choose("local" if local_only else args.stack)
     except stacks.NoLocalStack as missing:
         parser.error(str(missing))
     stacks.announce(stack)
@@ -107,6 +121,9 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "send-event":
         return _send_event(parser, args.file, args.order)
+
+    if args.command == "connect":
+        return _connect(parser, args.platform, args.key, args.browser)
 
     if args.command == "merchant" and args.action == "add-key":
         rt = runtime()
@@ -169,6 +186,27 @@ def _send_event(parser: argparse.ArgumentParser, file: str, order_id: str | None
               f"{order['payment_intent_id']}")  # fmt: skip
     print(status, body)
     return 0 if status < 300 else 1
+
+
+def _connect(parser: argparse.ArgumentParser, platform: str, key: str | None, browser: bool) -> int:
+    from .connect import ConnectFailed, authorize_url, follow
+
+    dev = stacks.running_dev_stack()
+    assert dev is not None  # `choose("local")` made sure
+    try:
+        url = authorize_url(dev["api_base"], key or dev["api_key"], platform)
+        print(f"Consent URL (valid 10 minutes, once):\n  {url}", flush=True)
+        if browser:
+            import webbrowser
+
+            webbrowser.open(url)
+            return 0
+        status, body = follow(url)
+    except ConnectFailed as failed:
+        print(failed, file=sys.stderr)
+        return 1
+    print(status, json.dumps(body, indent=2))
+    return 0 if status == 200 else 1
 
 
 def _show_key(merchant_id: str, secret: str, scopes) -> None:

@@ -1,14 +1,18 @@
 """The demo shop `make run` starts with: a merchant and its API key, a shirt with stock in two
-of its three sizes and a hat, and an active post tagging both (the demo page shows it), and a
-creator with a link, a code and a week of views, clicks and sales, created through the
-services as the API and its consumers would create them."""
+of its three sizes and a hat, an active post tagging both (the demo page shows it), the
+Pinterest board its Pins go to, and a creator with a link, a code and a week of views, clicks
+and sales, created through the services as the API and its consumers would create them. (Its
+social accounts are connected once the API runs, through the OAuth redirect flow: see
+`__main__`.)"""
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from chalicelib.domain.catalog import ProductCreate
 from chalicelib.domain.posts import PostCreate
+from chalicelib.domain.settings import SettingsUpdate
 from chalicelib.services.catalog import create_product
+from chalicelib.services.merchant_settings import update_settings
 from chalicelib.services.merchants import create_merchant
 from chalicelib.services.posts import create_post
 
@@ -39,6 +43,8 @@ DEMO_PRODUCT = {
         },
     ],
 }
+
+DEMO_BOARD = "549755885175001"  # the demo shop's Pinterest board, for its Pins
 
 DEMO_ACCESSORY = {
     "title": "Straw hat",
@@ -90,6 +96,7 @@ def seed_demo_shop(rt) -> DemoShop:
             }
         ),
     )
+    update_settings(rt.social, merchant_id, SettingsUpdate(pinterest_board_id=DEMO_BOARD))
     return DemoShop(merchant_id, created.secret, product.id, post.id)
 
 

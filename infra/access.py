@@ -5,9 +5,11 @@ boundary inside the code would let any route decrypt customer data (DESIGN §5).
 therefore its own function with its own role:
 
 - the app role (chalice's `DefaultRole`, its statements replaced): its log groups, the main
-  table and its indexes, the work queues, the stack key through those services, the Stripe and
-  platform secrets, and `lambda:InvokeFunction` on the vault function. Nothing of the vault's
-  tables, key or index key.
+  table and its indexes, the platform token keys table, the work queues, the stack key
+  through those services, the Stripe, platform and OAuth state secrets, data keys under the
+  platform-tokens key (only with an encryption context naming a grant), and
+  `lambda:InvokeFunction` on the vault function.
+  Nothing of the vault's tables, key or index key.
 - `VaultRole`, the vault function's only: its log group, and in `VaultAccess` (a separate
   policy, because the vault key's policy names the role and the role's grants name the key)
   the two vault tables, data keys under the vault key only with an encryption context naming
@@ -18,6 +20,7 @@ The actions are those the adapters call; a DynamoDB transaction is authorised by
 
 from .resources import (
     STACK_KEY,
+    TOKENS_KEY,
     VAULT_KEY,
     arn,
     context_required,
@@ -101,9 +104,11 @@ def app_policy(
     *,
     function_ids: list[str],
     table: str,
+    token_keys_table: str,
     queues: list[str],
     secrets: list[str],
     vault_function: str,
+    context_keys: list[str],
     outbox_dlq: str | None = None,
 ) -> dict:
     return policy(
@@ -111,6 +116,11 @@ def app_policy(
         [
             logs(function_ids),
             statement("MainTable", TABLE_ACTIONS, table_resources(table, indexes=True)),
+            statement(
+                "PlatformTokenKeysTable",
+                TABLE_ACTIONS,
+                table_resources(token_keys_table, indexes=False),
+            ),
             statement("WorkQueues", QUEUE_ACTIONS, [arn(q) for q in queues]),
             # Queues, table and secrets are encrypted with the stack key; the functions'
             # environment too.
@@ -120,6 +130,13 @@ def app_policy(
                 ["dynamodb", "lambda", "secretsmanager", "sqs"],
             ),
             statement("AppSecrets", ["secretsmanager:GetSecretValue"], [ref(s) for s in secrets]),
+            # Merchants' platform tokens: a data key per grant, bound to it by the context.
+            statement(
+                "PlatformTokenKeys",
+                ["kms:Decrypt", "kms:GenerateDataKey"],
+                [arn(TOKENS_KEY)],
+                context_required(context_keys),
+            ),
             statement("InvokeVault", ["lambda:InvokeFunction"], [arn(vault_function)]),
             # The outbox: the main table's stream, read by its consumer.
             statement(

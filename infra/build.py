@@ -39,6 +39,7 @@ import tempfile
 from copy import deepcopy
 from pathlib import Path
 
+from chalicelib.adapters.dynamodb.schema import PLATFORM_TOKEN_KEYS
 from chalicelib.adapters.secrets import SECRET_ARNS_VARIABLE
 from chalicelib.config import Settings
 from chalicelib.errors import (
@@ -69,6 +70,7 @@ from .resources import (
     RESIDENCY_TAG,
     SECRETS,
     STACK_KEY,
+    TOKENS_KEY,
     VAULT_KEY,
     alarm_topic,
     api_errors_alarm,
@@ -159,6 +161,8 @@ def app_environment(stage: str, region: Region) -> dict:
         env_name("stage"): stage,
         env_name(MAIN_TABLE_SETTING): ref(logical_id(MAIN_TABLE_SETTING)),
         env_name("vault_function"): ref(VAULT_FUNCTION),
+        env_name("platform_tokens_key_id"): arn(TOKENS_KEY),
+        env_name(PLATFORM_TOKEN_KEYS.setting): ref(logical_id(PLATFORM_TOKEN_KEYS.setting)),
         # Webhook signing secrets are sealed under the stack key (infra/access.py grants it
         # only with the endpoint's encryption context).
         env_name("webhook_key_id"): arn(STACK_KEY),
@@ -447,9 +451,11 @@ def merge(
         app_policy(
             function_ids=app_functions,
             table=logical_id(MAIN_TABLE_SETTING),
+            token_keys_table=logical_id(PLATFORM_TOKEN_KEYS.setting),
             queues=[queue_id(spec) for spec in QUEUES],
             secrets=[s.logical_id for s in SECRETS if not s.for_vault],
             vault_function=VAULT_FUNCTION,
+            context_keys=context_keys,
             outbox_dlq=OUTBOX_DLQ,
         ),
     )
@@ -467,11 +473,13 @@ def outputs() -> dict:
         "VaultFunctionName": ref(VAULT_FUNCTION),
         "StackKeyArn": arn(STACK_KEY),
         "VaultKeyArn": arn(VAULT_KEY),
+        "PlatformTokensKeyArn": arn(TOKENS_KEY),
         "AlarmTopicArn": ref(ALARM_TOPIC),
         "MainTableName": ref(logical_id(MAIN_TABLE_SETTING)),
     }
     for spec in VAULT_TABLES:
         found[f"{logical_id(spec.setting)}Name"] = ref(logical_id(spec.setting))
+    found["PlatformTokenKeysTableName"] = ref(logical_id(PLATFORM_TOKEN_KEYS.setting))
     for spec in QUEUES:
         for queue in (queue_id(spec), f"{queue_id(spec)}DLQ"):
             found[f"{queue}Name"] = {"Fn::GetAtt": [queue, "QueueName"]}

@@ -10,6 +10,7 @@ class Prefix(StrEnum):
     VARIANT = "var"
     POST = "post"
     CONNECTION = "conn"
+    GRANT = "grt"  # one authorization at a platform; never shown
     ORDER = "ord"
     CUSTOMER = "cus"
     EVENT = "evt"

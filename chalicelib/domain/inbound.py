@@ -133,6 +133,13 @@ class CancellationChanged(InboundEvent):
     requested_at: int | None = None  # unix seconds
 
 
+class AccountDeauthorized(InboundEvent):
+    """The seller took our app's access away at the platform (TikTok Shop's
+    SELLER_DEAUTHORIZATION): the account's connection goes, and its tokens are shredded."""
+
+    event: Literal["deauthorization"] = "deauthorization"
+
+
 class SubscriptionTest(InboundEvent):
     """A platform's dashboard test (Meta's "Test" button): acknowledged and logged so an
     operator sees the subscription works, never queued (its account is no one's)."""
@@ -142,12 +149,16 @@ class SubscriptionTest(InboundEvent):
 
 
 PlatformEvent = Annotated[
-    EngagementReceived | OrderStatusChanged | CancellationChanged, Field(discriminator="event")
+    EngagementReceived | OrderStatusChanged | CancellationChanged | AccountDeauthorized,
+    Field(discriminator="event"),
 ]
 
 
-def message_type(event: EngagementReceived | OrderStatusChanged | CancellationChanged) -> str:
-    """Its type on the ingest queue: `platform.engagement`, `platform.order_status_change`."""
+def message_type(
+    event: EngagementReceived | OrderStatusChanged | CancellationChanged | AccountDeauthorized,
+) -> str:
+    """Its type on the ingest queue: `platform.engagement`, `platform.order_status_change`,
+    `platform.cancellation_change`, `platform.deauthorization`."""
     return f"platform.{event.event}"
 
 

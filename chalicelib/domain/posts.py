@@ -192,14 +192,15 @@ def checkout_link(storefront_url: str, post_id: str, product_id: str) -> str:
 @dataclass(frozen=True)
 class PostListing:
     """What a platform needs to publish a post: the post, the tagged products with their
-    variants, the storefront link, and the merchant's account on that platform (None when
-    the merchant has connected none)."""
+    variants, the storefront link, the merchant's account on that platform, and (Pinterest)
+    the merchant's board for Pins."""
 
     post: Post
     products: list[Product]
     variants: list[Variant]
     link: str
     account_id: str | None
+    board_id: str | None = None
 
     def variants_of(self, product: Product) -> list[Variant]:
         return [v for v in self.variants if v.product_id == product.id]

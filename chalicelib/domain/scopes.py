@@ -12,6 +12,8 @@ class Scope(StrEnum):
     ORDERS_WRITE = "orders:write"
     CONNECTIONS_READ = "connections:read"
     CONNECTIONS_WRITE = "connections:write"
+    SETTINGS_READ = "settings:read"
+    SETTINGS_WRITE = "settings:write"
     CUSTOMERS_WRITE = "customers:write"
     CUSTOMERS_FULFILLMENT = "customers:read:fulfillment"
     CUSTOMERS_SUPPORT = "customers:read:support"

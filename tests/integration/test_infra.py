@@ -29,7 +29,8 @@ from .infra_fixtures import (
     stack,
 )
 
-APP_FUNCTIONS = "APIHandler", "OnIngest", "ExpireReservations"
+APP_FUNCTIONS = "APIHandler", "OnIngest", "ExpireReservations", "RenewPlatformTokens"
+APP_SECRETS = {"StripeSecret", "PlatformsSecret", "OAuthStateSecret"}
 CONTEXT_KEYS = sorted(key_context("m", "t"))
 
 
@@ -227,8 +228,10 @@ def test_secrets_hold_no_value_in_the_template(template):
     assert "sk_live" not in json.dumps(template) and "whsec_" not in json.dumps(template)
 
 
-def test_both_keys_rotate_and_have_an_alias_per_stack(template):
-    for key_id, suffix in (("StackKey", ""), ("VaultKey", "-vault")):
+def test_every_key_rotates_and_has_an_alias_per_stack(template):
+    keys = (("StackKey", ""), ("VaultKey", "-vault"), ("PlatformTokensKey", "-platform-tokens"))
+    assert set(resources_of(template, "AWS::KMS::Key")) == {key_id for key_id, _ in keys}
+    for key_id, suffix in keys:
         assert properties(template, key_id)["EnableKeyRotation"] is True
         alias = properties(template, f"{key_id}Alias")
         assert alias == {
@@ -309,9 +312,11 @@ def test_the_app_role_reaches_only_what_the_app_uses(template):
     assert set(found) == {
         "Logs",
         "MainTable",
+        "PlatformTokenKeysTable",
         "WorkQueues",
         "StackKeyThroughServices",
         "AppSecrets",
+        "PlatformTokenKeys",
         "InvokeVault",
         "OutboxStream",
         "OutboxFailures",
@@ -327,12 +332,47 @@ def test_the_app_role_reaches_only_what_the_app_uses(template):
     }
     assert {"Fn::GetAtt": ["MainTable", "Arn"]} in found["MainTable"]["Resource"]
     assert "sqs:ReceiveMessage" in found["WorkQueues"]["Action"]
-    assert references(found["AppSecrets"]) == {"StripeSecret", "PlatformsSecret"}
+    assert references(found["AppSecrets"]) == APP_SECRETS
     assert "Condition" in found["StackKeyThroughServices"]
     assert found["OutboxStream"]["Resource"] == [{"Fn::GetAtt": ["MainTable", "StreamArn"]}]
     assert found["WebhookSecrets"]["Condition"] == {
         "ForAnyValue:StringEquals": {"kms:EncryptionContextKeys": ["webhook_endpoint"]}
     }
+
+
+def test_the_platform_token_keys_have_no_backups_and_only_the_app_role_reaches_them(template):
+    table = properties(template, "PlatformTokenKeysTable")
+    assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": False}
+    assert table["DeletionProtectionEnabled"] is True
+    assert {"Key": resources.NO_BACKUP_TAG, "Value": "never"} in table["Tags"]
+    (skipped,) = template["Resources"]["PlatformTokenKeysTable"]["Metadata"]["checkov"]["skip"]
+    assert skipped["id"] == "CKV_AWS_28" and "Crypto-shredding" in skipped["comment"]
+    reached = [s for s in statements(template, "DefaultRole")
+               if "PlatformTokenKeysTable" in references(s["Resource"])]  # fmt: skip
+    assert [s["Sid"] for s in reached] == ["PlatformTokenKeysTable"]
+    for statement in statements(template, "VaultRole"):
+        assert "PlatformTokenKeysTable" not in references(statement)
+
+
+def test_only_the_app_role_opens_merchants_platform_tokens_and_only_per_grant(template):
+    (token_keys,) = [
+        s for s in statements(template, "DefaultRole") if s["Sid"] == "PlatformTokenKeys"
+    ]
+    assert sorted(token_keys["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey"]
+    assert token_keys["Resource"] == [{"Fn::GetAtt": ["PlatformTokensKey", "Arn"]}]
+    assert token_keys["Condition"]["ForAllValues:StringEquals"] == {
+        "kms:EncryptionContextKeys": CONTEXT_KEYS
+    }
+    for statement in statements(template, "VaultRole"):
+        assert "PlatformTokensKey" not in references(statement)
+    policy = properties(template, "PlatformTokensKey")["KeyPolicy"]["Statement"]
+    for statement in policy:  # never without a grant's context, whoever IAM lets in
+        granted = set(actions_of(statement))
+        if granted & {"kms:Decrypt", "kms:GenerateDataKey", "kms:Encrypt", "kms:*"}:
+            condition = statement["Condition"]
+            assert condition["Null"] == {
+                f"kms:EncryptionContext:{k}": "false" for k in CONTEXT_KEYS
+            }
 
 
 def test_chalice_granting_anything_else_on_everything_fails_the_build():
@@ -358,7 +398,10 @@ def test_functions_find_their_resources_through_their_settings(template, region)
         assert env["SHOPPABLE_VAULT_FUNCTION"] == {"Ref": "Vault"}
         assert env["SHOPPABLE_STAGE"] == "dev"
         assert env["SHOPPABLE_DEFAULT_CURRENCY"] == load_region(region).default_currency
-        assert references(env[SECRET_ARNS_VARIABLE]) == {"StripeSecret", "PlatformsSecret"}
+        assert references(env[SECRET_ARNS_VARIABLE]) == APP_SECRETS
+        assert env["SHOPPABLE_PLATFORM_TOKENS_KEY_ID"] == {
+            "Fn::GetAtt": ["PlatformTokensKey", "Arn"]
+        }
         assert not set(env) & {"SHOPPABLE_VAULT_TABLE", "SHOPPABLE_VAULT_KEY_ID"}
     vault = environment(template, "Vault")
     assert vault == {

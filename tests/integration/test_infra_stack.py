@@ -291,6 +291,7 @@ def test_cloudformation_creates_every_data_resource(deployed):
     }
     assert aliases[f"alias/{STACK}"] == deployed.created("StackKey")
     assert aliases[f"alias/{STACK}-vault"] == deployed.created("VaultKey")
+    assert aliases[f"alias/{STACK}-platform-tokens"] == deployed.created("PlatformTokensKey")
 
     secrets = boto3.client("secretsmanager", region_name=region)
     names = {s["Name"] for s in secrets.list_secrets()["SecretList"]}
@@ -323,6 +324,10 @@ def test_each_function_gets_only_its_own_resources(deployed):
     assert app.vault_table not in tables and app.vault_keys_table not in tables
     assert app.vault_index_key is None
     assert app.meta_app_secret.get_secret_value() == ""  # platforms not configured yet
+    tokens_key = deployed.resolve({"Fn::GetAtt": ["PlatformTokensKey", "Arn"]})
+    assert app.platform_tokens_key_id == tokens_key
+    assert len(app.oauth_state_secret.get_secret_value()) >= 44  # generated, never typed
+    assert vault.oauth_state_secret.get_secret_value() == ""
     # the vault function: its two tables, its key, its generated index key; nothing else
     assert {vault.vault_table, vault.vault_keys_table} <= tables
     assert vault.vault_key_id == deployed.resolve({"Fn::GetAtt": ["VaultKey", "Arn"]})

@@ -105,11 +105,10 @@ class FunnelRepository:
             condition, values = "attribute_not_exists(pk)", {}
         else:
             condition, values = "#seq = :read", {":read": read_sequence}
-        tx.put(
-            model_item(tally, keys.funnel_order(tally.order_id)),
-            condition,
-            **({"names": {"#seq": "sequence"}, "values": values} if values else {}),
+        tally_condition: dict[str, Any] = (
+            {"names": {"#seq": "sequence"}, "values": values} if values else {}
         )
+        tx.put(model_item(tally, keys.funnel_order(tally.order_id)), condition, **tally_condition)
         increments = _increments(counts)
         if increments:
             expression, names, adds = _adds(increments)

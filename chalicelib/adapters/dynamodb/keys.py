@@ -25,6 +25,57 @@ def connection(platform: str, account_id: str) -> dict:
     return {"pk": f"CONN#{platform}#{account_id}", "sk": "CONNECTION"}
 
 
+def connection_id(connection_id: str) -> dict:
+    """Points from a connection's id to its account (`DELETE /v1/connections/{id}`)."""
+    return {"pk": f"CONNID#{connection_id}", "sk": "CONNECTION_ID"}
+
+
+def grant(grant_id: str) -> dict:
+    """One authorization at a platform, with its sealed tokens and wrapped data key."""
+    return {"pk": f"GRANT#{grant_id}", "sk": "GRANT"}
+
+
+def platform_token_key(grant_id: str) -> dict:
+    """In the platform token keys table: the grant's wrapped data key."""
+    return {"pk": f"KEY#{grant_id}", "sk": "DATAKEY"}
+
+
+def grants_of_user(source: str, user_id: str) -> str:
+    """The partition of pointers from a platform user to the grants they made (Meta's
+    deauthorize and data deletion callbacks name the user only)."""
+    return f"GRANTUSER#{source}#{user_id}"
+
+
+def grant_of_user(source: str, user_id: str, grant_id: str) -> dict:
+    return {"pk": grants_of_user(source, user_id), "sk": f"GRANT#{grant_id}"}
+
+
+# Grants whose tokens the schedule renews, by when (sparse: only active, expiring grants).
+TOKEN_RENEWAL = "TOKEN_RENEWAL"  # noqa: S105 (a partition name)
+
+
+def token_renewal(renew_at: str, grant_id: str) -> dict:
+    return {"gsi2pk": TOKEN_RENEWAL, "gsi2sk": f"{renew_at}#{grant_id}"}
+
+
+def oauth_state(nonce: str) -> dict:
+    """Written when an authorization's state is used: a second use finds it (single use)."""
+    return {"pk": f"OAUTHSTATE#{nonce}", "sk": "OAUTH_STATE"}
+
+
+def data_deletion(confirmation_code: str) -> dict:
+    return {"pk": f"DELETION#{confirmation_code}", "sk": "DATA_DELETION"}
+
+
+def merchant_settings(merchant_id: str) -> dict:
+    return {"pk": f"MER#{merchant_id}", "sk": "SETTINGS"}
+
+
+# The GSI1 partition listing the merchants that named a Meta commerce account (Shops orders
+# are pulled for each).
+META_COMMERCE_ACCOUNTS = "COMMERCE#meta"
+
+
 def platform_media(platform: str, media_id: str) -> dict:
     """Points from a post's media on a platform to the post, for comments on it."""
     return {"pk": f"MEDIA#{platform}#{media_id}", "sk": "MEDIA"}
