@@ -7,8 +7,10 @@ Chalice Blueprint in `chalicelib/routes/`.
 from chalice import Chalice
 
 from chalicelib.routes import (
+    analytics,  # /v1/storefront/beacon, /v1/analytics/funnel(.csv, .svg)
     catalog,  # /v1/products
     consumers,  # the ingest queue
+    creators,  # /v1/creators, their referrals and statements
     customers,  # /v1/customers: the vault's routes
     health,  # /v1/health, /v1/openapi.json
     outbound,  # /v1/webhook_endpoints, /v1/events; the outbox stream, webhook deliveries
@@ -35,6 +37,8 @@ for area in (
     webhooks,
     outbound,
     customers,
+    creators,
+    analytics,
     consumers,
     vault,
 ):

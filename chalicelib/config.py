@@ -149,6 +149,13 @@ class Settings(BaseSettings):
     webhook_disable_after_hours: float = Field(120.0, gt=0)
     webhook_timeout_seconds: float = Field(DELIVERY_TIMEOUT_SECONDS, gt=0, le=15)
 
+    # Creators: how long after a click on a creator's link a checkout is still theirs, how
+    # long commissions are held before they mature, and how many views (and as many clicks)
+    # one funnel cell counts a day (the beacon is public).
+    attribution_window_days: int = Field(7, ge=0, le=90)
+    commission_hold_days: int = Field(30, ge=0, le=365)
+    funnel_daily_cap: int = Field(100_000, ge=1)
+
     max_body_bytes: int = 64 * 1024
     max_tags_per_post: int = 20
     page_size: int = 20

@@ -23,6 +23,7 @@ from .config import Settings, get_settings
 if TYPE_CHECKING:
     from .adapters.dynamodb.catalog import CatalogRepository
     from .adapters.dynamodb.connections import ConnectionRepository
+    from .adapters.dynamodb.creators import CreatorRepository, ReferralRepository
     from .adapters.dynamodb.idempotency import IdempotencyStore
     from .adapters.dynamodb.inbox import InboxRepository
     from .adapters.dynamodb.merchants import MerchantRepository
@@ -37,8 +38,11 @@ if TYPE_CHECKING:
     from .adapters.stripe import StripePayments
     from .consumers import Handler
     from .domain.events import Message
+    from .domain.outbound import Event
+    from .services.analytics import Analytics
     from .services.catalog import Catalog
     from .services.connections import Connections
+    from .services.creators import Creators
     from .services.merchants import Merchants
     from .services.orders import Sales
     from .services.outbound import Outbound
@@ -155,6 +159,18 @@ class Runtime:
         return InboxRepository(self.table)
 
     @cached_property
+    def creator_store(self) -> "CreatorRepository":
+        from .adapters.dynamodb.creators import CreatorRepository
+
+        return CreatorRepository(self.table)
+
+    @cached_property
+    def referral_store(self) -> "ReferralRepository":
+        from .adapters.dynamodb.creators import ReferralRepository
+
+        return ReferralRepository(self.table)
+
+    @cached_property
     def webhook_receipts(self) -> "WebhookReceipts":
         from .adapters.dynamodb.webhooks import WebhookReceipts
 
@@ -245,7 +261,11 @@ class Runtime:
         from .services.posts import Posts
 
         return Posts(
-            self.post_store, self.product_store, self.clock, self.settings.max_tags_per_post
+            self.post_store,
+            self.product_store,
+            self.clock,
+            self.settings.max_tags_per_post,
+            creators=self.creator_store,
         )
 
     @cached_property
@@ -262,6 +282,8 @@ class Runtime:
             reservation_minutes=self.settings.reservation_minutes,
             stack_id=self.settings.stack_name,
             event_wait_attempts=min(self.settings.event_wait_attempts, _ingest_receives() - 1),
+            referrals=self.referral_store,
+            attribution_window=timedelta(days=self.settings.attribution_window_days),
         )
 
     @cached_property
@@ -339,6 +361,50 @@ class Runtime:
                 disable_after=timedelta(hours=s.webhook_disable_after_hours),
             ),
         )
+
+    @cached_property
+    def creators(self) -> "Creators":
+        from .adapters.dynamodb.creators import CommissionLedger
+        from .services.creators import Creators, CreatorSettings
+
+        return Creators(
+            creators=self.creator_store,
+            referrals=self.referral_store,
+            ledger=CommissionLedger(self.table),
+            orders=self.order_store,
+            posts=self.post_store,
+            vault=self.vault,
+            clock=self.clock,
+            settings=CreatorSettings(
+                storefront_url=self.settings.storefront_url,
+                hold_days=self.settings.commission_hold_days,
+            ),
+        )
+
+    @cached_property
+    def analytics(self) -> "Analytics":
+        from .adapters.dynamodb.funnel import FunnelRepository
+        from .services.analytics import Analytics
+
+        return Analytics(
+            funnel=FunnelRepository(self.table),
+            posts=self.post_store,
+            referrals=self.referral_store,
+            merchants=self.merchant_store,
+            clock=self.clock,
+            daily_cap=self.settings.funnel_daily_cap,
+        )
+
+    @cached_property
+    def event_consumers(self) -> list[Callable[["Event"], None]]:
+        """Our own consumers of the outbox's events, after each is published: the funnel's
+        counters and the creators' commission ledger (each idempotent on the event)."""
+        from .services import analytics, creators
+
+        return [
+            lambda event: analytics.funnel_on_order_event(self.analytics, event),
+            lambda event: creators.commission_on_order_event(self.creators, event),
+        ]
 
     @cached_property
     def webhook_handlers(self) -> dict[str, "Handler"]:

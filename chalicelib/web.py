@@ -87,6 +87,7 @@ class Operation:
     returns: Any = None  # a model, ListOf[model], or None
     status: int = 200
     idempotent: bool = False
+    produces: str | None = None  # a handler answering other than JSON: its media type
 
 
 @dataclass
@@ -112,6 +113,7 @@ class Routes:
         returns: Any = None,
         status: int = 200,
         idempotent: bool = False,
+        produces: str | None = None,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         assert public or scope is not None, f"{method} {path}: give a scope or mark it public"
 
@@ -128,6 +130,7 @@ class Routes:
                 returns=returns,
                 status=status,
                 idempotent=idempotent,
+                produces=produces,
             )
             self.operations.append(op)
             blueprint = self.blueprint

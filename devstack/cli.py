@@ -179,7 +179,7 @@ def _send_event(parser: argparse.ArgumentParser, file: str, order_id: str | None
     assert dev is not None  # `choose("local")` made sure
     try:
         status, body, order = send(Path(file), dev, order_id)
-    except SampleError as refused:
+    except (SampleError, ValueError) as refused:
         parser.error(str(refused))
     if order is not None:
         print(f"about order {order['id']} ({order['status']}), PaymentIntent "

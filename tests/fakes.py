@@ -10,6 +10,7 @@ import itertools
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from chalicelib.domain.attribution import Referral
 from chalicelib.domain.catalog import Product, Variant
 from chalicelib.domain.claims import (
     CancellationRequest,
@@ -17,7 +18,9 @@ from chalicelib.domain.claims import (
     cancellation_statuses_before,
     dispute_statuses_before,
 )
+from chalicelib.domain.creators import Creator, LedgerEntry, OrderCommission
 from chalicelib.domain.errors import AlreadyExists, BelowReserved, ConcurrentUpdate, OutOfStock
+from chalicelib.domain.funnel import CellCounts, OrderTally
 from chalicelib.domain.ids import Prefix, make_id
 from chalicelib.domain.inventory import StockMove, can_move, moved
 from chalicelib.domain.orders import (
@@ -359,3 +362,124 @@ class FakeVault:
             CustomerStatus(token=t, status="erased" if t in self.erased else "active", masked=None)
             for t in tokens
         ]
+
+
+@dataclass
+class FakeCreators:
+    by_id: dict[str, Creator] = field(default_factory=dict)
+
+    def add(self, creator: Creator) -> None:
+        if creator.id in self.by_id:
+            raise AlreadyExists(creator.id)
+        self.by_id[creator.id] = creator
+
+    def get(self, creator_id: str) -> Creator | None:
+        return self.by_id.get(creator_id)
+
+    def page(self, merchant_id: str, limit: int, cursor: str | None):
+        ours = [c for c in self.by_id.values() if c.merchant_id == merchant_id][::-1]
+        return ours[:limit], None
+
+    def replace(self, creator: Creator, read_at: datetime) -> None:
+        if self.by_id[creator.id].updated_at != read_at:
+            raise ConcurrentUpdate(creator.id)
+        self.by_id[creator.id] = creator
+
+
+@dataclass
+class FakeReferrals:
+    by_code: dict[tuple[str, str], Referral] = field(default_factory=dict)
+
+    def add(self, referral: Referral) -> None:
+        key = (referral.merchant_id, referral.code)
+        if key in self.by_code:
+            raise AlreadyExists(referral.code)
+        self.by_code[key] = referral
+
+    def find(self, merchant_id: str, codes: list[str]) -> list[Referral]:
+        return [self.by_code[(merchant_id, c)] for c in dict.fromkeys(codes)
+                if (merchant_id, c) in self.by_code]  # fmt: skip
+
+    def get(self, merchant_id: str, code: str) -> Referral | None:
+        return self.by_code.get((merchant_id, code))
+
+    def of_creator(self, merchant_id: str, creator_id: str, limit: int, cursor: str | None):
+        return [r for r in self.by_code.values() if r.creator_id == creator_id][:limit], None
+
+    def set_active(self, merchant_id: str, code: str, active: bool) -> Referral | None:
+        found = self.by_code.get((merchant_id, code))
+        if found is None:
+            return None
+        self.by_code[(merchant_id, code)] = found.model_copy(update={"active": active})
+        return self.by_code[(merchant_id, code)]
+
+
+@dataclass
+class FakeLedger:
+    """The commission ledger's rules: an order's item is started once, moved only from the
+    sequence it was read at, and each entry is keyed by its event."""
+
+    commissions: dict[str, OrderCommission] = field(default_factory=dict)
+    entries_by_id: dict[str, LedgerEntry] = field(default_factory=dict)
+
+    def get(self, order_id: str) -> OrderCommission | None:
+        return self.commissions.get(order_id)
+
+    def earn(self, commission: OrderCommission, entry: LedgerEntry | None) -> bool:
+        if commission.order_id in self.commissions or (entry and entry.id in self.entries_by_id):
+            return False
+        self.commissions[commission.order_id] = commission
+        if entry is not None:
+            self.entries_by_id[entry.id] = entry
+        return True
+
+    def adjust(self, commission, read_sequence: int, entry) -> bool:
+        held = self.commissions.get(commission.order_id)
+        if held is None or held.sequence != read_sequence:
+            return False
+        if entry is not None and entry.id in self.entries_by_id:
+            return False
+        self.commissions[commission.order_id] = commission
+        if entry is not None:
+            self.entries_by_id[entry.id] = entry
+        return True
+
+    def entries(self, creator_id: str, start: datetime, end: datetime) -> list[LedgerEntry]:
+        found = [e for e in self.entries_by_id.values()
+                 if e.creator_id == creator_id and start <= e.at < end]  # fmt: skip
+        return sorted(found, key=lambda e: (e.at, e.id))
+
+
+@dataclass
+class FakeFunnel:
+    """The funnel store's rules: capped visits, and order tallies moved from what was read."""
+
+    cells_by_key: dict[tuple, CellCounts] = field(default_factory=dict)
+    tallies: dict[str, OrderTally] = field(default_factory=dict)
+
+    def _cell(self, merchant_id: str, cell) -> CellCounts:
+        from chalicelib.domain.funnel import CellCounts
+
+        return self.cells_by_key.setdefault((merchant_id, cell), CellCounts())
+
+    def count_visit(self, merchant_id: str, cell, kind: str, cap: int) -> bool:
+        counts = self._cell(merchant_id, cell)
+        if getattr(counts, kind) >= cap:
+            return False
+        setattr(counts, kind, getattr(counts, kind) + 1)
+        return True
+
+    def tally(self, order_id: str) -> OrderTally | None:
+        return self.tallies.get(order_id)
+
+    def count_order(self, merchant_id, cell, counts, tally, read_sequence) -> bool:
+        held = self.tallies.get(tally.order_id)
+        if (held.sequence if held else None) != read_sequence:
+            return False
+        self.tallies[tally.order_id] = tally
+        self._cell(merchant_id, cell).add(counts)
+        return True
+
+    def cells(self, merchant_id: str, start, end):
+        return [(cell, counts) for (m, cell), counts in self.cells_by_key.items()
+                if m == merchant_id and start <= cell.day <= end]  # fmt: skip

@@ -18,6 +18,7 @@ from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
+from .attribution import Attribution, AttributionClaim, ReferralCode
 from .base import Model
 from .catalog import Product, Variant
 from .claims import CancellationRequest, PaymentDispute
@@ -108,6 +109,12 @@ class CheckoutRequest(Model):
     lines: Annotated[list[CheckoutLine], Field(min_length=1, max_length=10_000)]
     customer: Buyer
     shipping_address: ShippingAddress
+    referral_code: ReferralCode | None = Field(
+        None, description="a creator's referral code the buyer typed (beats any link)"
+    )
+    attribution: AttributionClaim | None = Field(
+        None, description="the creator's link the shopper arrived by (`ref` of the page's URL)"
+    )
 
     @model_validator(mode="after")
     def _one_line_per_variant(self) -> "CheckoutRequest":
@@ -226,6 +233,8 @@ class Order(Model):
     # the order, and a payment dispute or inquiry (see domain/claims.py).
     cancellation: CancellationRequest | None = None
     dispute: PaymentDispute | None = None
+    # The creator the sale is owed to (domain/attribution.py), decided once at checkout.
+    attribution: Attribution | None = None
 
     @property
     def refundable(self) -> int:
@@ -249,6 +258,7 @@ class OrderView(Model):
     notes: list[str]
     cancellation: CancellationRequest | None
     dispute: PaymentDispute | None
+    attribution: Attribution | None = None
 
 
 class OrderUpdate(Model):

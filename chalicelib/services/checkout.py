@@ -1,16 +1,18 @@
 """Checkout: from a buyer's cart to an order awaiting payment, with its stock held.
 
-Order of work: validate the lines against the catalog and price them on the server; write
-the order and reserve every line's stock in one transaction; hand the buyer's personal data
-to the vault (only the token comes back); create the Stripe PaymentIntent; attach both to the
-order. Reserving first means a buyer who loses a race for the last units leaves nothing
-behind, not even their data in the vault; if a later step fails, the order is discarded and
-its stock released in one transaction.
+Order of work: validate the lines against the catalog and price them on the server; decide
+which creator the order is owed to, if the request names a code or a link (one batch read,
+domain/attribution.py); write the order and reserve every line's stock in one transaction;
+hand the buyer's personal data to the vault (only the token comes back); create the Stripe
+PaymentIntent; attach both to the order. Reserving first means a buyer who loses a race for
+the last units leaves nothing behind, not even their data in the vault; if a later step fails,
+the order is discarded and its stock released in one transaction.
 """
 
 import hmac
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from ..domain.attribution import Attribution, attribute
 from ..domain.catalog import Variant
 from ..domain.errors import AlreadyExists, OutOfStock
 from ..domain.ids import Prefix, has_prefix
@@ -26,7 +28,7 @@ from ..domain.orders import (
     price_lines,
 )
 from ..domain.payments import STACK_KEY
-from ..domain.posts import is_visible_in_storefront
+from ..domain.posts import Post, is_visible_in_storefront
 from ..errors import NotFound, ValidationFailed
 from ..vault.models import CustomerCreate
 from .orders import NotEnoughStock, Sales, order_event, tokenize_buyer
@@ -41,7 +43,7 @@ def checkout(sales: Sales, request: CheckoutRequest) -> CheckoutView:
         [line.variant_id for line in request.lines if has_prefix(line.variant_id, Prefix.VARIANT)]
     )}  # fmt: skip
     merchant_id = _one_merchant(request, variants)
-    _check_post(sales, request, merchant_id)
+    post = _check_post(sales, request, merchant_id)
     products = {p.id: p for p in sales.products.products([v.product_id for v in variants.values()])}
     try:
         lines, amounts = price_lines(request.lines, variants, products)
@@ -59,6 +61,7 @@ def checkout(sales: Sales, request: CheckoutRequest) -> CheckoutView:
         history=[StatusChange(status=OrderStatus.PENDING_PAYMENT, at=now)],
         created_at=now,
         expires_at=now + timedelta(minutes=sales.reservation_minutes),
+        attribution=_attribution(sales, request, merchant_id, post, now),
     )
     try:
         sales.orders.place(order)
@@ -136,14 +139,35 @@ def _one_merchant(request: CheckoutRequest, variants: dict[str, Variant]) -> str
     return merchants.pop()
 
 
-def _check_post(sales: Sales, request: CheckoutRequest, merchant_id: str) -> None:
+def _check_post(sales: Sales, request: CheckoutRequest, merchant_id: str) -> Post | None:
     if request.post_id is None:
-        return
+        return None
     post = sales.posts.get(request.post_id) if has_prefix(request.post_id, Prefix.POST) else None
     if post is None or post.merchant_id != merchant_id or not is_visible_in_storefront(post):
         raise ValidationFailed(
             f"No such post: '{request.post_id}'.", code="resource_missing", param="post_id"
         )
+    return post
+
+
+def _attribution(
+    sales: Sales, request: CheckoutRequest, merchant_id: str, post: Post | None, now: datetime
+) -> Attribution | None:
+    """The creator the order is owed to (domain/attribution.py). Only a checkout that names
+    a code or a link costs a read, one for both; a code or ref the merchant does not have is
+    ignored, never refused: a stale link must not stop a sale."""
+    claim = request.attribution
+    named = [code for code in (request.referral_code, claim.ref if claim else None) if code]
+    found = (
+        {r.code: r for r in sales.referrals.find(merchant_id, named)}
+        if named and sales.referrals is not None
+        else {}
+    )
+    code = found.get(request.referral_code) if request.referral_code else None
+    link = found.get(claim.ref) if claim else None
+    click = (link, claim.clicked_at or now, claim.platform) if claim and link else None
+    collab = post.creator_id if post is not None else None
+    return attribute(code, click, collab, now, sales.attribution_window)
 
 
 def checkout_status(sales: Sales, order_id: str, client_secret: str | None) -> CheckoutStatus:

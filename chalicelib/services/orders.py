@@ -8,9 +8,10 @@ refund call or Stripe's `charge.refunded` comes first.
 """
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from ..domain.attribution import DEFAULT_WINDOW, Referral
 from ..domain.claims import CancellationRequest, PaymentDispute
 from ..domain.errors import ConcurrentUpdate, OutOfStock
 from ..domain.ids import Prefix
@@ -158,6 +159,12 @@ class PaymentGateway(Protocol):
     def refund(self, intent_id: str, amount: int, idempotency_key: str) -> Refund: ...
 
 
+class ReferralLookup(Protocol):
+    def find(self, merchant_id: str, codes: list[str]) -> list[Referral]:
+        """The merchant's referrals (links' refs and codes) among `codes`, in one read."""
+        ...
+
+
 @dataclass(frozen=True)
 class Sales:
     """What the sale's use cases need, wired by the composition root."""
@@ -171,6 +178,8 @@ class Sales:
     reservation_minutes: int = 30
     stack_id: str = "shoppable"  # marks this stack's PaymentIntents (see services/payments.py)
     event_wait_attempts: int = 4  # deliveries of a Stripe event that may wait for its order
+    referrals: ReferralLookup | None = None  # creators' links and codes (domain/attribution.py)
+    attribution_window: timedelta = DEFAULT_WINDOW
 
 
 class NotEnoughStock(Conflict):
@@ -191,6 +200,8 @@ def order_event(
     amount: int | None = None,
 ) -> Event:
     """An order's event: ids, states, amounts and the customer token; never personal data."""
+    if amount is None and kind == "disputed" and order.dispute is not None:
+        amount = order.dispute.amount  # what the chargeback holds back (commissions read it)
     return new_event(
         sales.clock.new_id(Prefix.EVENT),
         EventType(f"order.{kind}"),
@@ -208,6 +219,7 @@ def order_event(
             customer_token=order.customer.token if order.customer else None,
             post_id=order.post_id,
             reason=order.history[-1].reason if order.history else None,
+            attribution=order.attribution,
         ),
         sales.clock.now(),
     )

@@ -44,6 +44,7 @@ from .models import (
     ErasedCustomer,
     FulfillmentDetails,
     MarketingDetails,
+    PayoutReadDetails,
     SupportDetails,
     Tokenized,
 )
@@ -67,7 +68,7 @@ class VaultClient:
 
     def detokenize_for(
         self, caller: Caller, token: str, purpose: Purpose
-    ) -> FulfillmentDetails | SupportDetails | MarketingDetails:
+    ) -> FulfillmentDetails | SupportDetails | MarketingDetails | PayoutReadDetails:
         return self._call(DetokenizeCustomer(caller=caller, token=token, purpose=purpose))
 
     def export(self, caller: Caller, token: str) -> CustomerExport:

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..domain.base import Model
+from ..domain.creators import PayoutDetails
 from ..domain.customers import Email, Line, Phone, ShippingAddress, Short, SocialPlatform
 from ..domain.merchants import ApiKey
 from ..domain.scopes import Scope
@@ -29,6 +30,7 @@ class CustomerCreate(Model):
     phone: Phone | None = None
     shipping_address: ShippingAddress | None = None
     social_handles: Annotated[dict[SocialPlatform, Short], Field(max_length=10)] | None = None
+    payout: PayoutDetails | None = Field(None, description="a creator's: where commissions go")
     marketing_consent: bool = Field(
         False, description="True records consent now; false leaves earlier consent as it was."
     )
@@ -91,13 +93,24 @@ class MarketingDetails(Model):
     email: str
 
 
+class PayoutReadDetails(Model):
+    object: Literal["customer"] = "customer"
+    token: str
+    purpose: Literal[Purpose.PAYOUT] = Purpose.PAYOUT
+    name: str
+    email: str
+    payout: PayoutDetails | None
+
+
 CustomerDetails = Annotated[
-    FulfillmentDetails | SupportDetails | MarketingDetails, Field(discriminator="purpose")
+    FulfillmentDetails | SupportDetails | MarketingDetails | PayoutReadDetails,
+    Field(discriminator="purpose"),
 ]
 DETAILS_MODELS: dict[Purpose, type[BaseModel]] = {
     Purpose.FULFILLMENT: FulfillmentDetails,
     Purpose.SUPPORT: SupportDetails,
     Purpose.MARKETING: MarketingDetails,
+    Purpose.PAYOUT: PayoutReadDetails,
 }
 
 
@@ -148,6 +161,7 @@ class CustomerExport(Model):
     phone: str | None
     shipping_address: ShippingAddress | None
     social_handles: dict[str, str] | None
+    payout: PayoutDetails | None = None
     marketing_consent: MarketingConsent
     access_log: list[AuditEntry]
 

@@ -152,3 +152,49 @@ def merchant_listing(merchant_id: str, kind: str) -> str:
 
 def listing_entry(merchant_id: str, kind: str, created_at: str, object_id: str) -> dict:
     return {"gsi1pk": merchant_listing(merchant_id, kind), "gsi1sk": f"{created_at}#{object_id}"}
+
+
+# Creators, their referrals and their commissions
+
+
+def creator(creator_id: str) -> dict:
+    return {"pk": f"CR#{creator_id}", "sk": "CREATOR"}
+
+
+def referral(merchant_id: str, code: str) -> dict:
+    """A creator's link ref or referral code: unique per merchant, found by the code alone."""
+    return {"pk": f"REF#{merchant_id}#{code}", "sk": "REFERRAL"}
+
+
+def order_commission(order_id: str) -> dict:
+    return {"pk": f"COMM#{order_id}", "sk": "COMMISSION"}
+
+
+def creator_ledger(creator_id: str) -> str:
+    """The partition of a creator's ledger entries, sorted by time."""
+    return f"CRLEDGER#{creator_id}"
+
+
+def ledger_entry(creator_id: str, at: str, event_id: str) -> dict:
+    return {"pk": creator_ledger(creator_id), "sk": f"{at}#{event_id}"}
+
+
+# The funnel: one item per (day, post, platform, creator), a partition per merchant and month
+
+
+def funnel_partition(merchant_id: str, month: str) -> str:
+    return f"FUNNEL#{merchant_id}#{month}"
+
+
+def funnel_cell(
+    merchant_id: str, day: str, post_id: str | None, channel: str, creator_id: str | None
+) -> dict:
+    return {
+        "pk": funnel_partition(merchant_id, day[:7]),
+        "sk": f"{day}#{post_id or '-'}#{channel}#{creator_id or '-'}",
+    }
+
+
+def funnel_order(order_id: str) -> dict:
+    """What the funnel has counted of one order (its checkout, payment, refunds)."""
+    return {"pk": f"FUNNELORD#{order_id}", "sk": "FUNNEL"}
