@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SHOPPABLE_", extra="ignore", defer_build=True)
 
     stage: str = "dev"
+    # Stages that take payments: they accept only `sk_live_` API keys, every other stage
+    # only `sk_test_` keys.
+    live_stages: Annotated[list[str], NoDecode] = ["prod", "production", "live"]
     region: str = Field("us-east-1", validation_alias="AWS_REGION")
     aws_endpoint_url: str | None = Field(None, validation_alias="AWS_ENDPOINT_URL")
 
@@ -53,6 +56,14 @@ class Settings(BaseSettings):
     # the vault function's name; unset, the vault runs in-process (tests, `make run`)
     vault_function: str | None = Field(None, json_schema_extra=_resource("function"))
     vault_key_cache_seconds: int = 60
+    # Caller assertions (chalicelib/vault/assertions.py): HMAC keys, base64 of >= 32 bytes.
+    # The API edge mints with the first, the queue consumers and schedules with the second;
+    # the vault function reads both to verify. Each is readable only by those roles.
+    edge_caller_key: SecretStr | None = Field(None, json_schema_extra=_secret("edge_caller"))
+    worker_caller_key: SecretStr | None = Field(None, json_schema_extra=_secret("worker_caller"))
+    # The API's keyed digests (base64 of >= 32 bytes): Idempotency-Key fingerprints and
+    # scopes, checkout hold counters. Nothing stored from a request is a bare hash of it.
+    request_digest_key: SecretStr | None = Field(None, json_schema_extra=_secret("request_digest"))
 
     # Social platforms: webhook secrets, API base URLs (a local stand-in in tests and `make
     # run`), and for now one access token per platform (see README "Social platforms").
@@ -101,8 +112,16 @@ class Settings(BaseSettings):
             file_secret_settings,
         )
 
+    @property
+    def live(self) -> bool:
+        return self.stage in self.live_stages
+
     @field_validator(
-        "cors_allowed_origins", "meta_commerce_accounts", "comment_keywords", mode="before"
+        "cors_allowed_origins",
+        "meta_commerce_accounts",
+        "comment_keywords",
+        "live_stages",
+        mode="before",
     )
     @classmethod
     def _split_origins(cls, value: object) -> object:

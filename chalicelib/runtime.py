@@ -3,8 +3,12 @@
 Settings, AWS clients and stores are created on first use and reused by warm invocations.
 Each area of the service layer gets one typed bundle of what it needs (`catalog`, `posts`,
 `sales`, `payments`, `social`, `merchants`) and never the runtime itself; the vault is reached
-through its client (`vault`). Tests call `reset()` to start from fresh settings, and may hand
-in other implementations by replacing a store before the first area is built.
+through its client. There are two clients, by who proves the caller: `vault`, the API edge's
+(its routes have checked the API key), and `worker_vault`, the queue consumers' and
+schedules' (the vault lets them identify and describe only). The areas the consumers and
+schedules use (`worker_sales`, `social`, `ingest_handlers`) are built on the worker's. Tests
+call `reset()` to start from fresh settings, and may hand in other implementations by
+replacing a store before the first area is built.
 """
 
 from functools import cached_property, partial
@@ -31,6 +35,7 @@ from .services.orders import Sales
 from .services.payments import Payments
 from .services.posts import Posts
 from .services.social import Social, SocialSettings, routed
+from .vault.assertions import Issuer, Minter, key_from
 from .vault.client import InProcess, LambdaInvoke, VaultClient
 
 if TYPE_CHECKING:
@@ -140,13 +145,31 @@ class Runtime:
 
     @cached_property
     def vault(self) -> VaultClient:
-        """The one way into the vault: its own function when `vault_function` is set (so only
-        that function's role can decrypt), else the same handler in-process."""
+        """The API edge's way into the vault: its assertions carry the checked key's
+        merchant and scopes."""
+        return self._vault_client(Issuer.EDGE)
+
+    @cached_property
+    def worker_vault(self) -> VaultClient:
+        """The consumers' and schedules' way into the vault: identify and describe only."""
+        return self._vault_client(Issuer.WORKER)
+
+    def _vault_client(self, issuer: Issuer) -> VaultClient:
+        """The vault's own function when `vault_function` is set (so only that function's
+        role can decrypt), else the same handler in-process; either way every command goes
+        with an assertion minted with this issuer's key."""
+        import time
+
+        setting = {Issuer.EDGE: "edge_caller_key", Issuer.WORKER: "worker_caller_key"}[issuer]
+        minter = Minter(issuer, lambda: self._secret_key(setting), time.time)
         if self.settings.vault_function:
-            return VaultClient(
-                LambdaInvoke(self.boto_client("lambda"), self.settings.vault_function)
-            )
-        return VaultClient(InProcess(lambda: self.vault_backend))
+            transport = LambdaInvoke(self.boto_client("lambda"), self.settings.vault_function)
+            return VaultClient(transport, minter)
+        return VaultClient(InProcess(lambda: self.vault_backend), minter)
+
+    def _secret_key(self, setting: str) -> bytes:
+        value = getattr(self.settings, setting)
+        return key_from(value.get_secret_value() if value else None, f"SHOPPABLE_{setting.upper()}")
 
     @cached_property
     def vault_backend(self) -> "Vault":
@@ -164,6 +187,10 @@ class Runtime:
             DataKeys(KmsKeys(self.kms, s.vault_key_id), DataKeyCache(s.vault_key_cache_seconds)),
             self.clock,
             index_key_from(index_key),
+            {
+                Issuer.EDGE: self._secret_key("edge_caller_key"),
+                Issuer.WORKER: self._secret_key("worker_caller_key"),
+            },
         )
 
     # The areas: what each part of the service layer gets
@@ -184,12 +211,21 @@ class Runtime:
 
     @cached_property
     def sales(self) -> Sales:
+        """Sales as the API's routes run them (the edge's vault client)."""
+        return self._sales(self.vault)
+
+    @cached_property
+    def worker_sales(self) -> Sales:
+        """Sales as the consumers and schedules run them (the worker's vault client)."""
+        return self._sales(self.worker_vault)
+
+    def _sales(self, vault: VaultClient) -> Sales:
         return Sales(
             orders=self.order_store,
             products=self.product_store,
             posts=self.post_store,
             payments=self.stripe,
-            vault=self.vault,
+            vault=vault,
             events=self.events_queue,
             clock=self.clock,
             reservation_minutes=self.settings.reservation_minutes,
@@ -210,8 +246,8 @@ class Runtime:
             inbox=self.inbox_store,
             receipts=self.webhook_receipts,
             queue=self.ingest_queue,
-            vault=self.vault,
-            sales=self.sales,
+            vault=self.worker_vault,
+            sales=self.worker_sales,
             clock=self.clock,
             settings=SocialSettings(
                 comment_keywords=s.comment_keywords,
@@ -227,7 +263,7 @@ class Runtime:
     @cached_property
     def ingest_handlers(self) -> dict[str, Handler]:
         """Message type -> the service that handles it, with its area's dependencies."""
-        sales, social = self.sales, self.social
+        sales, social = self.worker_sales, self.social
         handlers: dict[str, Handler] = {
             f"stripe.{kind}": partial(handle, sales) for kind, handle in payments.HANDLERS.items()
         }

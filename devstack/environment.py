@@ -31,8 +31,14 @@ WEBHOOK_SECRET_VARIABLES = {
 }
 
 
-# The vault's blind-index key: any 32 random bytes will do for data that lives one run.
-VAULT_INDEX_KEY_VARIABLE = "SHOPPABLE_VAULT_INDEX_KEY"
+# The vault's blind-index key, the caller-assertion keys and the API's digest key: any 32
+# random bytes will do for data that lives one run.
+GENERATED_KEY_VARIABLES = (
+    "SHOPPABLE_VAULT_INDEX_KEY",
+    "SHOPPABLE_EDGE_CALLER_KEY",
+    "SHOPPABLE_WORKER_CALLER_KEY",
+    "SHOPPABLE_REQUEST_DIGEST_KEY",
+)
 
 
 def _generated_secrets() -> dict[str, str]:
@@ -78,7 +84,8 @@ def configure(aws_endpoint_url: str, stripe_api_base: str | None) -> DevEnvironm
         env.update(STRIPE_API_BASE=stripe_api_base, STRIPE_API_KEY=DEV_STRIPE_KEY)
     else:
         stripe_api_base = env.get("STRIPE_API_BASE") or REAL_STRIPE_API_BASE
-    env.setdefault(VAULT_INDEX_KEY_VARIABLE, base64.b64encode(secrets.token_bytes(32)).decode())
+    for variable in GENERATED_KEY_VARIABLES:
+        env.setdefault(variable, base64.b64encode(secrets.token_bytes(32)).decode())
     generated = _generated_secrets()
     webhook_secrets = {}
     for key, variable in WEBHOOK_SECRET_VARIABLES.items():

@@ -19,7 +19,7 @@ from pydantic import ConfigDict, Field, model_validator
 
 from .base import Model
 from .catalog import Product, Variant
-from .customers import Email, Line, Phone, ShippingAddress
+from .customers import Email, Line, Phone, ShippingAddress, Short
 from .fields import ObjectId, Title
 from .money import Money
 
@@ -94,6 +94,9 @@ class Buyer(Model):
     name: Line
     phone: Phone | None = None
     marketing_consent: bool = False
+    consent_text_version: Short | None = Field(
+        None, description="Which wording of the marketing consent the buyer agreed to."
+    )
 
 
 class CheckoutRequest(Model):

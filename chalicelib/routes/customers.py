@@ -44,7 +44,8 @@ def create_customer(call: Call) -> Tokenized:
     summary="A customer's data, only the fields the purpose allows; audited",
 )
 def get_customer(call: Call, token: str) -> BaseModel:
-    return call.rt.vault.detokenize_for(Caller.for_key(call.key), token, call.query.purpose)
+    q = call.query
+    return call.rt.vault.detokenize_for(Caller.for_key(call.key), token, q.purpose, q.order_id)
 
 
 @routes.route(

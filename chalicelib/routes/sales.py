@@ -115,4 +115,4 @@ def refund_order(call: Call, order_id: str) -> OrderView:
 
 @routes.blueprint.schedule(Rate(1, unit=Rate.MINUTES))
 def expire_reservations(event: Any) -> dict[str, int]:
-    return {"expired": orders.expire_reservations(runtime().sales)}
+    return {"expired": orders.expire_reservations(runtime().worker_sales)}

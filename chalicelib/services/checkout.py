@@ -2,10 +2,12 @@
 
 Order of work: validate the lines against the catalog and price them on the server; write
 the order and reserve every line's stock in one transaction; hand the buyer's personal data
-to the vault (only the token comes back); create the Stripe PaymentIntent; attach both to the
-order. Reserving first means a buyer who loses a race for the last units leaves nothing
-behind, not even their data in the vault; if a later step fails, the order is discarded and
-its stock released in one transaction.
+to the vault as this order's snapshot (only the token comes back; a customer the email
+already names is never changed by an anonymous checkout); create the Stripe PaymentIntent;
+attach both to the order. Reserving first means a buyer who loses a race for the last units
+leaves nothing behind, not even their data in the vault; if a later step fails, the order is
+discarded and its stock released in one transaction, and what the vault was given for it is
+taken back out (the snapshot and consent, and the customer if this checkout filed them).
 """
 
 from datetime import timedelta
@@ -23,9 +25,11 @@ from ..domain.orders import (
     price_lines,
 )
 from ..domain.posts import is_visible_in_storefront
-from ..errors import ValidationFailed
-from ..vault.models import CustomerCreate
-from .orders import NotEnoughStock, Sales, publish, tokenize_buyer
+from ..domain.scopes import Scope
+from ..errors import ShoppableError, ValidationFailed
+from ..observability import logger
+from ..vault.models import Caller, ConsentGiven, CustomerCreate
+from .orders import NotEnoughStock, Sales, identify_buyer, publish
 
 
 def checkout(sales: Sales, request: CheckoutRequest) -> CheckoutView:
@@ -70,8 +74,11 @@ def checkout(sales: Sales, request: CheckoutRequest) -> CheckoutView:
         # The order is placed and its stock held.
         pass
 
+    customer = _customer(request)
     try:
-        buyer = tokenize_buyer(sales, merchant_id, _customer(request), "checkout")
+        buyer = identify_buyer(
+            sales, merchant_id, customer, order.id, "checkout", _consent(request)
+        )
         intent = sales.payments.create_payment_intent(
             amounts.total, amounts.currency,
             metadata={"order_id": order.id, "merchant_id": merchant_id},
@@ -83,7 +90,10 @@ def checkout(sales: Sales, request: CheckoutRequest) -> CheckoutView:
         # must not keep its stock either (the buyer never saw the client_secret).
         publish(sales, order, "created")
     except Exception:
-        sales.orders.discard(order)
+        try:
+            sales.orders.discard(order)
+        finally:
+            _forget_buyer(sales, merchant_id, customer, order.id)
         raise
     return CheckoutView(
         order_id=order.id,
@@ -104,8 +114,27 @@ def _customer(request: CheckoutRequest) -> CustomerCreate:
         name=buyer.name,
         phone=buyer.phone,
         shipping_address=request.shipping_address,
-        marketing_consent=buyer.marketing_consent,
     )
+
+
+def _consent(request: CheckoutRequest) -> ConsentGiven | None:
+    buyer = request.customer
+    if not buyer.marketing_consent:
+        return None
+    return ConsentGiven(source="checkout", text_version=buyer.consent_text_version or "unversioned")
+
+
+def _forget_buyer(sales: Sales, merchant_id: str, customer: CustomerCreate, order_id: str) -> None:
+    """A failed checkout leaves nothing in the vault (best effort: the failure being reported
+    is the checkout's, not this one's)."""
+    caller = Caller.service(merchant_id, "checkout", frozenset({Scope.CUSTOMERS_WRITE}))
+    try:
+        sales.vault.forget_order(caller, customer.email, order_id)
+    except ShoppableError as error:
+        logger.error(
+            "failed checkout's buyer not taken out of the vault",
+            extra={"order_id": order_id, "code": error.code},
+        )
 
 
 def _one_merchant(request: CheckoutRequest, variants: dict[str, Variant]) -> str:

@@ -72,7 +72,7 @@ def _author(social: Social, merchant_id: str, event: EngagementReceived) -> Inbo
     found = social.platforms.engagement(event.source).author_of(event)
     if found is None:
         return None
-    tokenized = social.vault.tokenize(
+    tokenized = social.vault.identify(
         Caller.service(merchant_id, "engagement", frozenset({Scope.CUSTOMERS_WRITE})),
         CustomerCreate(
             email=f"{found.user_id}@{event.platform}.invalid",

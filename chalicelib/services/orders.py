@@ -35,7 +35,7 @@ from ..domain.payments import PaymentIntent, Refund
 from ..domain.scopes import Scope
 from ..errors import Conflict, ShoppableError, ValidationFailed
 from ..observability import logger
-from ..vault.models import Caller, CustomerCreate
+from ..vault.models import Caller, ConsentGiven, CustomerCreate
 from .access import owned
 from .catalog import ProductStore
 from .ports import Clock, CustomerVault, Publisher
@@ -181,11 +181,19 @@ def move(
     return moved
 
 
-def tokenize_buyer(sales: Sales, merchant_id: str, customer: CustomerCreate, by: str) -> BuyerRef:
-    """The buyer's data goes to the vault; the order keeps the token and masked values."""
+def identify_buyer(
+    sales: Sales,
+    merchant_id: str,
+    customer: CustomerCreate,
+    order_id: str,
+    by: str,
+    consent: ConsentGiven | None = None,
+) -> BuyerRef:
+    """The buyer's data goes to the vault as this order's own snapshot (an existing customer's
+    record is never changed by it); the order keeps the token and masked values."""
     caller = Caller.service(merchant_id, by, frozenset({Scope.CUSTOMERS_WRITE}))
-    tokenized = sales.vault.tokenize(caller, customer)
-    return BuyerRef(token=tokenized.token, email=tokenized.masked.email, name=tokenized.masked.name)
+    found = sales.vault.identify(caller, customer, order_id, consent)
+    return BuyerRef(token=found.token, email=found.masked.email, name=found.masked.name)
 
 
 def owned_order(sales: Sales, merchant_id: str, order_id: str) -> Order:

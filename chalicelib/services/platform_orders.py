@@ -33,7 +33,7 @@ from ..domain.platform_orders import PlatformOrder, catch_up
 from ..errors import Conflict, ValidationFailed
 from ..observability import logger
 from ..vault.models import CustomerCreate
-from .orders import NotEnoughStock, Sales, move, publish, tokenize_buyer
+from .orders import NotEnoughStock, Sales, identify_buyer, move, publish
 from .social import Social
 
 
@@ -106,7 +106,7 @@ def _place(sales: Sales, merchant_id: str, found: PlatformOrder) -> Order:
 
 
 def _paid(sales: Sales, order: Order, found: PlatformOrder) -> Order:
-    buyer = _tokenize_buyer(sales, order.merchant_id, found)
+    buyer = _identify_buyer(sales, order, found)
     try:
         return move(
             sales, order, OrderStatus.PAID, stock=StockMove.COMMIT,
@@ -127,7 +127,7 @@ def _advance(sales: Sales, order: Order, target: OrderStatus, platform: str) -> 
         return sales.orders.get(order.id) or order
 
 
-def _tokenize_buyer(sales: Sales, merchant_id: str, found: PlatformOrder) -> BuyerRef | None:
+def _identify_buyer(sales: Sales, order: Order, found: PlatformOrder) -> BuyerRef | None:
     """The buyer to the vault. Platforms mask some fields (TikTok's phone numbers): what does
     not validate is left out, and never logged."""
     buyer = dict(found.buyer or {})
@@ -146,7 +146,7 @@ def _tokenize_buyer(sales: Sales, merchant_id: str, found: PlatformOrder) -> Buy
     if customer is None:
         logger.warning("platform buyer not tokenized: email or name missing")
         return None
-    return tokenize_buyer(sales, merchant_id, customer, f"{found.platform}-orders")
+    return identify_buyer(sales, order.merchant_id, customer, order.id, f"{found.platform}-orders")
 
 
 def _variants_by_sku(sales: Sales, merchant_id: str) -> dict[str, Variant]:

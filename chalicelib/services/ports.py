@@ -11,7 +11,14 @@ from typing import Protocol
 
 from ..domain.events import Message
 from ..domain.ids import Prefix
-from ..vault.models import Caller, CustomerCreate, CustomerStatus, Tokenized
+from ..vault.models import (
+    Caller,
+    ConsentGiven,
+    CustomerCreate,
+    CustomerStatus,
+    ForgottenOrder,
+    Tokenized,
+)
 
 
 class Clock(Protocol):
@@ -31,9 +38,19 @@ class Publisher(Protocol):
 
 
 class CustomerVault(Protocol):
-    """What services ask of the vault: tokens in, masked values and statuses out."""
+    """What services ask of the vault: tokens in, masked values and statuses out. Services
+    only identify people (what a buyer or a platform hands in never changes a record); a
+    profile changes only through the merchant's `POST /v1/customers`."""
 
-    def tokenize(self, caller: Caller, customer: CustomerCreate) -> Tokenized: ...
+    def identify(
+        self,
+        caller: Caller,
+        customer: CustomerCreate,
+        order_id: str | None = None,
+        consent: ConsentGiven | None = None,
+    ) -> Tokenized: ...
+
+    def forget_order(self, caller: Caller, email: str, order_id: str) -> ForgottenOrder: ...
 
     def describe(self, caller: Caller, tokens: list[str]) -> list[CustomerStatus]: ...
 

@@ -251,7 +251,10 @@ def deployed(request, monkeypatch, stripe_api_base):
                 monkeypatch.delenv(name)
         rt = runtime_module.reset(app)
         vault_rt = Runtime(vault)
-        rt.__dict__["vault"] = VaultClient(InProcess(lambda: vault_rt.vault_backend))
+        # The app's own minter (its edge key from its secret); the vault verifies with its own.
+        rt.__dict__["vault"] = VaultClient(
+            InProcess(lambda: vault_rt.vault_backend), rt.vault._mint
+        )
         import app as chalice_app
 
         with Client(chalice_app.app) as client:
