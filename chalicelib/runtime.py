@@ -25,7 +25,7 @@ from .adapters.dynamodb.table import MainTable
 from .adapters.dynamodb.webhooks import WebhookReceipts
 from .adapters.platforms import PlatformDirectory
 from .adapters.sqs import Queue
-from .adapters.system import SystemClock
+from .adapters.system import KeyedDigests, SystemClock
 from .config import Settings, get_settings
 from .consumers import Handler
 from .services import engagement, payments, platform_orders, publishing
@@ -54,6 +54,10 @@ class Runtime:
     @cached_property
     def clock(self) -> SystemClock:
         return SystemClock()
+
+    @cached_property
+    def digests(self) -> KeyedDigests:
+        return KeyedDigests(lambda: self._secret_key("request_digest_key"))
 
     # AWS clients
 

@@ -1,9 +1,12 @@
 """Customers: the vault's routes for merchants, each checked against the key's scopes."""
 
+from typing import Any
+
 from pydantic import BaseModel
 
 from ..domain.listing import ListOf, ListQuery, listing
 from ..domain.scopes import Scope
+from ..errors import Gone
 from ..vault.models import (
     AuditEntry,
     Caller,
@@ -15,10 +18,22 @@ from ..vault.models import (
     Tokenized,
 )
 from ..vault.policy import READ_SCOPES
-from ..web import Call, Routes
+from ..web import Call, Replay, Routes
 
 routes = Routes(__name__)
 blueprint = routes.blueprint
+
+
+def _keep_token(body: dict[str, Any]) -> dict[str, Any]:
+    """The stored answer keeps the token, not the masked values (they go on erasure)."""
+    return {name: value for name, value in body.items() if name != "masked"}
+
+
+def _answer_token(call: Call, kept: dict[str, Any]) -> dict[str, Any]:
+    (status,) = call.rt.vault.describe(Caller.for_key(call.key), [kept["token"]])
+    if status.masked is None:
+        raise Gone(f"Customer '{kept['token']}' was erased.", code="customer_erased")
+    return {**kept, "masked": status.masked.model_dump(mode="json")}
 
 
 @routes.route(
@@ -29,6 +44,7 @@ blueprint = routes.blueprint
     returns=Tokenized,
     status=201,
     idempotent=True,
+    replay=Replay(keep=_keep_token, answer=_answer_token),
     summary="Put a person's data in the vault; returns their token and masked values",
 )
 def create_customer(call: Call) -> Tokenized:

@@ -18,10 +18,43 @@ from ..domain.orders import (
 from ..domain.scopes import Scope
 from ..runtime import runtime
 from ..services import checkout, orders
-from ..web import Call, Routes
+from ..web import Call, Replay, Routes
 
 routes = Routes(__name__)
 blueprint = routes.blueprint
+
+
+def _checkout_scope(call: Call) -> str:
+    return checkout.idempotency_scope(call.rt.sales, call.body, call.rt.digests)
+
+
+def _keep_checkout(body: dict[str, Any]) -> dict[str, Any]:
+    """No client_secret (it pays the order) and no masked buyer values in the stored answer."""
+    kept = {name: value for name, value in body.items() if name != "client_secret"}
+    kept["customer"] = {"token": body["customer"]["token"]}
+    return kept
+
+
+def _answer_checkout(call: Call, kept: dict[str, Any]) -> dict[str, Any]:
+    restored = checkout.restore(call.rt.sales, kept["order_id"], kept["payment_intent_id"])
+    return {
+        **kept,
+        "client_secret": restored.client_secret,
+        "customer": restored.customer.model_dump(mode="json"),
+    }
+
+
+def _keep_order(body: dict[str, Any]) -> dict[str, Any]:
+    customer = body.get("customer")
+    return {**body, "customer": {"token": customer["token"]} if customer else None}
+
+
+def _answer_order(call: Call, kept: dict[str, Any]) -> dict[str, Any]:
+    if kept.get("customer") is None:
+        return kept
+    current = orders.get_order(call.rt.sales, call.merchant_id, kept["id"])
+    customer = current.customer.model_dump(mode="json") if current.customer else None
+    return {**kept, "customer": customer}
 
 
 @routes.route(
@@ -32,6 +65,8 @@ blueprint = routes.blueprint
     returns=CheckoutView,
     status=201,
     idempotent=True,
+    idempotency_scope=_checkout_scope,
+    replay=Replay(keep=_keep_checkout, answer=_answer_checkout),
     summary="Check out: an order awaiting payment, its stock held, and Stripe's client_secret",
 )
 def create_checkout(call: Call) -> CheckoutView:
@@ -105,6 +140,7 @@ def cancel_order(call: Call, order_id: str) -> OrderView:
     body=RefundRequest,
     returns=OrderView,
     idempotent=True,
+    replay=Replay(keep=_keep_order, answer=_answer_order),
     summary="Refund in full or in part, through Stripe",
 )
 def refund_order(call: Call, order_id: str) -> OrderView:

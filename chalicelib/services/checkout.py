@@ -10,6 +10,7 @@ discarded and its stock released in one transaction, and what the vault was give
 taken back out (the snapshot and consent, and the customer if this checkout filed them).
 """
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from ..domain.catalog import Variant
@@ -17,6 +18,7 @@ from ..domain.errors import AlreadyExists, OutOfStock
 from ..domain.ids import Prefix, has_prefix
 from ..domain.orders import (
     MAX_LINES,
+    BuyerRef,
     CheckoutRequest,
     CheckoutView,
     Order,
@@ -26,10 +28,12 @@ from ..domain.orders import (
 )
 from ..domain.posts import is_visible_in_storefront
 from ..domain.scopes import Scope
-from ..errors import ShoppableError, ValidationFailed
+from ..errors import NotFound, ShoppableError, ValidationFailed
 from ..observability import logger
+from ..vault.blind_index import normalise_email
 from ..vault.models import Caller, ConsentGiven, CustomerCreate
 from .orders import NotEnoughStock, Sales, identify_buyer, publish
+from .ports import Digests
 
 
 def checkout(sales: Sales, request: CheckoutRequest) -> CheckoutView:
@@ -163,3 +167,28 @@ def _check_post(sales: Sales, request: CheckoutRequest, merchant_id: str) -> Non
         raise ValidationFailed(
             f"No such post: '{request.post_id}'.", code="resource_missing", param="post_id"
         )
+
+
+def idempotency_scope(sales: Sales, request: CheckoutRequest, digests: Digests) -> str:
+    """Whose Idempotency-Keys a public checkout shares: the shop's and the buyer's. Nobody can
+    claim a key another shop's storefront, or another buyer, is going to send (the buyer only
+    as a keyed digest of the normalised email)."""
+    first = request.lines[0].variant_id
+    found = sales.products.variants([first]) if has_prefix(first, Prefix.VARIANT) else []
+    shop = found[0].merchant_id if found else "unknown"
+    return f"checkout:{shop}:{digests.of('buyer', normalise_email(request.customer.email))}"
+
+
+@dataclass(frozen=True)
+class Restored:
+    client_secret: str
+    customer: BuyerRef
+
+
+def restore(sales: Sales, order_id: str, intent_id: str) -> Restored:
+    """What a replayed checkout answer needs and its stored copy does not keep: the
+    client_secret (asked of Stripe again) and the buyer as the order shows them now."""
+    order = sales.orders.get(order_id)
+    if order is None or order.customer is None:
+        raise NotFound(f"No such order: '{order_id}'.", param="order_id")
+    return Restored(sales.payments.client_secret(intent_id), order.customer)

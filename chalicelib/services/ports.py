@@ -29,6 +29,12 @@ class Clock(Protocol):
     def random_token(self, length: int) -> str: ...
 
 
+class Digests(Protocol):
+    """Keyed digests (HMAC under a server secret) of what is kept about a request."""
+
+    def of(self, *parts: str | bytes) -> str: ...
+
+
 class Publisher(Protocol):
     """A queue our consumers read (ingest) or that carries order events (events)."""
 
