@@ -11,6 +11,7 @@ from chalicelib.routes import (
     consumers,  # the ingest queue
     customers,  # /v1/customers: the vault's routes
     health,  # /v1/health, /v1/openapi.json
+    keys,  # /v1/keys: the merchant's API keys
     posts,  # /v1/posts, publishing, /v1/storefront/posts
     sales,  # /v1/checkouts, /v1/orders; reservation expiry
     social,  # /v1/connections, /v1/inbox; the Meta Shops order pull
@@ -20,5 +21,5 @@ from chalicelib.routes import (
 
 app = Chalice(app_name="shoppable")
 
-for area in (health, catalog, posts, social, sales, webhooks, customers, consumers, vault):
+for area in (health, keys, catalog, posts, social, sales, webhooks, customers, consumers, vault):
     app.register_blueprint(area.blueprint)

@@ -201,7 +201,7 @@ class Runtime:
 
     @cached_property
     def merchants(self) -> Merchants:
-        return Merchants(self.merchant_store, self.clock)
+        return Merchants(self.merchant_store, self.clock, live=self.settings.live)
 
     @cached_property
     def catalog(self) -> Catalog:

@@ -19,3 +19,5 @@ class Scope(StrEnum):
     CUSTOMERS_EXPORT = "customers:export"
     CUSTOMERS_ERASE = "customers:erase"
     CUSTOMERS_AUDIT = "customers:audit"
+    KEYS_READ = "keys:read"
+    KEYS_WRITE = "keys:write"

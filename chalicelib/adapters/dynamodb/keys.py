@@ -6,7 +6,13 @@ def merchant(merchant_id: str) -> dict:
 
 
 def api_key(secret_hash: str) -> dict:
+    """One secret of a key, by its hash: what authentication reads."""
     return {"pk": f"KEY#{secret_hash}", "sk": "KEY"}
+
+
+def key_record(key_id: str) -> dict:
+    """A key as its merchant manages it (scopes, expiry, revocation, its secrets' hashes)."""
+    return {"pk": f"APIKEY#{key_id}", "sk": "APIKEY"}
 
 
 def product(product_id: str) -> dict:
