@@ -14,6 +14,7 @@ from chalicelib.routes import (
     keys,  # /v1/keys: the merchant's API keys
     posts,  # /v1/posts, publishing, /v1/storefront/posts
     sales,  # /v1/checkouts, /v1/orders; reservation expiry
+    settings,  # /v1/settings
     social,  # /v1/connections, /v1/inbox; the Meta Shops order pull
     vault,  # the vault's own function
     webhooks,  # /v1/webhooks/{stripe,meta,tiktok,x}
@@ -21,5 +22,7 @@ from chalicelib.routes import (
 
 app = Chalice(app_name="shoppable")
 
-for area in (health, keys, catalog, posts, social, sales, webhooks, customers, consumers, vault):
+AREAS = (health, keys, settings, catalog, posts, social, sales, webhooks, customers, consumers,
+         vault)  # fmt: skip
+for area in AREAS:
     app.register_blueprint(area.blueprint)

@@ -21,6 +21,7 @@ from .adapters.dynamodb.inbox import InboxRepository
 from .adapters.dynamodb.merchants import MerchantRepository
 from .adapters.dynamodb.orders import OrderRepository
 from .adapters.dynamodb.posts import PostRepository
+from .adapters.dynamodb.settings import SettingsRepository
 from .adapters.dynamodb.table import MainTable
 from .adapters.dynamodb.webhooks import WebhookReceipts
 from .adapters.platforms import PlatformDirectory
@@ -34,6 +35,7 @@ from .services.merchants import Merchants
 from .services.orders import Sales
 from .services.payments import Payments
 from .services.posts import Posts
+from .services.shop_settings import ShopSettings
 from .services.social import Social, SocialSettings, routed
 from .vault.assertions import Issuer, Minter, key_from
 from .vault.client import InProcess, LambdaInvoke, VaultClient
@@ -94,6 +96,10 @@ class Runtime:
     @cached_property
     def merchant_store(self) -> MerchantRepository:
         return MerchantRepository(self.table)
+
+    @cached_property
+    def settings_store(self) -> SettingsRepository:
+        return SettingsRepository(self.table)
 
     @cached_property
     def product_store(self) -> CatalogRepository:
@@ -204,6 +210,10 @@ class Runtime:
         return Merchants(self.merchant_store, self.clock, live=self.settings.live)
 
     @cached_property
+    def shop_settings(self) -> ShopSettings:
+        return ShopSettings(self.settings_store)
+
+    @cached_property
     def catalog(self) -> Catalog:
         return Catalog(self.product_store, self.clock)
 
@@ -232,6 +242,8 @@ class Runtime:
             vault=vault,
             events=self.events_queue,
             clock=self.clock,
+            limits=self.settings_store,
+            digests=self.digests,
             reservation_minutes=self.settings.reservation_minutes,
         )
 

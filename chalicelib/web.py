@@ -61,6 +61,7 @@ class Call:
     query: Any
     headers: dict[str, str]
     raw_body: bytes = b""
+    source_ip: str | None = None  # the client's address as API Gateway saw it
 
     @property
     def merchant_id(self) -> str:
@@ -175,7 +176,9 @@ class Routes:
                 headers = _cors_headers(origin, runtime())
                 if headers:
                     headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
-                    headers["Access-Control-Allow-Headers"] = "Content-Type, Idempotency-Key"
+                    headers["Access-Control-Allow-Headers"] = (
+                        "Content-Type, Idempotency-Key, X-Device-Id"
+                    )
                     headers["Access-Control-Max-Age"] = "600"
                 return Response(body="", status_code=204, headers=dict(headers))
 
@@ -238,6 +241,7 @@ def parsed(op: Operation, request: Request, key: ApiKey | None, rt: Runtime) -> 
         query=_parse_query(op, dict(request.query_params or {})),
         headers=dict(request.headers),
         raw_body=_raw_body(request),
+        source_ip=((request.context or {}).get("identity") or {}).get("sourceIp"),
     )
 
 

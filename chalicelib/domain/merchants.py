@@ -184,3 +184,60 @@ def hint_for(secret: str) -> str:
 
 def looks_like_key(secret: str) -> bool:
     return secret.startswith("sk_") and 20 <= len(secret) <= 128 and secret.isascii()
+
+
+# A merchant's settings, by part. `checkout`: what one anonymous checkout may hold, and for how
+# long (issue #11, stock hoarding). Other parts sit beside it under their own names.
+
+MAX_OPEN_CHECKOUTS = 10_000
+MAX_HOLD_MINUTES = 24 * 60
+
+
+class CheckoutSettings(Model):
+    """Limits on anonymous checkouts. Unset (null) means no limit beyond the API's own (1,000
+    units a line, 99 lines) and the stack's hold time. The defaults keep honest crowds
+    working: a flash sale of many buyers behind one proxy address is not a hoarder."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_quantity_per_line: int | None = Field(
+        None, ge=1, le=1000, description="Units of one variant one checkout may hold."
+    )
+    max_units_per_order: int | None = Field(
+        None, ge=1, le=99_000, description="Units one checkout may hold in all."
+    )
+    max_open_checkouts_per_client: int | None = Field(
+        None,
+        ge=1,
+        le=MAX_OPEN_CHECKOUTS,
+        description="Unpaid checkouts one client (IP address, and X-Device-Id if sent) may "
+        "hold at once.",
+    )
+    max_open_checkouts_per_email: int | None = Field(
+        None, ge=1, le=MAX_OPEN_CHECKOUTS, description="Unpaid checkouts one email may hold."
+    )
+    hold_minutes: int | None = Field(
+        None,
+        ge=1,
+        le=MAX_HOLD_MINUTES,
+        description="How long an unpaid checkout holds its stock; unset: the stack's default.",
+    )
+
+
+class MerchantSettings(Model):
+    object: Literal["settings"] = "settings"
+    checkout: CheckoutSettings
+
+
+class SettingsPatch(Model):
+    """Only the fields given change; null removes a limit."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    checkout: CheckoutSettings | None = None
+
+
+def patched(current: CheckoutSettings, patch: CheckoutSettings) -> CheckoutSettings:
+    return current.model_copy(
+        update={name: getattr(patch, name) for name in patch.model_fields_set}
+    )

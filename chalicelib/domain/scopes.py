@@ -21,3 +21,5 @@ class Scope(StrEnum):
     CUSTOMERS_AUDIT = "customers:audit"
     KEYS_READ = "keys:read"
     KEYS_WRITE = "keys:write"
+    SETTINGS_READ = "settings:read"
+    SETTINGS_WRITE = "settings:write"

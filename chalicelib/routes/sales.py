@@ -16,6 +16,7 @@ from ..domain.orders import (
     RefundRequest,
 )
 from ..domain.scopes import Scope
+from ..errors import InvalidRequest
 from ..runtime import runtime
 from ..services import checkout, orders
 from ..web import Call, Replay, Routes
@@ -70,7 +71,15 @@ def _answer_order(call: Call, kept: dict[str, Any]) -> dict[str, Any]:
     summary="Check out: an order awaiting payment, its stock held, and Stripe's client_secret",
 )
 def create_checkout(call: Call) -> CheckoutView:
-    return checkout.checkout(call.rt.sales, call.body)
+    return checkout.checkout(call.rt.sales, call.body, _client(call))
+
+
+def _client(call: Call) -> checkout.Client:
+    device = call.headers.get("x-device-id")
+    if device is not None and not (0 < len(device) <= 128 and device.isprintable()):
+        raise InvalidRequest("X-Device-Id must be 1 to 128 printable characters.",
+                             param="X-Device-Id")  # fmt: skip
+    return checkout.Client(ip=call.source_ip, device=device)
 
 
 routes.preflight("/v1/checkouts")

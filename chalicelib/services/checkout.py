@@ -1,7 +1,9 @@
 """Checkout: from a buyer's cart to an order awaiting payment, with its stock held.
 
-Order of work: validate the lines against the catalog and price them on the server; write
-the order and reserve every line's stock in one transaction; hand the buyer's personal data
+Order of work: validate the lines against the catalog and price them on the server, and
+against the merchant's limits (units per line and per order); write the order, reserve every
+line's stock and count the order in its client's and buyer's holds (when the merchant caps
+unpaid checkouts) in one transaction; hand the buyer's personal data
 to the vault as this order's snapshot (only the token comes back; a customer the email
 already names is never changed by an anonymous checkout); create the Stripe PaymentIntent;
 attach both to the order. Reserving first means a buyer who loses a race for the last units
@@ -14,21 +16,24 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from ..domain.catalog import Variant
-from ..domain.errors import AlreadyExists, OutOfStock
+from ..domain.errors import AlreadyExists, HoldLimitReached, OutOfStock
 from ..domain.ids import Prefix, has_prefix
+from ..domain.merchants import CheckoutSettings
 from ..domain.orders import (
     MAX_LINES,
     BuyerRef,
     CheckoutRequest,
     CheckoutView,
+    Hold,
     Order,
     OrderStatus,
     StatusChange,
+    check_quantities,
     price_lines,
 )
 from ..domain.posts import is_visible_in_storefront
 from ..domain.scopes import Scope
-from ..errors import NotFound, ShoppableError, ValidationFailed
+from ..errors import NotFound, RateLimited, ShoppableError, ValidationFailed
 from ..observability import logger
 from ..vault.blind_index import normalise_email
 from ..vault.models import Caller, ConsentGiven, CustomerCreate
@@ -36,7 +41,21 @@ from .orders import NotEnoughStock, Sales, identify_buyer, publish
 from .ports import Digests
 
 
-def checkout(sales: Sales, request: CheckoutRequest) -> CheckoutView:
+@dataclass(frozen=True)
+class Client:
+    """Who is checking out, as far as the request tells: its address, and the device id the
+    storefront may send (`X-Device-Id`). Only keyed digests of them are ever stored."""
+
+    ip: str | None = None
+    device: str | None = None
+
+
+class TooManyOpenCheckouts(RateLimited):
+    code = "too_many_open_checkouts"
+
+
+def checkout(sales: Sales, request: CheckoutRequest, client: Client | None = None) -> CheckoutView:
+    client = client or Client()
     if len(request.lines) > MAX_LINES:
         raise ValidationFailed(
             f"A checkout holds at most {MAX_LINES} lines.", code="too_many_lines", param="lines"
@@ -46,6 +65,11 @@ def checkout(sales: Sales, request: CheckoutRequest) -> CheckoutView:
     )}  # fmt: skip
     merchant_id = _one_merchant(request, variants)
     _check_post(sales, request, merchant_id)
+    limits = sales.limits.checkout(merchant_id)
+    over = check_quantities(request.lines, limits.max_quantity_per_line, limits.max_units_per_order)
+    if over is not None:
+        param, message = over
+        raise ValidationFailed(message, code="quantity_limit", param=param)
     products = {p.id: p for p in sales.products.products([v.product_id for v in variants.values()])}
     try:
         lines, amounts = price_lines(request.lines, variants, products)
@@ -53,6 +77,8 @@ def checkout(sales: Sales, request: CheckoutRequest) -> CheckoutView:
         raise ValidationFailed(str(error), code="mixed_currencies", param="lines") from error
 
     now = sales.clock.now()
+    holds = _holds(sales, merchant_id, request, client, limits)
+    hold_minutes = limits.hold_minutes or sales.reservation_minutes
     order = Order(
         id=sales.clock.new_id(Prefix.ORDER),
         merchant_id=merchant_id,
@@ -62,16 +88,23 @@ def checkout(sales: Sales, request: CheckoutRequest) -> CheckoutView:
         amounts=amounts,
         history=[StatusChange(status=OrderStatus.PENDING_PAYMENT, at=now)],
         created_at=now,
-        expires_at=now + timedelta(minutes=sales.reservation_minutes),
+        expires_at=now + timedelta(minutes=hold_minutes),
+        holds=[hold.key for hold in holds],
     )
     try:
-        sales.orders.place(order)
+        sales.orders.place(order, holds)
     except OutOfStock as short:
         variant = variants[request.lines[short.line_index].variant_id]
+        # Never the count: the public would learn the stock by asking.
         raise NotEnoughStock(
-            f"Only {variant.available} of {variant.sku} left.",
+            f"Not enough {variant.sku} in stock for this quantity.",
             param=f"lines[{short.line_index}].quantity",
         ) from short
+    except HoldLimitReached as capped:
+        raise TooManyOpenCheckouts(
+            f"This {holds[capped.hold_index].kind} already holds as many unpaid checkouts as "
+            "this shop allows; pay for one or let it expire first."
+        ) from capped
     except AlreadyExists:
         # The order's id is new to this call, so an earlier attempt of this same write was
         # applied (whole: it is a transaction) and its answer lost, then retried by the SDK.
@@ -109,6 +142,28 @@ def checkout(sales: Sales, request: CheckoutRequest) -> CheckoutView:
         payment_intent_id=intent.id,
         expires_at=order.expires_at,
     )
+
+
+def _holds(
+    sales: Sales,
+    merchant_id: str,
+    request: CheckoutRequest,
+    client: Client,
+    limits: CheckoutSettings,
+) -> list[Hold]:
+    """The counters this checkout counts in, by the merchant's caps."""
+    holds: list[Hold] = []
+    per_client = limits.max_open_checkouts_per_client
+    if per_client is not None:
+        for kind, value in (("ip", client.ip), ("device", client.device)):
+            if value:
+                key = sales.digests.of("hold", merchant_id, kind, value)
+                holds.append(Hold(key=key, cap=per_client, kind="client"))
+    if limits.max_open_checkouts_per_email is not None:
+        email = normalise_email(request.customer.email)
+        key = sales.digests.of("hold", merchant_id, "email", email)
+        holds.append(Hold(key=key, cap=limits.max_open_checkouts_per_email, kind="email"))
+    return holds
 
 
 def _customer(request: CheckoutRequest) -> CustomerCreate:

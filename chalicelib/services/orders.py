@@ -12,12 +12,14 @@ from ..domain.errors import ConcurrentUpdate, OutOfStock
 from ..domain.events import Message
 from ..domain.ids import Prefix
 from ..domain.inventory import StockMove
+from ..domain.merchants import CheckoutSettings
 from ..domain.orders import (
     PAID_STATES,
     BuyerRef,
     CancelRequest,
     Fulfillment,
     FulfillRequest,
+    Hold,
     Order,
     OrderStatus,
     OrderUpdate,
@@ -38,14 +40,16 @@ from ..observability import logger
 from ..vault.models import Caller, ConsentGiven, CustomerCreate
 from .access import owned
 from .catalog import ProductStore
-from .ports import Clock, CustomerVault, Publisher
+from .ports import Clock, CustomerVault, Digests, Publisher
 from .posts import PostStore
 
 
 class OrderStore(Protocol):
-    def place(self, order: Order) -> None:
-        """Write the order and reserve every line's stock, all or nothing. Raises OutOfStock
-        for the first line short of stock, AlreadyExists if the order is there already."""
+    def place(self, order: Order, holds: list[Hold] | None = None) -> None:
+        """Write the order, reserve every line's stock and count it in each hold (the order
+        names their keys), all or nothing. Raises OutOfStock for the first line short of
+        stock, HoldLimitReached for a hold at its cap, AlreadyExists if the order is there
+        already. Holds are released by the order's first move away from pending_payment."""
         ...
 
     def attach_payment(self, order_id: str, intent_id: str, customer: BuyerRef) -> None: ...
@@ -113,6 +117,12 @@ class PaymentGateway(Protocol):
     def refund(self, intent_id: str, amount: int, idempotency_key: str) -> Refund: ...
 
 
+class CheckoutLimits(Protocol):
+    def checkout(self, merchant_id: str) -> CheckoutSettings:
+        """The merchant's checkout limits (all unset if never changed)."""
+        ...
+
+
 @dataclass(frozen=True)
 class Sales:
     """What the sale's use cases need, wired by the composition root."""
@@ -124,6 +134,8 @@ class Sales:
     vault: CustomerVault
     events: Publisher
     clock: Clock
+    limits: CheckoutLimits
+    digests: Digests
     reservation_minutes: int = 30
 
 

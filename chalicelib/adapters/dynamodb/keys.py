@@ -15,6 +15,16 @@ def key_record(key_id: str) -> dict:
     return {"pk": f"APIKEY#{key_id}", "sk": "APIKEY"}
 
 
+def merchant_settings(merchant_id: str, part: str) -> dict:
+    return {"pk": f"MER#{merchant_id}", "sk": f"SETTINGS#{part}"}
+
+
+def checkout_hold(key: str) -> dict:
+    """A counter of unpaid checkouts of one client or buyer at one merchant (`key` is a keyed
+    digest: no address or email is stored)."""
+    return {"pk": f"HOLD#{key}", "sk": "HOLD"}
+
+
 def product(product_id: str) -> dict:
     return {"pk": f"PROD#{product_id}", "sk": "PRODUCT"}
 
