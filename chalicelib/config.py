@@ -87,6 +87,7 @@ class Settings(BaseSettings):
     # comment-to-buy: a comment containing one of these words gets the checkout link
     comment_keywords: Annotated[list[str], NoDecode] = ["buy", "price", "how much", "link", "want"]
     storefront_url: str = "https://shop.example.com"
+    inbox_retention_days: int = 90  # comments and messages go after this (and on erasure)
     publish_max_attempts: int = 5
     publish_retry_seconds: int = 30  # doubled at each attempt, at most 900 (SQS's limit)
     platform_timeout_seconds: float = 5.0

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from .adapters.dynamodb.catalog import CatalogRepository
 from .adapters.dynamodb.connections import ConnectionRepository
+from .adapters.dynamodb.customer_refs import CustomerReferences
 from .adapters.dynamodb.idempotency import IdempotencyStore
 from .adapters.dynamodb.inbox import InboxRepository
 from .adapters.dynamodb.merchants import MerchantRepository
@@ -31,6 +32,7 @@ from .config import Settings, get_settings
 from .consumers import Handler
 from .services import engagement, payments, platform_orders, publishing
 from .services.catalog import Catalog
+from .services.customers import Customers
 from .services.merchants import Merchants
 from .services.orders import Sales
 from .services.payments import Payments
@@ -119,7 +121,11 @@ class Runtime:
 
     @cached_property
     def inbox_store(self) -> InboxRepository:
-        return InboxRepository(self.table)
+        return InboxRepository(self.table, self.settings.inbox_retention_days)
+
+    @cached_property
+    def customer_references(self) -> CustomerReferences:
+        return CustomerReferences(self.table)
 
     @cached_property
     def webhook_receipts(self) -> WebhookReceipts:
@@ -208,6 +214,10 @@ class Runtime:
     @cached_property
     def merchants(self) -> Merchants:
         return Merchants(self.merchant_store, self.clock, live=self.settings.live)
+
+    @cached_property
+    def customers(self) -> Customers:
+        return Customers(self.vault, self.customer_references)
 
     @cached_property
     def shop_settings(self) -> ShopSettings:

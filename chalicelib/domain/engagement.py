@@ -36,7 +36,8 @@ class SocialAuthor(Model):
 
 class InboxAuthor(Model):
     token: str  # the vault's token
-    handle: str  # masked
+    handle: str = ""  # masked; empty once the author is erased
+    erased: bool = False
 
 
 class InboxItem(Model):

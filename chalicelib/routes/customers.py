@@ -7,6 +7,7 @@ from pydantic import BaseModel
 from ..domain.listing import ListOf, ListQuery, listing
 from ..domain.scopes import Scope
 from ..errors import Gone
+from ..services import customers
 from ..vault.models import (
     AuditEntry,
     Caller,
@@ -95,7 +96,8 @@ def list_customer_audit(call: Call, token: str) -> ListOf[AuditEntry]:
     "DELETE",
     scope=Scope.CUSTOMERS_ERASE,
     returns=ErasedCustomer,
-    summary="Erase a customer: their data key is destroyed; every read is 410 afterwards",
+    summary="Erase a customer: their data key is destroyed, their orders and inbox items "
+    "keep only the token; every read is 410 afterwards",
 )
 def erase_customer(call: Call, token: str) -> ErasedCustomer:
-    return call.rt.vault.erase(Caller.for_key(call.key), token)
+    return customers.erase_customer(call.rt.customers, Caller.for_key(call.key), token)

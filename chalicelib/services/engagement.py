@@ -43,6 +43,9 @@ def engagement_received(social: Social, merchant_id: str, event: EngagementRecei
     item_id = f"{event.platform}_{event.external_id}"
     post = _post_of(social, merchant_id, event)
     item = social.inbox.get(item_id)
+    if event.text_ref:  # the text waited in the store, not on the queue
+        text = social.inbox.stashed_text(event.text_ref)
+        event = event.model_copy(update={"text": text or ""})
     if item is None:
         asks = (
             event.kind != EngagementKind.MESSAGE
@@ -64,6 +67,8 @@ def engagement_received(social: Social, merchant_id: str, event: EngagementRecei
         )
         if not social.inbox.add(item, _COUNTERS.get(event.kind)):
             item = social.inbox.get(item_id) or item
+    if event.text_ref:
+        social.inbox.drop_text(event.text_ref)  # the inbox holds it now
     if item.reply == "pending" and post is not None:
         _send_checkout_link(social, item, post, event)
 

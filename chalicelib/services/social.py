@@ -10,8 +10,10 @@ delivery, and the consumers are idempotent anyway. A delivery for an account no 
 connected is acknowledged and dropped there with a log line, so the platform does not retry
 it for days.
 
-Nothing personal goes onto the queue: the events hold object ids and text, and the consumer
-asks the platform for an author and hands it straight to the vault.
+Nothing personal goes onto the queue: the events hold object ids, the text of a comment or
+message waits in the store under a ref for a few days at most (a queued or dead-lettered
+message outlives an erasure; the stored text goes to the inbox, whose copy erasure strips),
+and the consumer asks the platform for an author and hands it straight to the vault.
 """
 
 import json
@@ -64,6 +66,14 @@ class InboxStore(Protocol):
     def get(self, item_id: str) -> InboxItem | None: ...
 
     def set_reply(self, item_id: str, outcome: str, error: str | None = None) -> None: ...
+
+    def stash_texts(self, texts: dict[str, str], expires_at: int) -> None:
+        """Keep each text under its ref for the consumer (until `expires_at`, unix seconds)."""
+        ...
+
+    def stashed_text(self, ref: str) -> str | None: ...
+
+    def drop_text(self, ref: str) -> None: ...
 
     def page(
         self, merchant_id: str, limit: int, cursor: str | None
@@ -159,6 +169,10 @@ def receive_webhook(
     except (ValueError, NotAnEvent) as error:
         raise InvalidRequest(f"Not a {source} webhook delivery.", code="invalid_event") from error
     now = social.clock.now()
+    texts: dict[str, str] = {}
+    queued = [_without_text(source, event, texts) for event in events]
+    if texts:
+        social.inbox.stash_texts(texts, int(now.timestamp()) + TEXT_STASH_SECONDS)
     social.queue.publish_all(
         [
             Message(
@@ -167,10 +181,26 @@ def receive_webhook(
                 occurred_at=now,
                 data=event.model_dump(mode="json"),
             )
-            for event in events
+            for event in queued
         ]
     )
     return {"received": True, "events": len(events)}
+
+
+# A stashed text waits this long for its consumer: longer than the ingest queue keeps a message
+# (SQS's default, 4 days), so a retried message still finds it.
+TEXT_STASH_SECONDS = 4 * 24 * 3600 + 3600
+
+
+def _without_text(
+    source: str, event: EngagementReceived | OrderStatusChanged, texts: dict[str, str]
+) -> EngagementReceived | OrderStatusChanged:
+    """The event as queued: its text left in `texts` under a ref the event carries."""
+    if not isinstance(event, EngagementReceived) or not event.text:
+        return event
+    ref = f"{source}-{event.dedupe_id}"[:200]
+    texts[ref] = event.text
+    return event.model_copy(update={"text": "", "text_ref": ref})
 
 
 # The consumer side

@@ -50,6 +50,21 @@ def inbox_item(item_id: str) -> dict:
     return {"pk": f"INBOX#{item_id}", "sk": "INBOX_ITEM"}
 
 
+def engagement_text(ref: str) -> dict:
+    """A comment's or message's text between the webhook and its consumer (never on the
+    queue: the message carries `ref`); deleted once the inbox holds it, else by TTL."""
+    return {"pk": f"TEXT#{ref}", "sk": "TEXT"}
+
+
+CUSTOMER_REFS = "CUSREF#"
+
+
+def customer_ref(token: str, kind: str, object_id: str) -> dict:
+    """Points from a vault token to an object that shows that customer (an order, an inbox
+    item), so that erasure finds every masked value and text of theirs outside the vault."""
+    return {"pk": f"{CUSTOMER_REFS}{token}", "sk": f"{kind}#{object_id}"}
+
+
 # Powertools builds an idempotency record's id as `IDEM#<hash>`; that id is the partition key.
 IDEMPOTENCY_PREFIX = "IDEM"
 

@@ -27,6 +27,7 @@ from ...domain.orders import (
     StatusChange,
 )
 from . import keys
+from .customer_refs import ORDER, add_ref
 from .table import ConditionFailed, MainTable, Transaction, model_item, without_keys
 
 ORDERS = "ORDERS"
@@ -120,6 +121,7 @@ class OrderRepository:
             values={":pi": intent_id, ":customer": customer.model_dump()},
         )  # fmt: skip
         tx.put({**keys.payment_intent(intent_id), "order_id": order_id})
+        add_ref(tx, customer.token, ORDER, order_id)  # for erasure to find
         self.table.commit(tx)
 
     def discard(self, order: Order) -> None:
@@ -203,6 +205,8 @@ class OrderRepository:
             _move_stock(tx, order.lines, stock)
         if releases:
             _release_holds(tx, order)
+        if update is not None and update.customer is not None:
+            add_ref(tx, update.customer.token, ORDER, order.id)  # for erasure to find
         try:
             self.table.commit(tx)
         except ConditionFailed as failed:
