@@ -218,7 +218,7 @@ def run() -> list[Result]:
     results: list[Result] = []
     with _emulated() as rt:
         vault = rt.vault
-        caller = Caller.service("mer_bench", "bench", frozenset(Scope))
+        caller = Caller(merchant_id="mer_bench", actor="key_bench", scopes=frozenset(Scope))
         sample = vault.tokenize(caller, _person(-1)).token
         floor = _Floor(rt, sample, key_context(caller.merchant_id, sample))
         warm = rt.vault_backend.keys.cache
