@@ -24,7 +24,8 @@ defined once in `chalicelib` (`MAIN_TABLE`, `VAULT_TABLES`, `QUEUES`, and the ma
    does); chalice's role, left to the API's function, is scoped to what it uses;
 5. the functions' environment encrypted with the stack key, their logs in log groups with the
    region's retention, and the API named after the stack, traced and throttled (public routes
-   tighter than the rest);
+   tighter than the rest), behind a WAF web ACL with per-address rate-based rules on the
+   public routes (the region's `waf` limits);
 6. in prod, deletion protection on the main table, and every resource that holds data kept
    when the stack is deleted or the resource replaced.
 
@@ -69,6 +70,8 @@ from .resources import (
     STACK_KEY,
     VAULT,
     VAULT_KEY,
+    WEB_ACL,
+    WEB_ACL_ASSOCIATION,
     WORKER,
     alarm_topic,
     api_errors_alarm,
@@ -86,6 +89,8 @@ from .resources import (
     secrets_read_by,
     sub,
     tables,
+    web_acl,
+    web_acl_association,
 )
 from .resources import API as API_READER
 
@@ -328,6 +333,8 @@ def merge(
         **queues(region),
         **secrets(region),
         ALARM_TOPIC: alarm_topic(region),
+        WEB_ACL: web_acl(region),
+        WEB_ACL_ASSOCIATION: web_acl_association(API),
         API_ERRORS_ALARM: api_errors_alarm(api_stage, region),
         **{log_group_id(f): log_group(f, region) for f in functions},
         VAULT_ROLE: vault_role(VAULT_FUNCTION),

@@ -586,3 +586,86 @@ def api_errors_alarm(api_stage: str, region: Region) -> dict:
         threshold=region.server_error_alarm_threshold,
         comparison="GreaterThanOrEqualToThreshold",
     )
+
+
+# The web ACL in front of the API
+
+
+WEB_ACL = "ApiWebAcl"
+WEB_ACL_ASSOCIATION = "ApiWebAclAssociation"
+
+
+def _visibility(name: str) -> dict:
+    return {"CloudWatchMetricsEnabled": True, "MetricName": name, "SampledRequestsEnabled": True}
+
+
+def _per_address(name: str, priority: int, path_part: str, limit: int) -> dict:
+    """Block an address that sends more than `limit` requests to `path_part` in 5 minutes."""
+    return {
+        "Name": name,
+        "Priority": priority,
+        "Action": {"Block": {}},
+        "Statement": {
+            "RateBasedStatement": {
+                "Limit": limit,
+                "EvaluationWindowSec": 300,
+                "AggregateKeyType": "IP",
+                "ScopeDownStatement": {
+                    "ByteMatchStatement": {
+                        "FieldToMatch": {"UriPath": {}},
+                        "PositionalConstraint": "CONTAINS",
+                        "SearchString": path_part,
+                        "TextTransformations": [{"Priority": 0, "Type": "NONE"}],
+                    }
+                },
+            }
+        },
+        "VisibilityConfig": _visibility(name),
+    }
+
+
+def web_acl(region: Region) -> dict:
+    """Rate-based rules per client address on the public routes (checkouts, storefront), and
+    AWS's known-bad-inputs rules. Webhooks are left out: a platform delivers from few
+    addresses, and its signature is what admits it. No WAF logging on purpose: it would keep
+    every shopper's address and headers beyond what an erasure reaches; the rules' metrics and
+    sampled requests show what they block."""
+    waf = region.waf
+    managed = "AWSManagedRulesKnownBadInputsRuleSet"
+    return {
+        "Type": "AWS::WAFv2::WebACL",
+        "Properties": {
+            "Name": sub("${AWS::StackName}-api"),
+            "Scope": "REGIONAL",
+            "Description": "Shoppable: per-address rate limits on the public routes",
+            "DefaultAction": {"Allow": {}},
+            "Rules": [
+                _per_address("CheckoutsPerAddress", 0, "/v1/checkouts", waf.checkouts_per_address),
+                _per_address(
+                    "StorefrontPerAddress", 1, "/v1/storefront/", waf.storefront_per_address
+                ),
+                {
+                    "Name": "KnownBadInputs",
+                    "Priority": 2,
+                    "OverrideAction": {"None": {}},
+                    "Statement": {
+                        "ManagedRuleGroupStatement": {"VendorName": "AWS", "Name": managed}
+                    },
+                    "VisibilityConfig": _visibility("KnownBadInputs"),
+                },
+            ],
+            "VisibilityConfig": _visibility("ShoppableApi"),
+            "Tags": tags(region),
+        },
+    }
+
+
+def web_acl_association(api: str) -> dict:
+    stage = sub(
+        "arn:${AWS::Partition}:apigateway:${AWS::Region}::/restapis/"
+        f"${{{api}}}/stages/${{{api}.Stage}}"
+    )
+    return {
+        "Type": "AWS::WAFv2::WebACLAssociation",
+        "Properties": {"ResourceArn": stage, "WebACLArn": arn(WEB_ACL)},
+    }

@@ -3,13 +3,13 @@
 Order of work: validate the lines against the catalog and price them on the server, and
 against the merchant's limits (units per line and per order); write the order, reserve every
 line's stock and count the order in its client's and buyer's holds (when the merchant caps
-unpaid checkouts) in one transaction; hand the buyer's personal data
-to the vault as this order's snapshot (only the token comes back; a customer the email
-already names is never changed by an anonymous checkout); create the Stripe PaymentIntent;
-attach both to the order. Reserving first means a buyer who loses a race for the last units
-leaves nothing behind, not even their data in the vault; if a later step fails, the order is
-discarded and its stock released in one transaction, and what the vault was given for it is
-taken back out (the snapshot and consent, and the customer if this checkout filed them).
+unpaid checkouts) in one transaction; hand the buyer's personal data to the vault as this
+order's snapshot (only the token comes back; a customer the email already names is never
+changed by an anonymous checkout); create the Stripe PaymentIntent; attach both to the order.
+Reserving first means a buyer who loses a race for the last units leaves nothing behind, not
+even their data in the vault; if a later step fails, the order is discarded and its stock and
+holds released in one transaction, and what the vault was given for it is taken back out
+(the snapshot and consent, and the customer if this checkout filed them).
 """
 
 from dataclasses import dataclass

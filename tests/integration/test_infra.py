@@ -485,3 +485,23 @@ def test_the_roles_are_the_only_iam_in_the_stack(template):
     roles = set(resources_of(template, "AWS::IAM::Role"))
     assert roles == {access.APP_ROLE, access.WORKER_ROLE, access.VAULT_ROLE}
     assert set(resources_of(template, "AWS::IAM::Policy")) == {access.VAULT_ACCESS}
+
+
+def test_a_web_acl_limits_each_address_on_the_public_routes(template, region):
+    acl = properties(template, resources.WEB_ACL)
+    assert acl["Scope"] == "REGIONAL" and acl["DefaultAction"] == {"Allow": {}}
+    rules = {rule["Name"]: rule for rule in acl["Rules"]}
+    limits = load_region(region).waf
+    for name, path, limit in [
+        ("CheckoutsPerAddress", "/v1/checkouts", limits.checkouts_per_address),
+        ("StorefrontPerAddress", "/v1/storefront/", limits.storefront_per_address),
+    ]:
+        rate = rules[name]["Statement"]["RateBasedStatement"]
+        assert (rate["Limit"], rate["AggregateKeyType"]) == (limit, "IP")
+        assert rate["ScopeDownStatement"]["ByteMatchStatement"]["SearchString"] == path
+        assert rules[name]["Action"] == {"Block": {}}
+    assert not any("webhooks" in json.dumps(rule) for rule in acl["Rules"])
+    association = properties(template, resources.WEB_ACL_ASSOCIATION)
+    assert association["WebACLArn"] == {"Fn::GetAtt": [resources.WEB_ACL, "Arn"]}
+    assert references(association["ResourceArn"]) == {"RestAPI"}
+    assert "/stages/${RestAPI.Stage}" in association["ResourceArn"]["Fn::Sub"]

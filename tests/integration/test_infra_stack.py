@@ -326,12 +326,17 @@ def test_each_function_gets_only_its_own_resources(deployed):
     assert app.vault_table not in tables and app.vault_keys_table not in tables
     assert app.vault_index_key is None
     assert app.meta_app_secret.get_secret_value() == ""  # platforms not configured yet
+    # the API mints vault assertions with its own key; the workers' is not its to read
+    assert app.edge_caller_key is not None and app.request_digest_key is not None
+    assert app.worker_caller_key is None
     # the vault function: its two tables, its key, its generated index key; nothing else
     assert {vault.vault_table, vault.vault_keys_table} <= tables
     assert vault.vault_key_id == deployed.resolve({"Fn::GetAtt": ["VaultKey", "Arn"]})
     assert vault.vault_index_key is not None
     assert vault.main_table not in tables
     assert vault.stripe_webhook_secret.get_secret_value() == ""
+    assert vault.edge_caller_key == app.edge_caller_key and vault.worker_caller_key is not None
+    assert vault.request_digest_key is None
 
 
 def test_a_sale_runs_on_what_the_stack_created(deployed, capsys, stripe_api_base):
