@@ -38,6 +38,8 @@ ENVIRONMENT = {
     "AWS_DEFAULT_REGION": "us-east-1",
     "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
     "SHOPPABLE_VAULT_INDEX_KEY": base64.b64encode(os.urandom(32)).decode(),
+    "SHOPPABLE_EDGE_CALLER_KEY": base64.b64encode(os.urandom(32)).decode(),
+    "SHOPPABLE_WORKER_CALLER_KEY": base64.b64encode(os.urandom(32)).decode(),
 }
 
 
