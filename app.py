@@ -12,17 +12,33 @@ from chalicelib.routes import (
     customers,  # /v1/customers: the vault's routes
     health,  # /v1/health, /v1/openapi.json
     keys,  # /v1/keys: the merchant's API keys
+    outbound,  # /v1/webhook_endpoints, /v1/events; the outbox stream, webhook deliveries
     posts,  # /v1/posts, publishing, /v1/storefront/posts
     sales,  # /v1/checkouts, /v1/orders; reservation expiry
     settings,  # /v1/settings
     social,  # /v1/connections, /v1/inbox; the Meta Shops order pull
     vault,  # the vault's own function
     webhooks,  # /v1/webhooks/{stripe,meta,tiktok,x}
+    widget,  # /widget/{shoppable.js,shoppable.css}, /demo/posts/{post_id}
 )
+from chalicelib.web import refuse_unknown_methods
 
 app = Chalice(app_name="shoppable")
 
-AREAS = (health, keys, settings, catalog, posts, social, sales, webhooks, customers, consumers,
-         vault)  # fmt: skip
-for area in AREAS:
+for area in (
+    health,
+    keys,
+    settings,
+    catalog,
+    posts,
+    widget,
+    social,
+    sales,
+    webhooks,
+    outbound,
+    customers,
+    consumers,
+    vault,
+):
     app.register_blueprint(area.blueprint)
+refuse_unknown_methods(app)  # 405 in the contract's body, with Allow

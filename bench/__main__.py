@@ -10,13 +10,14 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import Result, checkout, first_response, vault, webhooks
+from bench import Result, checkout, first_response, outbox, vault, webhooks
 
 BENCHMARKS: dict[str, Callable[[], list[Result]]] = {
     "first_response": first_response.run,
     "vault": vault.run,
     "checkout": checkout.run,
     "webhooks": webhooks.run,
+    "outbox": outbox.run,
 }
 
 RESULTS = Path(__file__).with_name("results.json")

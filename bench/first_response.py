@@ -7,17 +7,20 @@ for the API, the blueprint's module for the consumer and the vault) and complete
 invocation of the same shape Lambda sends:
 
 - api: `GET /v1/storefront/posts/{id}` as an API Gateway proxy event;
+- checkout: `POST /v1/checkouts` for one line (the order, the reservation, the vault, a
+  Stripe PaymentIntent);
 - ingest: one SQS record, a verified Stripe `payment_intent.succeeded` for an order awaiting
   payment (the order moves to paid, its stock is committed, `order.paid` is queued);
 - vault: one `tokenize` command for a new customer (a KMS data key, sealed fields).
 
 The floor is a fresh interpreter that imports `boto3` and `chalice`, declares the same kind of
 Chalice entry point (a route, an SQS handler, a plain function), and in it makes the same AWS
-calls the function made, with clients configured the same way. The calls are recorded
-(service, operation and parameters) from one run of the function in a fresh interpreter, then
-replayed; a conditional write that fails on replay is still the same round trip. So the
-floor lacks exactly our own work: pydantic and the models, the services, the pipeline and, in
-the vault, the cryptography.
+calls the function made, with clients configured the same way, and the same HTTP requests to
+Stripe through the standard library. The calls are recorded (service, operation and
+parameters; Stripe's method, path, headers and body) from one run of the function in a fresh
+interpreter, then replayed; a conditional write that fails on replay is still the same round
+trip. So the floor lacks exactly our own work: pydantic and the models, the services, the
+pipeline, the Stripe SDK and, in the vault, the cryptography.
 
 Time is taken inside each child, from before its first import to after the invocation
 returned; interpreter start-up is the same for both and left out. App and floor samples
@@ -48,7 +51,7 @@ import base64, json, os, sys, time
 
 spec = json.loads(sys.argv[1])
 started = time.perf_counter()
-calls = []
+calls, http_calls = [], []
 if spec.get("record"):
     import botocore.client
 
@@ -59,6 +62,20 @@ if spec.get("record"):
         return real(self, operation, params)
 
     botocore.client.BaseClient._make_api_call = recording
+
+    import urllib3.connectionpool
+    from urllib.parse import urlsplit
+
+    stripe_port = urlsplit(os.environ.get("STRIPE_API_BASE", "http://x:1")).port
+    real_urlopen = urllib3.connectionpool.HTTPConnectionPool.urlopen
+
+    def recording_urlopen(self, method, url, body=None, headers=None, *args, **kw):
+        if self.port == stripe_port:
+            sent = body.encode() if isinstance(body, str) else body
+            http_calls.append([method, url, dict(headers or {}), sent])
+        return real_urlopen(self, method, url, body, headers, *args, **kw)
+
+    urllib3.connectionpool.HTTPConnectionPool.urlopen = recording_urlopen
     started = time.perf_counter()
 
 
@@ -89,7 +106,12 @@ def plain(value):
     return value
 
 
-print(json.dumps({"seconds": elapsed, "answer": plain(answer), "calls": plain(calls)}))
+print(json.dumps({
+    "seconds": elapsed,
+    "answer": plain(answer),
+    "calls": plain(calls),
+    "http_calls": plain(http_calls),
+}))
 """
 
 # The floor's child: boto3 and chalice, one entry point of the same kind, the same AWS calls.
@@ -115,10 +137,21 @@ def value(v):
 
 
 calls = value(spec["calls"])
+http_calls = value(spec.get("http_calls", []))
 clients = {}
 
 
 def replay():
+    if http_calls:
+        import http.client, os
+        from urllib.parse import urlsplit
+
+        base = urlsplit(os.environ["STRIPE_API_BASE"])
+        for method, url, headers, body in http_calls:
+            connection = http.client.HTTPConnection(base.hostname, base.port, timeout=30)
+            connection.request(method, url, body, headers)
+            connection.getresponse().read()
+            connection.close()
     for service, operation, params in calls:
         if service not in clients:
             config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2)
@@ -142,7 +175,7 @@ class Context:
 app = chalice.Chalice(app_name="floor")
 kind = spec["kind"]
 if kind == "api":
-    app.route(spec["route"], methods=["GET"])(lambda **params: replay())
+    app.route(spec["route"], methods=[spec.get("method", "GET")])(lambda **params: replay())
     entry = app
 elif kind == "sqs":
     entry = app.on_sqs_message(queue="floor")(lambda event: replay())
@@ -167,26 +200,32 @@ def _child(script: str, spec: dict, env: dict[str, str]) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def _api_event(route: str, path: str, params: dict[str, str]) -> dict:
+def _api_event(
+    route: str, path: str, params: dict[str, str] | None, body: dict | None = None
+) -> dict:
+    method = "POST" if body is not None else "GET"
+    headers = {"Host": "bench.example.com", "Accept": "application/json"}
+    if body is not None:
+        headers["Content-Type"] = "application/json"
     return {
         "resource": route,
         "path": path,
-        "httpMethod": "GET",
-        "headers": {"Host": "bench.example.com", "Accept": "application/json"},
-        "multiValueHeaders": {"Host": ["bench.example.com"], "Accept": ["application/json"]},
+        "httpMethod": method,
+        "headers": headers,
+        "multiValueHeaders": {name: [value] for name, value in headers.items()},
         "queryStringParameters": None,
         "multiValueQueryStringParameters": None,
         "pathParameters": params,
         "stageVariables": None,
         "requestContext": {
             "resourcePath": route,
-            "httpMethod": "GET",
+            "httpMethod": method,
             "path": f"/api{path}",
             "requestId": str(uuid.uuid4()),
             "stage": "api",
             "identity": {"sourceIp": "127.0.0.1"},
         },
-        "body": None,
+        "body": json.dumps(body) if body is not None else None,
         "isBase64Encoded": False,
     }
 
@@ -322,8 +361,8 @@ class _Shop:
             ),
         )
 
-    def checkout(self) -> dict:
-        body = {
+    def checkout_body(self) -> dict:
+        return {
             "lines": [{"variant_id": self.variant_id, "quantity": 1}],
             "customer": {"email": f"b-{uuid.uuid4().hex[:10]}@example.com", "name": "Bo"},
             "shipping_address": {
@@ -333,10 +372,12 @@ class _Shop:
                 "country": "PT",
             },
         }
+
+    def checkout(self) -> dict:
         response = self.client.http.post(
             "/v1/checkouts",
             headers={"Content-Type": "application/json"},
-            body=json.dumps(body),
+            body=json.dumps(self.checkout_body()),
         )
         assert response.status_code == 201, response.body
         return json.loads(response.body)
@@ -367,7 +408,14 @@ class _Shop:
         self._dir.cleanup()
 
 
-def _compare(name: str, kind: str, shop: _Shop, events: list[dict], extra: dict) -> Result:
+def _compare(
+    name: str,
+    kind: str,
+    shop: _Shop,
+    events: list[dict],
+    extra: dict,
+    target: float | None = None,
+) -> Result:
     """`events`: one per run, the first for the recording (each run needs its own, so that
     every one does the first-time work: an order still awaiting payment, a new customer)."""
     env = shop.child_env({"api": "api_handler", "sqs": "on_ingest"}.get(kind, "vault"))
@@ -375,18 +423,26 @@ def _compare(name: str, kind: str, shop: _Shop, events: list[dict], extra: dict)
     ready = _signed if kind == "vault" else (lambda event: event)
     first = ready(events[0])
     recorded = _child(CHILD, {"handler": handler, "event": first, "record": True}, env)
-    floor_spec = {"kind": kind, "calls": recorded["calls"], "event": first, **extra}
+    floor_spec = {
+        "kind": kind,
+        "calls": recorded["calls"],
+        "http_calls": recorded["http_calls"],
+        "event": first,
+        **extra,
+    }
     app_runs, floor_runs = [], []
     for event in events[1:]:
         floor_runs.append(_child(FLOOR, floor_spec, env)["seconds"])
         app_runs.append(_child(CHILD, {"handler": handler, "event": ready(event)}, env)["seconds"])
     services = sorted({f"{c[0]}:{c[1]}" for c in recorded["calls"]})
+    stripe = f" + {len(recorded['http_calls'])} Stripe" if recorded["http_calls"] else ""
     return Result(
-        name=f"first response, {name} ({len(recorded['calls'])} AWS calls: {', '.join(services)})",
+        name=f"first response, {name} ({len(recorded['calls'])} AWS calls{stripe}: "
+        f"{', '.join(services)})",
         value=statistics.median(app_runs) * 1000,
         unit="ms",
         floor=statistics.median(floor_runs) * 1000,
-        target=API_TARGET if kind == "api" else None,
+        target=target,
     )
 
 
@@ -398,9 +454,23 @@ def run(runs: int = RUNS) -> list[Result]:
             _api_event(route, f"/v1/storefront/posts/{post}", {"post_id": post})
             for _ in range(runs + 2)
         ]
-        api = _compare("API: a storefront post", "api", shop, api_events, {"route": route})
+        api = _compare(
+            "API: a storefront post", "api", shop, api_events, {"route": route}, API_TARGET
+        )
 
-        shop.stock(runs * 4)
+        shop.stock(runs * 8)
+        checkout_events = [
+            _api_event("/v1/checkouts", "/v1/checkouts", None, shop.checkout_body())
+            for _ in range(runs + 2)
+        ]
+        checkout = _compare(
+            "API: a checkout",
+            "api",
+            shop,
+            checkout_events,
+            {"route": "/v1/checkouts", "method": "POST"},
+        )
+
         queue = os.environ.get("SHOPPABLE_INGEST_QUEUE", "shoppable-ingest")
         merchant = shop.shop.merchant_id
         ingest_events = [
@@ -411,4 +481,4 @@ def run(runs: int = RUNS) -> list[Result]:
 
         vault_events = [_tokenize(merchant) for _ in range(runs + 2)]
         vault = _compare("vault: tokenize a new customer", "vault", shop, vault_events, {})
-    return [api, ingest, vault]
+    return [api, checkout, ingest, vault]

@@ -4,8 +4,9 @@ Both sides run in this process against moto (in-process, `mock_aws`), one delive
 
 - floor: one HMAC-SHA256 check of the raw body plus one `send_message`, the least any
   verified-and-queued webhook can cost;
-- route: the Meta webhook's service as the route calls it (`webhooks.receive_meta`): verify
-  the signature, parse and split the delivery, queue its event (`send_message_batch`).
+- route: the Meta webhook's service as the route calls it (`social.receive_webhook`): verify
+  the signature, parse the delivery (depth-limited) and split it, queue its event
+  (`send_message_batch`).
 
 The target is a throughput of at least 0.8 of the floor, i.e. a time per delivery of at most
 1.25 times the floor's. Per-delivery latency p50 and p99 of the route are reported too.
@@ -54,7 +55,7 @@ def run() -> list[Result]:
     from chalicelib import runtime as runtime_module
     from chalicelib.adapters.platforms import meta
     from chalicelib.resources import provision
-    from chalicelib.services import webhooks
+    from chalicelib.services import social
 
     os.environ.update(
         AWS_ACCESS_KEY_ID="testing",
@@ -76,9 +77,7 @@ def run() -> list[Result]:
             rt.sqs.send_message(QueueUrl=queue.url, MessageBody=raw.decode())
 
         def route_once(raw: bytes, header: str) -> None:
-            webhooks.receive_meta(
-                rt.settings, queue, rt.clock, raw, {"x-hub-signature-256": header}
-            )
+            social.receive_webhook(rt.social, "meta", raw, {"x-hub-signature-256": header})
 
         floor_once(bodies[0], signatures[0])  # warm both paths
         route_once(bodies[0], signatures[0])

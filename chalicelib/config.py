@@ -10,6 +10,8 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from .domain.outbound import DELIVERY_TIMEOUT_SECONDS, RETRY_SCHEDULE_SECONDS
+
 
 # Marks on the fields that name a deployed resource or hold a secret. `infra/build.py` puts
 # each resource in the stack and each secret in the Secrets Manager secret named here, and
@@ -34,10 +36,17 @@ class Settings(BaseSettings):
 
     main_table: str = Field("shoppable-main", json_schema_extra=_resource("table"))
     ingest_queue: str = Field("shoppable-ingest", json_schema_extra=_resource("queue"))
-    events_queue: str = Field("shoppable-events", json_schema_extra=_resource("queue"))
+    # Attempts to deliver events to merchants' webhook endpoints (services/outbound.py).
+    webhook_queue: str = Field("shoppable-webhooks", json_schema_extra=_resource("queue"))
 
     # Checkout and payments
     reservation_minutes: int = 30
+    # Marks this stack's PaymentIntents, so that Stripe events of other stacks sharing the
+    # Stripe account are told apart at once; empty: `shoppable-<stage>-<region>`.
+    stack_id: str = ""
+    # How many deliveries of a Stripe event may wait for the order it names to be readable
+    # (kept below the ingest queue's receive count, so that waiting never dead-letters it).
+    event_wait_attempts: int = Field(4, ge=1)
     stripe_api_key: SecretStr = Field(
         SecretStr("sk_test_dev"),
         validation_alias="STRIPE_API_KEY",
@@ -45,6 +54,10 @@ class Settings(BaseSettings):
     )
     stripe_api_base: str | None = Field(None, validation_alias="STRIPE_API_BASE")
     stripe_webhook_secret: SecretStr = Field(SecretStr(""), json_schema_extra=_secret("stripe"))
+    # What the demo page hands the storefront widget: the publishable key (public by design)
+    # and where Stripe.js comes from (localstripe's stand-in in `make run`).
+    stripe_publishable_key: str = ""
+    stripe_js_url: str = "https://js.stripe.com/v3/"
 
     # Vault
     vault_table: str = Field("shoppable-vault", json_schema_extra=_resource("table"))
@@ -92,6 +105,17 @@ class Settings(BaseSettings):
     publish_retry_seconds: int = 30  # doubled at each attempt, at most 900 (SQS's limit)
     platform_timeout_seconds: float = 5.0
 
+    # Outbound webhooks (Standard Webhooks). Signing secrets are encrypted under this key.
+    webhook_key_id: str = Field("alias/shoppable-webhooks", json_schema_extra=_resource("key"))
+    # Dev only (the build refuses it for a deployed stack): endpoints are on this machine
+    # (loopback), http allowed. Otherwise https only, public addresses only (SSRF).
+    webhook_local_urls: bool = False
+    # Seconds before each retry after a failed attempt (jitter adds up to 20%).
+    webhook_retry_seconds: Annotated[list[int], NoDecode] = list(RETRY_SCHEDULE_SECONDS)
+    # An endpoint failing every attempt for this long is disabled (and the merchant told).
+    webhook_disable_after_hours: float = Field(120.0, gt=0)
+    webhook_timeout_seconds: float = Field(DELIVERY_TIMEOUT_SECONDS, gt=0, le=15)
+
     max_body_bytes: int = 64 * 1024
     max_tags_per_post: int = 20
     page_size: int = 20
@@ -117,6 +141,13 @@ class Settings(BaseSettings):
     def live(self) -> bool:
         return self.stage in self.live_stages
 
+    @field_validator("webhook_retry_seconds", mode="before")
+    @classmethod
+    def _split_seconds(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [int(part) for part in value.split(",") if part.strip()]
+        return value
+
     @field_validator(
         "cors_allowed_origins",
         "meta_commerce_accounts",
@@ -129,6 +160,10 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
+
+    @property
+    def stack_name(self) -> str:
+        return self.stack_id or f"shoppable-{self.stage}-{self.region}"
 
 
 @lru_cache(maxsize=1)

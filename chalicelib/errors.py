@@ -18,10 +18,15 @@ class ShoppableError(Exception):
             self.code = code
 
     def to_body(self) -> dict:
-        error = {"type": self.type, "code": self.code, "message": self.message}
-        if self.param is not None:
-            error["param"] = self.param
-        return {"error": error}
+        """`param` is always there: the offending field, or null when no one field is at fault."""
+        return {
+            "error": {
+                "type": self.type,
+                "code": self.code,
+                "message": self.message,
+                "param": self.param,
+            }
+        }
 
 
 class InvalidRequest(ShoppableError):
@@ -37,6 +42,13 @@ class ValidationFailed(InvalidRequest):
 
     status = 422
     code = "parameter_invalid"
+
+
+class MethodNotAllowed(InvalidRequest):
+    """A known path, asked with a method it does not answer; `Allow` lists those it does."""
+
+    status = 405
+    code = "method_not_allowed"
 
 
 class PayloadTooLarge(InvalidRequest):
@@ -77,6 +89,13 @@ class NotFound(ShoppableError):
     status = 404
     type = "not_found"
     code = "resource_missing"
+
+
+def route_missing() -> NotFound:
+    """What an unknown path answers, in every stack: the deployed API Gateway's gateway
+    response (infra/build.py), `make run` (devstack/api_server.py). The message is fixed, since
+    API Gateway can only answer a constant body, and echoing a path back is of no use."""
+    return NotFound("No such route: check the method and the path.", code="route_missing")
 
 
 class Conflict(ShoppableError):

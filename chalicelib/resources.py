@@ -23,8 +23,10 @@ class QueueSpec:
 
 QUEUES = (
     QueueSpec(setting="ingest_queue"),
-    # Order events for what follows a sale (merchant webhooks, platform acknowledgements).
-    QueueSpec(setting="events_queue"),
+    # Attempts to deliver events to merchants' endpoints: one message per attempt, up to 15 s
+    # each, so a few per batch; the function's timeout (.chalice/config.json) stays below the
+    # visibility timeout.
+    QueueSpec(setting="webhook_queue", visibility_timeout=120, batch_size=4),
 )
 
 
@@ -37,6 +39,8 @@ def provision(rt) -> dict[str, str]:
     create_vault_tables(rt.dynamodb, rt.settings)
     if rt.settings.vault_key_id.startswith("alias/"):
         ensure_key(rt.kms, rt.settings.vault_key_id, "Shoppable vault: wraps customer data keys")
+    if rt.settings.webhook_key_id.startswith("alias/"):
+        ensure_key(rt.kms, rt.settings.webhook_key_id, "Shoppable: webhook signing secrets")
     urls = {}
     for spec in QUEUES:
         name = getattr(rt.settings, spec.setting)

@@ -9,41 +9,48 @@ schedules' (the vault lets them identify and describe only). The areas the consu
 schedules use (`worker_sales`, `social`, `ingest_handlers`) are built on the worker's. Tests
 call `reset()` to start from fresh settings, and may hand in other implementations by
 replacing a store before the first area is built.
+
+Every Lambda function imports this module, but each wires only its part: a property imports
+what it builds, so the vault function never loads the platforms or the sale's services, and a
+consumer handling a Stripe event never builds the social area.
 """
 
-from functools import cached_property, partial
+from collections.abc import Callable
+from datetime import timedelta
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from .adapters.dynamodb.catalog import CatalogRepository
-from .adapters.dynamodb.connections import ConnectionRepository
-from .adapters.dynamodb.customer_refs import CustomerReferences
-from .adapters.dynamodb.idempotency import IdempotencyStore
-from .adapters.dynamodb.inbox import InboxRepository
-from .adapters.dynamodb.merchants import MerchantRepository
-from .adapters.dynamodb.orders import OrderRepository
-from .adapters.dynamodb.posts import PostRepository
-from .adapters.dynamodb.settings import SettingsRepository
-from .adapters.dynamodb.table import MainTable
-from .adapters.dynamodb.webhooks import WebhookReceipts
-from .adapters.platforms import PlatformDirectory
-from .adapters.sqs import Queue
 from .adapters.system import KeyedDigests, SystemClock
 from .config import Settings, get_settings
-from .consumers import Handler
-from .services import engagement, payments, platform_orders, publishing
-from .services.catalog import Catalog
-from .services.customers import Customers
-from .services.merchants import Merchants
-from .services.orders import Sales
-from .services.payments import Payments
-from .services.posts import Posts
-from .services.shop_settings import ShopSettings
-from .services.social import Social, SocialSettings, routed
-from .vault.assertions import Issuer, Minter, key_from
-from .vault.client import InProcess, LambdaInvoke, VaultClient
 
 if TYPE_CHECKING:
+    from .adapters.dynamodb.catalog import CatalogRepository
+    from .adapters.dynamodb.connections import ConnectionRepository
+    from .adapters.dynamodb.customer_refs import CustomerReferences
+    from .adapters.dynamodb.idempotency import IdempotencyStore
+    from .adapters.dynamodb.inbox import InboxRepository
+    from .adapters.dynamodb.merchants import MerchantRepository
+    from .adapters.dynamodb.orders import OrderRepository
+    from .adapters.dynamodb.posts import PostRepository
+    from .adapters.dynamodb.settings import SettingsRepository
+    from .adapters.dynamodb.table import MainTable
+    from .adapters.dynamodb.webhooks import WebhookReceipts
+    from .adapters.platforms import PlatformDirectory
+    from .adapters.sqs import Queue
     from .adapters.stripe import StripePayments
+    from .consumers import Handler
+    from .domain.events import Message
+    from .services.catalog import Catalog
+    from .services.customers import Customers
+    from .services.merchants import Merchants
+    from .services.orders import Sales
+    from .services.outbound import Outbound
+    from .services.payments import Payments
+    from .services.posts import Posts
+    from .services.shop_settings import ShopSettings
+    from .services.social import Social
+    from .vault.assertions import Issuer
+    from .vault.client import VaultClient
     from .vault.service import Vault
 
 
@@ -92,57 +99,83 @@ class Runtime:
     # Stores and vendors
 
     @cached_property
-    def table(self) -> MainTable:
+    def table(self) -> "MainTable":
+        from .adapters.dynamodb.table import MainTable
+
         return MainTable(self.dynamodb, self.settings.main_table)
 
     @cached_property
-    def merchant_store(self) -> MerchantRepository:
+    def merchant_store(self) -> "MerchantRepository":
+        from .adapters.dynamodb.merchants import MerchantRepository
+
         return MerchantRepository(self.table)
 
     @cached_property
-    def settings_store(self) -> SettingsRepository:
+    def settings_store(self) -> "SettingsRepository":
+        from .adapters.dynamodb.settings import SettingsRepository
+
         return SettingsRepository(self.table)
 
     @cached_property
-    def product_store(self) -> CatalogRepository:
+    def product_store(self) -> "CatalogRepository":
+        from .adapters.dynamodb.catalog import CatalogRepository
+
         return CatalogRepository(self.table)
 
     @cached_property
-    def post_store(self) -> PostRepository:
+    def post_store(self) -> "PostRepository":
+        from .adapters.dynamodb.posts import PostRepository
+
         return PostRepository(self.table)
 
     @cached_property
-    def connection_store(self) -> ConnectionRepository:
+    def connection_store(self) -> "ConnectionRepository":
+        from .adapters.dynamodb.connections import ConnectionRepository
+
         return ConnectionRepository(self.table)
 
     @cached_property
-    def order_store(self) -> OrderRepository:
+    def order_store(self) -> "OrderRepository":
+        from .adapters.dynamodb.orders import OrderRepository
+
         return OrderRepository(self.table)
 
     @cached_property
-    def inbox_store(self) -> InboxRepository:
+    def inbox_store(self) -> "InboxRepository":
+        from .adapters.dynamodb.inbox import InboxRepository
+
         return InboxRepository(self.table, self.settings.inbox_retention_days)
 
     @cached_property
-    def customer_references(self) -> CustomerReferences:
+    def customer_references(self) -> "CustomerReferences":
+        from .adapters.dynamodb.customer_refs import CustomerReferences
+
         return CustomerReferences(self.table)
 
     @cached_property
-    def webhook_receipts(self) -> WebhookReceipts:
+    def webhook_receipts(self) -> "WebhookReceipts":
+        from .adapters.dynamodb.webhooks import WebhookReceipts
+
         return WebhookReceipts(self.table)
 
     @cached_property
-    def idempotency(self) -> IdempotencyStore:
+    def idempotency(self) -> "IdempotencyStore":
+        from .adapters.dynamodb.idempotency import IdempotencyStore
+
         s = self.settings
         return IdempotencyStore(s.main_table, self.dynamodb, s.idempotency_ttl_seconds)
 
     @cached_property
-    def ingest_queue(self) -> Queue:
+    def ingest_queue(self) -> "Queue":
+        from .adapters.sqs import Queue
+
         return Queue(self.sqs, self.settings.ingest_queue)
 
     @cached_property
-    def events_queue(self) -> Queue:
-        return Queue(self.sqs, self.settings.events_queue)
+    def webhook_queue(self) -> "Queue":
+        from .adapters.sqs import Queue
+
+        return Queue(self.sqs, self.settings.webhook_queue)
 
     @cached_property
     def stripe(self) -> "StripePayments":
@@ -156,25 +189,34 @@ class Runtime:
         )
 
     @cached_property
-    def platforms(self) -> PlatformDirectory:
+    def platforms(self) -> "PlatformDirectory":
+        from .adapters.platforms import PlatformDirectory
+
         return PlatformDirectory(self.settings)
 
     @cached_property
-    def vault(self) -> VaultClient:
+    def vault(self) -> "VaultClient":
         """The API edge's way into the vault: its assertions carry the checked key's
         merchant and scopes."""
+        from .vault.assertions import Issuer
+
         return self._vault_client(Issuer.EDGE)
 
     @cached_property
-    def worker_vault(self) -> VaultClient:
+    def worker_vault(self) -> "VaultClient":
         """The consumers' and schedules' way into the vault: identify and describe only."""
+        from .vault.assertions import Issuer
+
         return self._vault_client(Issuer.WORKER)
 
-    def _vault_client(self, issuer: Issuer) -> VaultClient:
+    def _vault_client(self, issuer: "Issuer") -> "VaultClient":
         """The vault's own function when `vault_function` is set (so only that function's
         role can decrypt), else the same handler in-process; either way every command goes
         with an assertion minted with this issuer's key."""
         import time
+
+        from .vault.assertions import Issuer, Minter
+        from .vault.client import InProcess, LambdaInvoke, VaultClient
 
         setting = {Issuer.EDGE: "edge_caller_key", Issuer.WORKER: "worker_caller_key"}[issuer]
         minter = Minter(issuer, lambda: self._secret_key(setting), time.time)
@@ -184,6 +226,8 @@ class Runtime:
         return VaultClient(InProcess(lambda: self.vault_backend), minter)
 
     def _secret_key(self, setting: str) -> bytes:
+        from .vault.assertions import key_from
+
         value = getattr(self.settings, setting)
         return key_from(value.get_secret_value() if value else None, f"SHOPPABLE_{setting.upper()}")
 
@@ -191,6 +235,7 @@ class Runtime:
     def vault_backend(self) -> "Vault":
         """The vault itself: built only where it runs, on its first command."""
         from .adapters.kms import KmsKeys
+        from .vault.assertions import Issuer
         from .vault.blind_index import index_key_from
         from .vault.keyring import DataKeyCache, DataKeys
         from .vault.service import Vault
@@ -199,7 +244,7 @@ class Runtime:
         s = self.settings
         index_key = s.vault_index_key.get_secret_value() if s.vault_index_key else None
         return Vault(
-            VaultStore(self.dynamodb, s.vault_table, s.vault_keys_table),
+            VaultStore(self.dynamodb, s.vault_table, s.vault_keys_table, s.main_table),
             DataKeys(KmsKeys(self.kms, s.vault_key_id), DataKeyCache(s.vault_key_cache_seconds)),
             self.clock,
             index_key_from(index_key),
@@ -212,57 +257,74 @@ class Runtime:
     # The areas: what each part of the service layer gets
 
     @cached_property
-    def merchants(self) -> Merchants:
+    def merchants(self) -> "Merchants":
+        from .services.merchants import Merchants
+
         return Merchants(self.merchant_store, self.clock, live=self.settings.live)
 
     @cached_property
-    def customers(self) -> Customers:
+    def customers(self) -> "Customers":
+        from .services.customers import Customers
+
         return Customers(self.vault, self.customer_references)
 
     @cached_property
-    def shop_settings(self) -> ShopSettings:
+    def shop_settings(self) -> "ShopSettings":
+        from .services.shop_settings import ShopSettings
+
         return ShopSettings(self.settings_store)
 
     @cached_property
-    def catalog(self) -> Catalog:
+    def catalog(self) -> "Catalog":
+        from .services.catalog import Catalog
+
         return Catalog(self.product_store, self.clock)
 
     @cached_property
-    def posts(self) -> Posts:
+    def posts(self) -> "Posts":
+        from .services.posts import Posts
+
         return Posts(
             self.post_store, self.product_store, self.clock, self.settings.max_tags_per_post
         )
 
     @cached_property
-    def sales(self) -> Sales:
+    def sales(self) -> "Sales":
         """Sales as the API's routes run them (the edge's vault client)."""
         return self._sales(self.vault)
 
     @cached_property
-    def worker_sales(self) -> Sales:
+    def worker_sales(self) -> "Sales":
         """Sales as the consumers and schedules run them (the worker's vault client)."""
         return self._sales(self.worker_vault)
 
-    def _sales(self, vault: VaultClient) -> Sales:
+    def _sales(self, vault: "VaultClient") -> "Sales":
+        from .services.orders import Sales
+
         return Sales(
             orders=self.order_store,
             products=self.product_store,
             posts=self.post_store,
             payments=self.stripe,
             vault=vault,
-            events=self.events_queue,
             clock=self.clock,
             limits=self.settings_store,
             digests=self.digests,
             reservation_minutes=self.settings.reservation_minutes,
+            stack_id=self.settings.stack_name,
+            event_wait_attempts=min(self.settings.event_wait_attempts, _ingest_receives() - 1),
         )
 
     @cached_property
-    def payments(self) -> Payments:
+    def payments(self) -> "Payments":
+        from .services.payments import Payments
+
         return Payments(self.stripe, self.webhook_receipts, self.ingest_queue, self.clock)
 
     @cached_property
-    def social(self) -> Social:
+    def social(self) -> "Social":
+        from .services.social import Social, SocialSettings
+
         s = self.settings
         return Social(
             platforms=self.platforms,
@@ -284,21 +346,75 @@ class Runtime:
             ),
         )
 
+    @cached_property
+    def outbound(self) -> "Outbound":
+        from .adapters import webhook_http
+        from .adapters.dynamodb import outbox
+        from .adapters.dynamodb.outbound import (
+            DeliveryRepository,
+            EndpointRepository,
+            EventRepository,
+        )
+        from .adapters.kms import SealedSecrets
+        from .services.outbound import Outbound, OutboundSettings
+
+        s = self.settings
+        return Outbound(
+            events=EventRepository(self.table),
+            endpoints=EndpointRepository(self.table),
+            deliveries=DeliveryRepository(self.table),
+            stream=outbox,
+            queue=self.webhook_queue,
+            sender=webhook_http.WebhookSender(s.webhook_local_urls, s.webhook_timeout_seconds),
+            secrets=SealedSecrets(self.kms, s.webhook_key_id),
+            clock=self.clock,
+            settings=OutboundSettings(
+                allow_http=s.webhook_local_urls,
+                retry_schedule=tuple(s.webhook_retry_seconds),
+                disable_after=timedelta(hours=s.webhook_disable_after_hours),
+            ),
+        )
+
+    @cached_property
+    def webhook_handlers(self) -> dict[str, "Handler"]:
+        """The webhook queue's consumer: one delivery attempt per message."""
+        from .services import outbound
+
+        return {outbound.DELIVERY_JOB: lambda job: outbound.attempt_delivery(self.outbound, job)}
+
     # The ingest queue's consumer
 
     @cached_property
-    def ingest_handlers(self) -> dict[str, Handler]:
-        """Message type -> the service that handles it, with its area's dependencies."""
-        sales, social = self.worker_sales, self.social
-        handlers: dict[str, Handler] = {
-            f"stripe.{kind}": partial(handle, sales) for kind, handle in payments.HANDLERS.items()
-        }
-        handlers["platform.engagement"] = partial(routed(engagement.engagement_received), social)
-        handlers["platform.order_status_change"] = partial(
-            routed(platform_orders.order_status_changed), social
+    def ingest_handlers(self) -> dict[str, "Handler"]:
+        """Message type -> the service that handles it, with its area's dependencies. Each
+        entry builds its area on its first message."""
+        from .services import engagement, payments, platform_orders, publishing
+        from .services.social import routed
+
+        def with_sales(handle: Callable[["Sales", "Message"], None]) -> "Handler":
+            return lambda message: handle(self.worker_sales, message)
+
+        def with_social(handle: Callable[["Social", "Message"], None]) -> "Handler":
+            return lambda message: handle(self.social, message)
+
+        handlers = {f"stripe.{kind}": with_sales(h) for kind, h in payments.HANDLERS.items()}
+        handlers["platform.engagement"] = with_social(routed(engagement.engagement_received))
+        handlers["platform.order_status_change"] = with_social(
+            routed(platform_orders.order_status_changed)
         )
-        handlers[publishing.JOB] = partial(publishing.publish_job, social)
+        handlers["platform.cancellation_change"] = with_social(
+            routed(platform_orders.cancellation_changed)
+        )
+        handlers[publishing.JOB] = with_social(publishing.publish_job)
         return handlers
+
+
+def _ingest_receives() -> int:
+    """The delivery on which the ingest queue dead-letters a message: handlers that wait for
+    what is not visible yet must stop before it."""
+    from .resources import QUEUES  # the resource definitions: not needed at start-up
+
+    return next(q.max_receive_count for q in QUEUES if q.setting == "ingest_queue")
 
 
 _current: Runtime | None = None

@@ -29,6 +29,7 @@ from .domain.merchants import ApiKey
 from .domain.scopes import Scope
 from .errors import (
     InvalidRequest,
+    MethodNotAllowed,
     PayloadTooLarge,
     ShoppableError,
     UnsupportedMediaType,
@@ -47,6 +48,7 @@ _INTERNAL_ERROR = {
         "type": "api_error",
         "code": "internal_error",
         "message": "An internal error occurred; it has been logged.",
+        "param": None,
     }
 }
 
@@ -184,6 +186,29 @@ class Routes:
 
             view.__name__ = "preflight_" + path.strip("/").replace("/", "_").strip("{}")
             blueprint.route(path, methods=["OPTIONS"], content_types=_ACCEPTED_TYPES)(view)
+
+
+def refuse_unknown_methods(app: Chalice) -> None:
+    """A known path asked with a method it does not answer gets the contract's 405 body and
+    `Allow`, instead of chalice's own error body. (The deployed API sends such requests to the
+    function through an ANY method on each path; infra/build.py.)"""
+
+    def middleware(request: Request, get_response: Callable[[Request], Response]) -> Response:
+        path = (request.context or {}).get("resourcePath")
+        answered = app.routes.get(path or "", {})
+        if answered and request.method not in answered:
+            allowed = ", ".join(sorted(answered))
+            error = MethodNotAllowed(
+                f"{request.method} is not allowed here; this path answers {allowed}."
+            )
+            headers: dict[str, str | list[str]] = {
+                "Content-Type": "application/json",
+                "Allow": allowed,
+            }
+            return Response(json.dumps(error.to_body()), headers=headers, status_code=405)
+        return get_response(request)
+
+    app.register_middleware(middleware, "http")
 
 
 def operations(app: Chalice) -> list[Operation]:

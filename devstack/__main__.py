@@ -56,6 +56,7 @@ def start(running: contextlib.ExitStack, stop: threading.Event, port: int) -> di
     from chalicelib import runtime as runtime_module
     from chalicelib.resources import provision
 
+    from . import corpus
     from .api_server import ApiServer, load_app
     from .emulator import AwsEmulator
     from .environment import configure, uses_real_stripe
@@ -63,6 +64,7 @@ def start(running: contextlib.ExitStack, stop: threading.Event, port: int) -> di
     from .poller import queue_pollers
     from .scheduler import schedule_runners
     from .seed import seed_demo_shop
+    from .stream_poller import stream_pollers
     from .stripe_standin import StripeStandin
 
     retry_seconds = int(_number_from_env("SHOPPABLE_DEV_RETRY_SECONDS", 2))
@@ -90,6 +92,9 @@ def start(running: contextlib.ExitStack, stop: threading.Event, port: int) -> di
     queues = provision(rt)
     demo = seed_demo_shop(rt)
     seed_sample_accounts(rt, demo.merchant_id, demo.post_id)
+    platforms.seed_samples()
+    corpus.connect_accounts(rt, demo.merchant_id)
+    corpus.seed_standin(platforms)
 
     config, app = load_app(PROJECT_DIR)
     api = ApiServer(config, app, port)
@@ -100,8 +105,12 @@ def start(running: contextlib.ExitStack, stop: threading.Event, port: int) -> di
         stripe.register_webhook(stripe_webhook_url, env.webhook_secrets["stripe_webhook_secret"])
 
     pollers = queue_pollers(app, config, rt.boto_client("sqs"), env.region, retry_seconds)
+    streams = stream_pollers(
+        app, config, rt.dynamodb, rt.boto_client("dynamodbstreams"), rt.settings.main_table,
+        env.region, retry_seconds,
+    )  # fmt: skip
     schedules = schedule_runners(app, config, env.region, emulator.account_id, schedule_seconds)
-    for worker in [*pollers, *schedules]:
+    for worker in [*pollers, *streams, *schedules]:
         worker.start()
         running.callback(worker.stop)
 
@@ -112,14 +121,20 @@ def start(running: contextlib.ExitStack, stop: threading.Event, port: int) -> di
         "api_key": demo.api_key,
         "product_id": demo.product_id,
         "post_id": demo.post_id,
+        "demo_url": f"{api.api_base}/demo/posts/{demo.post_id}",
         "aws_endpoint_url": env.aws_endpoint_url,
         "aws_region": env.region,
+        "main_table": rt.settings.main_table,
         "stripe_api_base": env.stripe_api_base,
         "platform_standin_url": platforms.url,
         **env.webhook_secrets,
         "stripe_webhook_url": stripe_webhook_url,
         "queues": queues,
-        "consumers": {poller.name: poller.queue_url for poller in pollers},
+        "consumers": {
+            **{poller.name: poller.queue_url for poller in pollers},
+            **{poller.name: poller.reader.stream_arn for poller in streams},
+        },
+        "docs": f"{api.api_base}/docs",
         "schedules": {runner.name: runner.interval for runner in schedules},
         "pid": os.getpid(),
     }
@@ -133,8 +148,11 @@ def announce(info: dict) -> None:
     schedules = ", ".join(f"{name} every {every:g} s" for name, every in info["schedules"].items())
     print(
         f"\nShoppable is running at {api}\n"
+        f"  demo page      {info['demo_url']} (buy with card 4242 4242 4242 4242)\n"
         f"  demo merchant  {info['merchant_id']}, API key {key}\n"
         f"  demo post      {api}/v1/storefront/posts/{info['post_id']}\n"
+        f"  reference      {info['docs']} (OpenAPI: {api}/v1/openapi.json)\n"
+        f"  webhooks       python -m devstack.cli listen   (prints each signed event)\n"
         f"  emulators      AWS {info['aws_endpoint_url']}, Stripe {info['stripe_api_base']}\n"
         f"  consumers      {', '.join(info['consumers']) or 'none'}\n"
         f"  schedules      {schedules or 'none'}\n"

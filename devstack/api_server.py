@@ -8,7 +8,10 @@ same feature-flag and route validation `chalice deploy` does. It does so without
 terminal at import and waits up to ten seconds where the terminal does not answer.
 `ApiServer` is chalice's `LocalDevServer`, with its API Gateway emulation (authorizers, CORS,
 binary types). Only the reloader is left out: the app shares this process with the emulator,
-whose state a restart would lose.
+whose state a restart would lose. One answer is the deployed stack's rather than chalice's: an
+unknown path gets the contract's 404 body (`errors.route_missing`, which the deployed API Gateway
+answers through its MISSING_AUTHENTICATION_TOKEN gateway response, infra/build.py), not
+chalice's 403 "Missing Authentication Token".
 """
 
 import importlib
@@ -16,16 +19,25 @@ import json
 import os
 import sys
 import threading
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from types import ModuleType
 
 from chalice import Chalice
 from chalice.config import Config
 from chalice.constants import DEFAULT_APIGATEWAY_STAGE_NAME, DEFAULT_ENDPOINT_TYPE
 from chalice.deploy.validate import validate_feature_flags, validate_routes
-from chalice.local import create_local_server
+from chalice.local import (
+    CustomLocalChalice,
+    LocalChalice,
+    LocalDevServer,
+    LocalGateway,
+    RouteMatcher,
+)
+
+from chalicelib.errors import route_missing
 
 from .loopback import LOOPBACK
+from .reference import ReferenceHandler
 
 DEFAULT_STAGE = "dev"
 LISTEN_BACKLOG = 256
@@ -50,7 +62,6 @@ def load_app(project_dir: Path, stage: str = DEFAULT_STAGE) -> tuple[Config, Cha
     if str(project_dir) not in sys.path:
         sys.path.insert(0, str(project_dir))
     module = importlib.import_module("app")
-    _load_lazy_modules(module)
     app = module.app
     validate_feature_flags(app)
     validate_routes(app.routes)
@@ -58,23 +69,45 @@ def load_app(project_dir: Path, stage: str = DEFAULT_STAGE) -> tuple[Config, Cha
     return config, app
 
 
-def _load_lazy_modules(module) -> None:
-    """Load the services `app.py` names lazily (chalicelib/lazy.py) before serving threads.
+class DeployedGateway(LocalGateway):
+    """Chalice's API Gateway emulation, with the deployed stack's answer to an unknown path."""
 
-    Python 3.11's LazyLoader is not thread-safe: the first thread to touch a lazy module turns
-    it into a plain module before executing it, and a second thread that touches it meanwhile
-    finds it empty (a flash sale's first checkouts got 500s, "module
-    'chalicelib.services.checkout' has no attribute 'checkout'"). Lambda runs one request at a
-    time per process, so only this threaded server needs it.
-    """
-    for value in list(vars(module).values()):
-        if isinstance(value, ModuleType) and value.__name__.startswith("chalicelib."):
-            getattr(value, "__dict__", None)
+    def __init__(self, app_object: Chalice, config: Config):
+        super().__init__(app_object, config)
+        self._routes = RouteMatcher(list(app_object.routes))
+
+    def handle_request(self, method: str, path: str, headers: dict, body: bytes | None) -> dict:
+        try:
+            self._routes.match_route(path)
+        except ValueError:
+            return {
+                "statusCode": 404,
+                "headers": {"Content-Type": "application/json"},
+                "multiValueHeaders": {},
+                "body": json.dumps(route_missing().to_body()),
+            }
+        return super().handle_request(method, path, headers, body)
+
+
+class _RequestHandler(ReferenceHandler):
+    """Chalice's request handler with `/docs` (see reference.py), over `DeployedGateway`."""
+
+    def __init__(self, request, client_address, server, app_object: Chalice, config: Config):
+        # As chalice's __init__, with our gateway: the base class serves the request in it.
+        self.local_gateway = DeployedGateway(app_object, config)
+        BaseHTTPRequestHandler.__init__(self, request, client_address, server)
+
+
+def _local_server(app: Chalice, config: Config, port: int) -> LocalDevServer:
+    """What chalice's `create_local_server` builds, with `DeployedGateway`."""
+    CustomLocalChalice.__bases__ = (LocalChalice, app.__class__)
+    app.__class__ = CustomLocalChalice
+    return LocalDevServer(app, config, LOOPBACK, port, handler_cls=_RequestHandler)
 
 
 class ApiServer:
     def __init__(self, config: Config, app: Chalice, port: int):
-        self._local = create_local_server(app, config, LOOPBACK, port)
+        self._local = _local_server(app, config, port)
         # A flash sale opens dozens of connections at once; the server's default backlog of 5
         # would reset most of them before a thread accepts them.
         self._local.server.socket.listen(LISTEN_BACKLOG)

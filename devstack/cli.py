@@ -7,12 +7,19 @@
     python -m devstack.cli key roll --merchant mer_… --key key_… [--grace-seconds 86400]
     python -m devstack.cli key revoke --merchant mer_… --key key_…
     python -m devstack.cli send-event events/<sample>.json   (signed, to the make-run API)
+    python -m devstack.cli send-event tests/platform_samples/<platform>/<sample>.json
     python -m devstack.cli dlq redrive --queue shoppable-prod-ingest [--max 100]
+    python -m devstack.cli listen [--port 4242] [--events order.created,order.paid]
 
-It talks to the table named by the environment (SHOPPABLE_MAIN_TABLE, AWS_REGION, and
-AWS_ENDPOINT_URL for an emulator) and prints a new API key once: only its hash is kept. The
-keys it issues are of the stack's mode (SHOPPABLE_STAGE: a live stage issues sk_live_ keys,
-any other sk_test_ keys), since a stack refuses keys of the other mode.
+    python -m devstack.cli --stack aws …   (never the local stack; see devstack/stacks.py)
+
+With `make run` going, every command talks to that local stack, found through
+`.shoppable/dev.json`; otherwise, or with `--stack aws`, to the stack on AWS that the
+environment names (AWS_REGION, SHOPPABLE_MAIN_TABLE, credentials through boto3's usual
+chain). Each command first says on stderr which stack it talks to. A new API key is printed
+once: only its hash is kept. The keys it issues are of the stack's mode (SHOPPABLE_STAGE: a
+live stage issues sk_live_ keys, any other sk_test_ keys), since a stack refuses keys of the
+other mode.
 """
 
 import argparse
@@ -27,6 +34,8 @@ from chalicelib.errors import NotFound, ShoppableError
 from chalicelib.runtime import runtime
 from chalicelib.services import merchants as keys
 from chalicelib.services.merchants import create_merchant, issue_key
+
+from . import stacks
 
 
 def _scopes(text: str) -> frozenset[Scope]:
@@ -45,6 +54,12 @@ def _currency(text: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devstack.cli")
+    parser.add_argument(
+        "--stack",
+        choices=stacks.CHOICES,
+        default="auto",
+        help="auto (default): the running `make run` stack if there is one, else AWS",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     merchant = commands.add_parser("merchant", help="merchants and their keys")
     merchant_commands = merchant.add_subparsers(dest="action", required=True)
@@ -84,9 +99,15 @@ def main(argv: list[str] | None = None) -> int:
                 help=f"how long the old secret keeps working (0 to {MAX_GRACE_SECONDS})",
             )  # fmt: skip
     send_event = commands.add_parser(
-        "send-event", help="sign a sample delivery (events/…) and post it to the make-run API"
+        "send-event",
+        help="sign a sample delivery (events/…, or a platform's own sample in"
+        " tests/platform_samples) and post it to the make-run API",
     )
     send_event.add_argument("file", help="e.g. events/meta-instagram-comment.json")
+    send_event.add_argument(
+        "--order",
+        help="for a Stripe sample about an order: this order (ord_…) instead of a new checkout",
+    )
     dlq = commands.add_parser("dlq", help="dead-letter queues")
     dlq_commands = dlq.add_subparsers(dest="action", required=True)
     redrive = dlq_commands.add_parser(
@@ -94,13 +115,30 @@ def main(argv: list[str] | None = None) -> int:
     )
     redrive.add_argument("--queue", required=True, help="the work queue's name (not the -dlq)")
     redrive.add_argument("--max", type=_positive, help="move at most this many (default: all)")
+    listen = commands.add_parser(
+        "listen", help="receive the demo merchant's webhooks here and print each verified one"
+    )
+    listen.add_argument("--port", type=_positive, default=4242)
+    listen.add_argument("--events", default="*", help="comma-separated event types; default all")
+    listen.add_argument("--secret", help="verify with this whsec_ secret; register nothing")
     args = parser.parse_args(argv)
+    try:
+        stack = stacks.choose("local" if args.command == "send-event" else args.stack)
+    except stacks.NoLocalStack as missing:
+        parser.error(str(missing))
+    stacks.announce(stack)
+
+    if args.command == "listen":
+        from .listen import listen as run_listener
+
+        events = [e.strip() for e in args.events.split(",") if e.strip()]
+        return run_listener(args.port, events, args.secret)
 
     if args.command == "dlq" and args.action == "redrive":
         return _redrive(args.queue, args.max)
 
     if args.command == "send-event":
-        return _send_event(parser, args.file)
+        return _send_event(parser, args.file, args.order)
 
     if args.command == "key":
         return _keys(parser, args)
@@ -206,14 +244,18 @@ def _redrive(queue: str, limit: int | None) -> int:
     return 0 if not done.failed else 1
 
 
-def _send_event(parser: argparse.ArgumentParser, file: str) -> int:
-    from .devfile import FILE_NAME, dev_dir
-    from .sample_events import send
+def _send_event(parser: argparse.ArgumentParser, file: str, order_id: str | None) -> int:
+    from .sample_events import SampleError, send
 
-    dev_file = dev_dir() / FILE_NAME
-    if not dev_file.exists():
-        parser.error(f"{dev_file} not found: start the stack with `make run` first")
-    status, body = send(Path(file), json.loads(dev_file.read_text()))
+    dev = stacks.running_dev_stack()
+    assert dev is not None  # `choose("local")` made sure
+    try:
+        status, body, order = send(Path(file), dev, order_id)
+    except SampleError as refused:
+        parser.error(str(refused))
+    if order is not None:
+        print(f"about order {order['id']} ({order['status']}), PaymentIntent "
+              f"{order['payment_intent_id']}")  # fmt: skip
     print(status, body)
     return 0 if status < 300 else 1
 

@@ -4,9 +4,10 @@ The app reads its settings and the AWS SDK its endpoint and credentials from the
 so pointing them at the emulator and the Stripe stand-in is all it takes; the code that runs is
 the code that ships. AWS is always the emulator here (fake credentials, so a real account can
 never be reached). Stripe is localstripe unless `STRIPE_API_KEY` is already set, in which case
-the stack talks to Stripe itself. Each webhook secret, and the vault's index key, is generated
-for this run unless the variable is already set, so real platform secrets can be tried locally
-as well.
+the stack talks to Stripe itself (and the demo page needs `SHOPPABLE_STRIPE_PUBLISHABLE_KEY`);
+with localstripe, the demo page gets a dev publishable key and localstripe's Stripe.js. Each
+webhook secret, and the vault's index key, is generated for this run unless the variable is
+already set, so real platform secrets can be tried locally as well.
 """
 
 import base64
@@ -14,8 +15,12 @@ import os
 import secrets
 from dataclasses import dataclass
 
+from .stripe_standin import STRIPE_JS_PATH
+
 DEFAULT_REGION = "us-east-1"
+DEV_RETRY_SECONDS = "2,5,10,20,30,60,120,300"
 DEV_STRIPE_KEY = "sk_test_dev"  # localstripe accepts any key
+DEV_PUBLISHABLE_KEY = "pk_test_dev"  # what the demo page's Stripe.js stand-in is given
 REAL_STRIPE_API_BASE = "https://api.stripe.com"
 # The emulator's fake credentials: no real account can be reached with them.
 EMULATOR_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
@@ -81,11 +86,20 @@ def configure(aws_endpoint_url: str, stripe_api_base: str | None) -> DevEnvironm
         AWS_EC2_METADATA_DISABLED="true",
     )
     if stripe_api_base is not None:
-        env.update(STRIPE_API_BASE=stripe_api_base, STRIPE_API_KEY=DEV_STRIPE_KEY)
+        env.update(
+            STRIPE_API_BASE=stripe_api_base,
+            STRIPE_API_KEY=DEV_STRIPE_KEY,
+            SHOPPABLE_STRIPE_PUBLISHABLE_KEY=DEV_PUBLISHABLE_KEY,
+            SHOPPABLE_STRIPE_JS_URL=stripe_api_base + STRIPE_JS_PATH,
+        )
     else:
         stripe_api_base = env.get("STRIPE_API_BASE") or REAL_STRIPE_API_BASE
     for variable in GENERATED_KEY_VARIABLES:
         env.setdefault(variable, base64.b64encode(secrets.token_bytes(32)).decode())
+    # Merchants' webhook endpoints may be on this machine (`python -m devstack.cli listen`),
+    # and retries come within a minute, so that a stopped receiver catches up soon.
+    env.setdefault("SHOPPABLE_WEBHOOK_LOCAL_URLS", "true")
+    env.setdefault("SHOPPABLE_WEBHOOK_RETRY_SECONDS", DEV_RETRY_SECONDS)
     generated = _generated_secrets()
     webhook_secrets = {}
     for key, variable in WEBHOOK_SECRET_VARIABLES.items():

@@ -2,11 +2,28 @@
 TikTok Shop, Pinterest and X for the endpoints Shoppable calls, and records every request.
 
 Each platform lives under its own prefix (`/meta`, `/tiktok`, `/pinterest`, `/x`), which is
-the base URL the app is given (`SHOPPABLE_META_GRAPH_URL=<stand-in>/meta`, …). It answers
-with plausible bodies in each platform's shape. Tests read `requests` (method, path, query,
-headers, JSON body) to assert the exact calls, queue failures with `fail(...)`, and put
-canned orders in `tiktok_orders` and `meta_orders`. `GET /_requests` returns the record as
-JSON, so that a developer with `make run` can see the replies the app sent.
+the base URL the app is given (`SHOPPABLE_META_GRAPH_URL=<stand-in>/meta`, …). It answers per
+object, from data seeded into it or created through it, in each platform's documented shape,
+and with each platform's documented error shape for an object it does not hold:
+
+- Meta: objects (comments, posts, media, profiles) by id, read with the Graph API's field
+  selection (`fields=from{id,username},text`); an account's `mentioned_comment` and
+  `mentioned_media` field expansions; Shops orders. Unknown objects answer Graph's error
+  `{"error": {"message", "type": "GraphMethodException", "code": 100, "error_subcode": 33,
+  "fbtrace_id"}}` (HTTP 400); a profile seeded without consent answers code 230 "User consent
+  is required to access user profile" (the code is reported by third parties; Meta's page
+  gives only the message).
+- TikTok Shop: orders by id (Get Order Detail leaves out ids it does not hold), cancellations
+  (a seller's cancel, a buyer's request approved or rejected: each moves the order as TikTok
+  does), answered `{"code", "message", "request_id", "data"}`; refusals are a non-zero `code`
+  in a 200 (codes as TikTok's guides list them: 25011012 cannot approve, 25011011 cannot
+  reject, 25020005 no permission, 25001014 bad reason).
+- X: posts and users by id; a missing one is X's 200 with `errors` and no `data`.
+
+Tests read `requests` (method, path, query, headers, JSON body) to assert the exact calls,
+queue failures with `fail(...)`, and seed objects (`tiktok_orders`, `meta_orders`,
+`add_meta_object`, `add_x_user`, …). `GET /_requests` returns the record as JSON, so that a
+developer with `make run` can see the replies the app sent.
 """
 
 import itertools
@@ -22,7 +39,7 @@ from .loopback import LOOPBACK
 
 # The sample deliveries' people and objects (events/), so that `send-event` finds them.
 SAMPLE_COMMENTER = {"id": "6950000000000000", "username": "buyer1"}
-SAMPLE_X_USER = {"id": "2244994945", "username": "buyer_on_x"}
+SAMPLE_X_USER = {"id": "2244994945", "username": "buyer_on_x", "name": "Buyer on X"}
 
 
 @dataclass
@@ -117,9 +134,24 @@ class _State:
     requests: list[Recorded] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
     tiktok_orders: dict[str, dict] = field(default_factory=dict)
+    tiktok_cancellations: dict[str, dict] = field(default_factory=dict)
+    tiktok_answered: dict[str, dict] = field(default_factory=dict)  # idempotency key -> answer
     meta_orders: list[dict] = field(default_factory=list)
+    meta_objects: dict[str, dict] = field(default_factory=dict)
+    meta_refusals: dict[str, tuple[int, dict]] = field(default_factory=dict)
+    meta_mentioned: dict[tuple[str, str, str], dict] = field(default_factory=dict)
+    x_tweets: dict[str, dict] = field(default_factory=dict)
+    x_users: dict[str, dict] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     ids: Any = field(default_factory=lambda: itertools.count(17990000000000100))
+
+    def clear(self) -> None:
+        for store in (self.requests, self.failures, self.meta_orders):
+            store.clear()
+        for table in (self.tiktok_orders, self.tiktok_cancellations, self.tiktok_answered,
+                      self.meta_objects, self.meta_refusals, self.meta_mentioned,
+                      self.x_tweets, self.x_users):  # fmt: skip
+            table.clear()
 
 
 class PlatformStandin:
@@ -164,13 +196,70 @@ class PlatformStandin:
             and (path is None or re.fullmatch(path, r.path))
         ]
 
+    # Seeding per object
+
     @property
     def tiktok_orders(self) -> dict[str, dict]:
+        """Order id -> the order as Get Order Detail answers it (see `tiktok_order`)."""
         return self.state.tiktok_orders
+
+    @property
+    def tiktok_cancellations(self) -> dict[str, dict]:
+        """Cancel id -> the cancellation as Search Cancellations lists it."""
+        return self.state.tiktok_cancellations
 
     @property
     def meta_orders(self) -> list[dict]:
         return self.state.meta_orders
+
+    def add_meta_object(self, object_id: str, **fields: Any) -> None:
+        """A Graph object (a comment, a post, a media, a profile) read by `GET /{id}`."""
+        with self.state.lock:
+            self.state.meta_objects[str(object_id)] = {"id": str(object_id), **fields}
+
+    def refuse_meta_object(self, object_id: str, code: int, message: str, status: int = 400):
+        """Reading `object_id` answers this Graph error (a profile without consent: 230)."""
+        error = {"message": message, "type": "OAuthException", "code": code,
+                 "fbtrace_id": "AStandInTrace"}  # fmt: skip
+        with self.state.lock:
+            self.state.meta_refusals[str(object_id)] = (status, {"error": error})
+
+    def add_mentioned(self, ig_user_id: str, edge: str, mentioned: dict) -> None:
+        """`edge` is `mentioned_comment` (keyed by the comment id) or `mentioned_media` (by
+        the media id): what the account's field expansion answers."""
+        key = (str(ig_user_id), edge, str(mentioned["id"]))
+        with self.state.lock:
+            self.state.meta_mentioned[key] = mentioned
+
+    def add_x_user(self, user_id: str, username: str, name: str | None = None) -> None:
+        with self.state.lock:
+            self.state.x_users[str(user_id)] = {"id": str(user_id), "name": name or username,
+                                                "username": username}  # fmt: skip
+
+    def add_x_tweet(self, tweet_id: str, text: str, author_id: str | None = None) -> None:
+        tweet = {"id": str(tweet_id), "text": text}
+        if author_id:
+            tweet["author_id"] = str(author_id)
+        with self.state.lock:
+            self.state.x_tweets[str(tweet_id)] = tweet
+
+    def seed_samples(self) -> None:
+        """The objects that the sample deliveries of events/ refer to."""
+        self.add_meta_object(
+            "17890000000000001", text="price?", **{"from": SAMPLE_COMMENTER},
+            username=SAMPLE_COMMENTER["username"],
+        )  # fmt: skip
+        self.add_mentioned(
+            SAMPLE_ACCOUNTS["instagram"], "mentioned_comment",
+            {"id": "17890000000000011", "text": "Loving this look @demoshop",
+             "timestamp": "2024-05-29T16:28:20+0000"},
+        )  # fmt: skip
+        self.add_meta_object(SAMPLE_COMMENTER["id"], name="Buyer One",
+                             username=SAMPLE_COMMENTER["username"])  # fmt: skip
+        self.add_x_user(SAMPLE_X_USER["id"], SAMPLE_X_USER["username"], SAMPLE_X_USER["name"])
+        self.add_x_tweet("1460323737035677699", "@demoshop how much is the linen shirt?",
+                         SAMPLE_X_USER["id"])  # fmt: skip
+        self.tiktok_orders["576684019603311365"] = tiktok_order("576684019603311365")
 
     def fail(
         self,
@@ -185,9 +274,9 @@ class PlatformStandin:
             self.state.failures.append(Failure(platform, path, status, body, times))
 
     def reset(self) -> None:
+        """Forget every request, failure and object."""
         with self.state.lock:
-            self.state.requests.clear()
-            self.state.failures.clear()
+            self.state.clear()
 
     def start(self) -> None:
         self._thread.start()
@@ -242,7 +331,8 @@ class _Handler(BaseHTTPRequestHandler):
         if failure is not None:
             self._answer(failure.status, failure.body)
             return
-        answer = _ANSWERS.get(platform, _not_found)(self.state, recorded, next_id)
+        with self.state.lock:  # one request at a time changes the platform's objects
+            answer = _ANSWERS.get(platform, _not_found)(self.state, recorded, next_id)
         self._answer(*answer)
 
     def _answer(self, status: int, body: Any) -> None:
@@ -258,6 +348,90 @@ def _not_found(state: _State, r: Recorded, next_id: str) -> tuple[int, dict]:
     return 404, {"error": {"message": f"no such endpoint {r.method} {r.path}"}}
 
 
+# Meta's Graph API
+
+
+def parse_fields(expression: str) -> dict[str, Any]:
+    """Graph's field selection, `a,b{c,d{e}},f` -> {"a": {}, "b": {"c": {}, "d": {"e": {}}},
+    "f": {}}; a field's `.modifier(…)` is kept in its name."""
+    fields: dict[str, Any] = {}
+    stack = [fields]
+    name = ""
+    depth = 0  # inside a modifier's parentheses
+    for char in expression:
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        if depth or char in "()":
+            name += char
+            continue
+        if char in ",{}":
+            if name.strip():
+                stack[-1][name.strip()] = {}
+            if char == "{":
+                stack.append(stack[-1][name.strip()])
+            elif char == "}":
+                stack.pop()
+            name = ""
+        else:
+            name += char
+    if name.strip():
+        stack[-1][name.strip()] = {}
+    return fields
+
+
+def select(found: dict, fields: dict[str, Any]) -> dict:
+    """The fields asked for, those the object has (nested selections applied)."""
+    chosen = {}
+    for name, nested in fields.items():
+        if name not in found:
+            continue
+        value = found[name]
+        chosen[name] = select(value, nested) if nested and isinstance(value, dict) else value
+    return chosen
+
+
+def _graph_error(object_id: str) -> tuple[int, dict]:
+    return 400, {
+        "error": {
+            "message": f"Unsupported get request. Object with ID '{object_id}' does not exist, "
+            "cannot be loaded due to missing permissions, or does not support this operation. "
+            "Please read the Graph API documentation at https://developers.facebook.com/docs/graph-api",
+            "type": "GraphMethodException",
+            "code": 100,
+            "error_subcode": 33,
+            "fbtrace_id": "AStandInTrace",
+        }
+    }
+
+
+_MENTIONED = re.compile(r"^(mentioned_comment|mentioned_media)\.(?:comment_id|media_id)\((\w+)\)$")
+_MENTIONED_DEFAULTS = {
+    "mentioned_comment": {"id": {}, "text": {}, "timestamp": {}},
+    "mentioned_media": {"id": {}},
+}
+
+
+def _meta_read(state: _State, object_id: str, query: dict[str, str]) -> tuple[int, Any]:
+    if object_id in state.meta_refusals:
+        return state.meta_refusals[object_id]
+    fields = parse_fields(query.get("fields", ""))
+    for name, nested in fields.items():
+        match = _MENTIONED.match(name)
+        if match:
+            edge, wanted = match[1], match[2]
+            mentioned = state.meta_mentioned.get((object_id, edge, wanted))
+            if mentioned is None:
+                return _graph_error(wanted)
+            return 200, {edge: select(mentioned, nested or _MENTIONED_DEFAULTS[edge]),
+                         "id": object_id}  # fmt: skip
+    found = state.meta_objects.get(object_id)
+    if found is None:
+        return _graph_error(object_id)
+    return 200, {**select(found, fields), "id": object_id}
+
+
 def _meta(state: _State, r: Recorded, next_id: str) -> tuple[int, Any]:
     segments = r.path.strip("/").split("/")
     if r.method == "GET" and segments[-1] == "commerce_orders":
@@ -266,7 +440,7 @@ def _meta(state: _State, r: Recorded, next_id: str) -> tuple[int, Any]:
                   if not state_filter or o["order_status"]["state"] == state_filter]  # fmt: skip
         return 200, {"data": orders, "paging": {}}
     if r.method == "GET" and len(segments) == 1:
-        return 200, {"id": segments[0], "from": SAMPLE_COMMENTER}
+        return _meta_read(state, segments[0], r.query)
     action = segments[-1] if len(segments) == 2 else ""
     if r.method == "POST" and action == "acknowledge_order":
         for order in state.meta_orders:
@@ -274,7 +448,10 @@ def _meta(state: _State, r: Recorded, next_id: str) -> tuple[int, Any]:
                 order["order_status"]["state"] = "IN_PROGRESS"
         return 200, {"success": True}
     if r.method == "POST" and action == "messages":
-        return 200, {"recipient_id": SAMPLE_COMMENTER["id"], "message_id": f"m_{next_id}"}
+        recipient = (r.body or {}).get("recipient") or {}
+        comment = state.meta_objects.get(str(recipient.get("comment_id")), {})
+        sender = (comment.get("from") or {}).get("id") or recipient.get("id") or "0"
+        return 200, {"recipient_id": sender, "message_id": f"m_{next_id}"}
     if r.method == "POST" and action == "media":
         return 200, {"id": f"container{next_id}"}
     if r.method == "POST" and action in ("media_publish", "replies"):
@@ -284,17 +461,86 @@ def _meta(state: _State, r: Recorded, next_id: str) -> tuple[int, Any]:
     return _not_found(state, r, next_id)
 
 
+# TikTok Shop
+
+
+def _tiktok_ok(data: Any) -> tuple[int, dict]:
+    return 200, {"code": 0, "message": "Success", "request_id": "202603070749000101890810281E8C",
+                 "data": data}  # fmt: skip
+
+
+def _tiktok_refused(code: int, message: str) -> tuple[int, dict]:
+    return 200, {"code": code, "message": message, "request_id": "202603070749000101890810281E8C",
+                 "data": {}}  # fmt: skip
+
+
+_CANCELLATION = re.compile(r"^/return_refund/202309/cancellations/(\w+)/(approve|reject)$")
+
+
 def _tiktok(state: _State, r: Recorded, next_id: str) -> tuple[int, Any]:
     if r.method == "GET" and r.path == "/order/202309/orders":
         ids = r.query.get("ids", "").split(",")
-        orders = [state.tiktok_orders.get(i) or tiktok_order(i) for i in ids if i]
-        return 200, {"code": 0, "message": "Success", "data": {"orders": orders}}
+        return _tiktok_ok({"orders": [state.tiktok_orders[i] for i in ids
+                                      if i in state.tiktok_orders]})  # fmt: skip
     if r.method == "POST" and r.path == "/product/202309/products":
         skus = [{"id": f"{next_id}{n}", "seller_sku": s.get("seller_sku")}
                 for n, s in enumerate((r.body or {}).get("skus", []))]  # fmt: skip
-        return 200, {"code": 0, "message": "Success", "data": {"product_id": next_id,
-                                                                "skus": skus}}  # fmt: skip
+        return _tiktok_ok({"product_id": next_id, "skus": skus})
+    if r.method == "POST" and r.path == "/return_refund/202309/cancellations":
+        return _seller_cancels(state, r.body or {}, next_id)
+    if r.method == "POST" and r.path == "/return_refund/202309/cancellations/search":
+        wanted = set((r.body or {}).get("order_ids") or [])
+        found = [c for c in state.tiktok_cancellations.values()
+                 if not wanted or c["order_id"] in wanted]  # fmt: skip
+        return _tiktok_ok({"cancellations": found, "total_count": len(found)})
+    match = _CANCELLATION.match(r.path)
+    if r.method == "POST" and match:
+        return _answer_request(state, match[1], match[2], r)
     return _not_found(state, r, next_id)
+
+
+def _seller_cancels(state: _State, body: dict, next_id: str) -> tuple[int, dict]:
+    order = state.tiktok_orders.get(str(body.get("order_id")))
+    if order is None:
+        return _tiktok_refused(25020005, "No permission to operate on this order.")
+    if not body.get("cancel_reason"):
+        return _tiktok_refused(25001014, "Invalid cancel reason.")
+    if order["status"] in ("CANCELLED", "IN_TRANSIT", "DELIVERED", "COMPLETED"):
+        return _tiktok_refused(25001011, "The order is cancelled or cancelling already.")
+    order["status"] = "CANCELLED"
+    state.tiktok_cancellations[next_id] = {
+        "cancel_id": next_id, "order_id": order["id"], "role": "SELLER",
+        "cancel_status": "CANCELLATION_REQUEST_SUCCESS", "cancel_reason": body["cancel_reason"],
+    }  # fmt: skip
+    return _tiktok_ok({"cancel_id": next_id, "cancel_status": "CANCELLATION_REQUEST_SUCCESS"})
+
+
+def _answer_request(state: _State, cancel_id: str, answer: str, r: Recorded) -> tuple[int, dict]:
+    """A buyer's pending request approved (the order is cancelled) or rejected; the same
+    `idempotency_key` answers the same again."""
+    key = r.query.get("idempotency_key")
+    if key and key in state.tiktok_answered:
+        return state.tiktok_answered[key]["answer"]
+    cancellation = state.tiktok_cancellations.get(cancel_id)
+    if cancellation is None:
+        return _tiktok_refused(25020005, "No permission to operate on this cancellation.")
+    if cancellation["cancel_status"] != "CANCELLATION_REQUEST_PENDING":
+        code = 25011012 if answer == "approve" else 25011011
+        return _tiktok_refused(code, f"The cancellation's status does not allow to {answer}.")
+    if answer == "reject" and not (r.body or {}).get("reject_reason"):
+        return _tiktok_refused(25001014, "Invalid reject reason.")
+    if answer == "approve":
+        cancellation["cancel_status"] = "CANCELLATION_REQUEST_SUCCESS"
+        order = state.tiktok_orders.get(cancellation["order_id"])
+        if order is not None:
+            order["status"] = "CANCELLED"
+    else:
+        cancellation["cancel_status"] = "CANCELLATION_REQUEST_CANCELLED"
+        cancellation["reject_reason"] = r.body["reject_reason"]
+    outcome = _tiktok_ok({})
+    if key:
+        state.tiktok_answered[key] = {"answer": outcome}
+    return outcome
 
 
 def _pinterest(state: _State, r: Recorded, next_id: str) -> tuple[int, Any]:
@@ -305,13 +551,45 @@ def _pinterest(state: _State, r: Recorded, next_id: str) -> tuple[int, Any]:
     return _not_found(state, r, next_id)
 
 
+# X's API v2
+
+
+def _x_missing(kind: str, object_id: str) -> tuple[int, dict]:
+    """X answers a lookup of a missing object with a 200, `errors` and no `data`."""
+    return 200, {
+        "errors": [
+            {
+                "value": object_id,
+                "detail": f"Could not find {kind} with id: [{object_id}].",
+                "title": "Not Found Error",
+                "resource_type": kind,
+                "parameter": "id",
+                "resource_id": object_id,
+                "type": "https://api.twitter.com/2/problems/resource-not-found",
+            }
+        ]
+    }
+
+
 def _x(state: _State, r: Recorded, next_id: str) -> tuple[int, Any]:
-    match = re.fullmatch(r"/2/tweets/(\d+)", r.path)
-    if r.method == "GET" and match:
-        tweet = {"id": match[1], "author_id": SAMPLE_X_USER["id"], "text": "…"}
-        return 200, {"data": tweet, "includes": {"users": [SAMPLE_X_USER]}}
+    tweet_match = re.fullmatch(r"/2/tweets/(\d+)", r.path)
+    if r.method == "GET" and tweet_match:
+        tweet = state.x_tweets.get(tweet_match[1])
+        if tweet is None:
+            return _x_missing("tweet", tweet_match[1])
+        answer: dict[str, Any] = {"data": tweet}
+        author = state.x_users.get(tweet.get("author_id", ""))
+        if "author_id" in r.query.get("expansions", "") and author is not None:
+            answer["includes"] = {"users": [author]}
+        return 200, answer
+    user_match = re.fullmatch(r"/2/users/(\d+)", r.path)
+    if r.method == "GET" and user_match:
+        user = state.x_users.get(user_match[1])
+        return (200, {"data": user}) if user else _x_missing("user", user_match[1])
     if r.method == "POST" and r.path == "/2/tweets":
-        return 201, {"data": {"id": next_id, "text": (r.body or {}).get("text", "")}}
+        text = (r.body or {}).get("text", "")
+        state.x_tweets[next_id] = {"id": next_id, "text": text}
+        return 201, {"data": {"id": next_id, "text": text}}
     return _not_found(state, r, next_id)
 
 

@@ -91,14 +91,25 @@ class QueuePoller:
         event = {"Records": [self._record(m) for m in messages]}
         try:
             failed = failed_message_ids(self._handler.invoke(event), ids)
-        except Exception:
-            logger.exception(
-                "%s raised: its batch of %d stays on the queue", self._handler.name, len(ids)
-            )
+        except Exception as error:
             failed = set(ids)
+            self._report(error, len(ids))
         self._delete([m for m in messages if m["MessageId"] not in failed])
         self._retry_soon([m for m in messages if m["MessageId"] in failed])
         return len(messages)
+
+    def _report(self, error: Exception, count: int) -> None:
+        """One line, not a traceback. When every record of a batch failed, Powertools raises
+        BatchProcessingError and the consumer has logged each message's failure in one line
+        already; anything else is a failure of the handler itself. The traceback is logged at
+        DEBUG level."""
+        logger.debug("%s raised", self._handler.name, exc_info=error)
+        if type(error).__name__ == "BatchProcessingError":
+            return
+        logger.error(
+            "%s failed (%s: %s): its batch of %d is retried in %d s",
+            self._handler.name, type(error).__name__, error, count, self._retry_seconds,
+        )  # fmt: skip
 
     def _record(self, message: dict[str, Any]) -> dict[str, Any]:
         record = {

@@ -1,6 +1,6 @@
-"""The demo shop `make run` starts with: a merchant and its API key, one product with stock in
-two of its three sizes, and an active post tagging it, created through the services as the
-API would create them."""
+"""The demo shop `make run` starts with: a merchant and its API key, a shirt with stock in two
+of its three sizes and a hat, and an active post tagging both (the demo page shows it), created
+through the services as the API would create them."""
 
 from dataclasses import dataclass
 
@@ -38,6 +38,19 @@ DEMO_PRODUCT = {
     ],
 }
 
+DEMO_ACCESSORY = {
+    "title": "Straw hat",
+    "description": "Hand-woven, wide brim.",
+    "images": ["https://cdn.example.com/demo/straw-hat.jpg"],
+    "variants": [
+        {
+            "sku": "HAT-ONE",
+            "price": {"amount": 2500, "currency": "EUR"},
+            "inventory": {"on_hand": 20},
+        },
+    ],
+}
+
 DEMO_MEDIA = {
     "url": "https://cdn.example.com/demo/summer-look.jpg",
     "width": 1080,
@@ -56,7 +69,10 @@ class DemoShop:
 def seed_demo_shop(rt) -> DemoShop:
     created = create_merchant(rt.merchants, DEMO_MERCHANT)
     merchant_id = created.merchant.id
-    product = create_product(rt.catalog, merchant_id, ProductCreate.model_validate(DEMO_PRODUCT))
+    product, accessory = (
+        create_product(rt.catalog, merchant_id, ProductCreate.model_validate(body))
+        for body in (DEMO_PRODUCT, DEMO_ACCESSORY)
+    )
     post = create_post(
         rt.posts,
         merchant_id,
@@ -64,7 +80,10 @@ def seed_demo_shop(rt) -> DemoShop:
             {
                 "media": DEMO_MEDIA,
                 "caption": "Summer linen, tap to shop.",
-                "tags": [{"product_id": product.id, "x": 0.48, "y": 0.56}],
+                "tags": [
+                    {"product_id": product.id, "x": 0.48, "y": 0.56},
+                    {"product_id": accessory.id, "x": 0.55, "y": 0.16},
+                ],
                 "status": "active",
             }
         ),

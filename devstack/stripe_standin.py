@@ -9,7 +9,8 @@ even by SIGKILL. The child is in its own session, so a terminal's Ctrl-C reaches
 parent, which then stops it in order.
 
 Once the API is up, `register_webhook` points localstripe's signed webhooks at our Stripe
-route; localstripe signs them with the dev `whsec_` secret the app verifies.
+route; localstripe signs them with the dev `whsec_` secret the app verifies. Browsers load the
+Stripe.js stand-in from it at `js_url`, with the card payment flow `localstripe_browser` adds.
 """
 
 import argparse
@@ -24,6 +25,7 @@ from typing import IO
 from .loopback import LOOPBACK, free_port, request, wait_until
 
 WEBHOOK_ID = "shoppable"
+STRIPE_JS_PATH = "/js.stripe.com/v3/"  # where localstripe serves its Stripe.js stand-in
 
 
 class StripeStandin:
@@ -36,6 +38,11 @@ class StripeStandin:
     @property
     def api_base(self) -> str:
         return f"http://{LOOPBACK}:{self.port}"
+
+    @property
+    def js_url(self) -> str:
+        """Where a page loads the Stripe.js stand-in from."""
+        return self.api_base + STRIPE_JS_PATH
 
     def start(self, stop: threading.Event) -> None:
         self._log = self._log_path.open("ab")
@@ -99,6 +106,9 @@ def main(argv: list[str] | None = None) -> None:
     from aiohttp import web
     from localstripe.server import app
 
+    from .localstripe_browser import install
+
+    install(app)  # Stripe.js's card payment flow, for the storefront widget
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     web.run_app(
         app,

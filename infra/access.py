@@ -16,7 +16,8 @@ therefore its own function with its own role:
   policy, because the vault key's policy names the role and the role's grants name the key)
   the two vault tables, data keys under the vault key only with an encryption context naming
   the customer, the vault key through DynamoDB and Secrets Manager, the index key secret and
-  the two caller-assertion keys (to verify, encrypted with the stack key).
+  the two caller-assertion keys (to verify, encrypted with the stack key), and updates of
+  customers' outbox items in the main table (`customer.erased`).
 
 The actions are those the adapters call; a DynamoDB transaction is authorised by its items'.
 """
@@ -78,6 +79,14 @@ def logs(function_ids: list[str]) -> dict:
     return statement("Logs", LOG_ACTIONS, [arn(log_group_id(f)) for f in sorted(function_ids)])
 
 
+STREAM_ACTIONS = [
+    "dynamodb:DescribeStream",
+    "dynamodb:GetRecords",
+    "dynamodb:GetShardIterator",
+    "dynamodb:ListStreams",
+]
+
+
 def key_through(sid: str, key: str, services: list[str]) -> dict:
     """Use of `key` only as these services' encryption at rest, never directly."""
     return statement(
@@ -102,6 +111,7 @@ def app_policy(
     queues: list[str],
     secrets: list[str],
     vault_function: str,
+    outbox_dlq: str | None = None,
 ) -> dict:
     return policy(
         "ShoppableApp",
@@ -118,16 +128,36 @@ def app_policy(
             ),
             statement("AppSecrets", ["secretsmanager:GetSecretValue"], [ref(s) for s in secrets]),
             statement("InvokeVault", ["lambda:InvokeFunction"], [arn(vault_function)]),
+            # The outbox: the main table's stream, read by its consumer.
+            statement(
+                "OutboxStream",
+                STREAM_ACTIONS,
+                [{"Fn::GetAtt": [table, "StreamArn"]}],
+            ),
+            # Webhook signing secrets: encrypted directly under the stack key, only with an
+            # encryption context naming the endpoint (adapters/kms.py SealedSecrets).
+            statement(
+                "WebhookSecrets",
+                ["kms:Encrypt", "kms:Decrypt"],
+                [arn(STACK_KEY)],
+                {"ForAnyValue:StringEquals": {"kms:EncryptionContextKeys": ["webhook_endpoint"]}},
+            ),
+            *(
+                [statement("OutboxFailures", ["sqs:SendMessage"], [arn(outbox_dlq)])]
+                if outbox_dlq
+                else []
+            ),
         ],
     )
 
 
 def _is_chalice_default(item: dict) -> bool:
-    """Chalice's generated logs-anywhere and SQS-on-anything statements, which ours replace."""
+    """Chalice's generated logs-anywhere, SQS-on-anything and streams-on-anything statements,
+    which ours replace (`OutboxStream` scopes the stream actions to the main table's)."""
     actions = item.get("Action", [])
     actions = [actions] if isinstance(actions, str) else actions
     anywhere = item.get("Resource") in ("*", "arn:*:logs:*:*:*")
-    return anywhere and all(a.startswith(("logs:", "sqs:")) for a in actions)
+    return anywhere and all(a.startswith(("logs:", "sqs:")) or a in STREAM_ACTIONS for a in actions)
 
 
 def scope_app_role(role: dict, app_policy_document: dict) -> None:
@@ -180,10 +210,32 @@ def worker_role(app_policy_document: dict) -> dict:
     return lambda_role([app_policy_document])
 
 
-def vault_access(*, tables: list[str], secrets: list[str], context_keys: list[str]) -> dict:
+def vault_access(
+    *,
+    tables: list[str],
+    secrets: list[str],
+    context_keys: list[str],
+    outbox_table: str | None = None,
+) -> dict:
+    outbox = (
+        [
+            # `customer.erased` goes into the main table's outbox in the erasure's own
+            # transaction: only outbox items of customers (`OUTBOX#cus_…`), only updates.
+            statement(
+                "CustomerErasedOutbox",
+                ["dynamodb:UpdateItem"],
+                [arn(outbox_table)],
+                {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["OUTBOX#cus_*"]}},
+            ),
+            key_through("StackKeyThroughDynamoDB", STACK_KEY, ["dynamodb"]),
+        ]
+        if outbox_table
+        else []
+    )
     document = policy(
         "ShoppableVault",
         [
+            *outbox,
             statement(
                 "VaultTables",
                 TABLE_ACTIONS,

@@ -46,6 +46,13 @@ from pathlib import Path
 
 from chalicelib.adapters.secrets import SECRET_ARNS_VARIABLE
 from chalicelib.config import Settings
+from chalicelib.errors import (
+    PayloadTooLarge,
+    RateLimited,
+    ServiceUnavailable,
+    ShoppableError,
+    route_missing,
+)
 from chalicelib.resources import QUEUES
 from chalicelib.vault.keyring import key_context
 from chalicelib.vault.schema import VAULT_TABLES
@@ -65,6 +72,7 @@ from .regions import Region, load_region
 from .resources import (
     ALARM_TOPIC,
     MAIN_TABLE_SETTING,
+    OUTBOX_DLQ,
     RESIDENCY_TAG,
     SECRETS,
     STACK_KEY,
@@ -82,6 +90,7 @@ from .resources import (
     log_group_id,
     logical_id,
     marked,
+    outbox_failures,
     queue_id,
     queues,
     ref,
@@ -132,7 +141,15 @@ FAILURES_KEPT = {
     "dead-letter queue, which has an alarm; a Lambda dead-letter queue would never be used.",
     "schedule": "Runs every minute: a failed run is repeated by the next, which finds the same "
     "work (e.g. the same expired reservations); there is no event worth keeping.",
+    "stream": "Invoked by the main table's stream mapping, whose on-failure destination is "
+    "the outbox dead-letter queue (with an alarm); a Lambda dead-letter queue would never be "
+    "used.",
 }
+# The outbox's stream mapping: records of one shard in order; a failed record is retried (and
+# everything after it waits) until it succeeds or is older than the stream keeps (24 h), then
+# it goes to the outbox dead-letter queue.
+STREAM_BATCH_SIZE = 100
+STREAM_MAX_RECORD_AGE_SECONDS = 86400
 API_SKIPS = [
     skip(
         "CKV_AWS_76",
@@ -164,6 +181,9 @@ def app_environment(stage: str, region: Region, reader: str = API_READER) -> dic
         env_name("stage"): stage,
         env_name(MAIN_TABLE_SETTING): ref(logical_id(MAIN_TABLE_SETTING)),
         env_name("vault_function"): ref(VAULT_FUNCTION),
+        # Webhook signing secrets are sealed under the stack key (infra/access.py grants it
+        # only with the endpoint's encryption context).
+        env_name("webhook_key_id"): arn(STACK_KEY),
         SECRET_ARNS_VARIABLE: _joined([ref(s) for s in secrets_read_by(reader)]),
         # Not a Settings field yet: the currency a new merchant starts with in this region.
         Settings.model_config["env_prefix"] + "DEFAULT_CURRENCY": region.default_currency,
@@ -184,6 +204,8 @@ def vault_environment(stage: str) -> dict:
     }
     for spec in VAULT_TABLES:
         env[env_name(spec.setting)] = ref(logical_id(spec.setting))
+    # Only for `customer.erased` in the outbox (infra/access.py: outbox items only).
+    env[env_name(MAIN_TABLE_SETTING)] = ref(logical_id(MAIN_TABLE_SETTING))
     return env
 
 
@@ -198,6 +220,11 @@ def region_settings(region: Region) -> dict[str, str]:
         for name, field in Settings.model_fields.items()
         if not (field.json_schema_extra or {}).get("resource") and name != "stage"
     }
+    if "webhook_local_urls" in region.settings:
+        raise ValueError(
+            f"infra/regions/{region.region}.json sets webhook_local_urls: dev only "
+            "(merchants' endpoints on private addresses would let them reach inside: SSRF)"
+        )
     unknown = sorted(set(region.settings) - set(plain))
     if unknown:
         raise ValueError(
@@ -243,6 +270,21 @@ def wire_sqs_event(function_id: str, function: dict, event: dict) -> None:
     properties["FunctionResponseTypes"] = ["ReportBatchItemFailures"]
 
 
+def wire_stream_event(function_id: str, event: dict) -> None:
+    """Point chalice's DynamoDB event at the main table's stream, with partial batch failures
+    (the consumer stops at a failed record, so the order per object holds), bounded retries
+    and the outbox dead-letter queue."""
+    properties = event["Properties"]
+    properties["Stream"] = {"Fn::GetAtt": [logical_id(MAIN_TABLE_SETTING), "StreamArn"]}
+    properties["StartingPosition"] = "TRIM_HORIZON"
+    properties["BatchSize"] = STREAM_BATCH_SIZE
+    properties["FunctionResponseTypes"] = ["ReportBatchItemFailures"]
+    properties["BisectBatchOnFunctionError"] = False
+    properties["MaximumRecordAgeInSeconds"] = STREAM_MAX_RECORD_AGE_SECONDS
+    properties["MaximumRetryAttempts"] = -1  # until the record's age runs out
+    properties["DestinationConfig"] = {"OnFailure": {"Type": "SQS", "Destination": arn(OUTBOX_DLQ)}}
+
+
 def invocation(function_id: str, function: dict) -> str:
     kinds = {e["Type"] for e in function["Properties"].get("Events", {}).values()}
     if function_id == VAULT_FUNCTION:
@@ -253,6 +295,8 @@ def invocation(function_id: str, function: dict) -> str:
         return "sqs"
     if kinds == {"Schedule"}:
         return "schedule"
+    if kinds == {"DynamoDB"}:
+        return "stream"
     raise ValueError(
         f"{function_id} is invoked by {sorted(kinds) or 'nothing chalice declares'}: decide "
         "where its failures go and say so in infra/build.py (FAILURES_KEPT)"
@@ -307,6 +351,50 @@ def throttle_api(api: dict, region: Region, public: set[tuple[str, str]]) -> Non
     api["Metadata"] = {"checkov": {"skip": deepcopy(API_SKIPS)}}
 
 
+def answer_unknown_routes(api: dict) -> None:
+    """Unknown paths and methods get the contract's bodies here as they do locally.
+
+    API Gateway answers a request that no method matches with a gateway response,
+    MISSING_AUTHENTICATION_TOKEN (403 "Missing Authentication Token"), before any function
+    runs. That gateway response becomes the contract's 404 (`errors.route_missing`), so an
+    unknown path never reaches a function: scanning for paths costs no invocation and meets
+    the stage's throttle. API Gateway cannot tell an unknown method on a known path from an
+    unknown path, so each path also gets an ANY method with its other methods' integration
+    (API Gateway prefers a path's own methods to ANY): such a request reaches the function,
+    which answers the contract's 405 with `Allow` (web.refuse_unknown_methods), as locally.
+    Throttling, oversized requests and API Gateway's own failures answer in the contract's
+    shape too; gateway responses are constant templates (no VTL), hence fixed messages.
+    """
+    body = api["Properties"]["DefinitionBody"]
+    for path, methods in body["paths"].items():
+        integrations = [m["x-amazon-apigateway-integration"] for m in methods.values()]
+        if not integrations:
+            raise ValueError(f"{path} has no method in chalice's API")
+        methods["x-amazon-apigateway-any-method"] = {
+            "produces": ["application/json"],
+            "responses": {},
+            "x-amazon-apigateway-integration": deepcopy(integrations[0]),
+        }
+    body["x-amazon-apigateway-gateway-responses"] = {
+        "MISSING_AUTHENTICATION_TOKEN": gateway_response(route_missing()),
+        "THROTTLED": gateway_response(RateLimited("Too many requests: slow down and retry.")),
+        "REQUEST_TOO_LARGE": gateway_response(PayloadTooLarge("The request is too large.")),
+        # 502, 503 or 504 as API Gateway found it, in our shape
+        "DEFAULT_5XX": gateway_response(
+            ServiceUnavailable("The API is unavailable: retry shortly."), keep_status=True
+        ),
+    }
+
+
+def gateway_response(error: ShoppableError, keep_status: bool = False) -> dict:
+    """The error's body as an API Gateway gateway response, with the error's status unless
+    the gateway's own is kept."""
+    response: dict = {"responseTemplates": {"application/json": json.dumps(error.to_body())}}
+    if not keep_status:
+        response["statusCode"] = str(error.status)
+    return response
+
+
 # The merge (pure)
 
 
@@ -331,6 +419,7 @@ def merge(
         **keys(VAULT_ROLE, context_keys, region),
         **tables(stage, region),
         **queues(region),
+        **outbox_failures(region),
         **secrets(region),
         ALARM_TOPIC: alarm_topic(region),
         WEB_ACL: web_acl(region),
@@ -342,6 +431,7 @@ def merge(
             tables=[logical_id(spec.setting) for spec in VAULT_TABLES],
             secrets=secrets_read_by(VAULT),
             context_keys=context_keys,
+            outbox_table=logical_id(MAIN_TABLE_SETTING),
         ),
         WORKER_ROLE: worker_role(
             app_policy(
@@ -350,6 +440,7 @@ def merge(
                 queues=[queue_id(spec) for spec in QUEUES],
                 secrets=secrets_read_by(WORKER),
                 vault_function=VAULT_FUNCTION,
+                outbox_dlq=OUTBOX_DLQ,
             )
         ),
     }
@@ -376,6 +467,8 @@ def merge(
         for event in properties.get("Events", {}).values():
             if event["Type"] == "SQS":
                 wire_sqs_event(function_id, function, event)
+            if event["Type"] == "DynamoDB":
+                wire_stream_event(function_id, event)
         if properties.get("Role") != arn(APP_ROLE):
             raise ValueError(f"{function_id} has a role from outside the stack")
         if is_vault:
@@ -395,9 +488,11 @@ def merge(
             queues=[queue_id(spec) for spec in QUEUES],
             secrets=secrets_read_by(API_READER),
             vault_function=VAULT_FUNCTION,
+            outbox_dlq=OUTBOX_DLQ,
         ),
     )
     throttle_api(resources[API], region, public_routes() if public is None else public)
+    answer_unknown_routes(resources[API])
 
     merged["Description"] = f"Shoppable {stage} in {region.region} ({region.data_residency} data)"
     merged.setdefault("Outputs", {}).update(outputs())

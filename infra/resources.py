@@ -17,7 +17,7 @@ Logical ids come from the settings that name them (`main_table` -> `MainTable`).
 from copy import deepcopy
 from dataclasses import dataclass
 
-from chalicelib.adapters.dynamodb.schema import MAIN_TABLE, TTL_ATTRIBUTE
+from chalicelib.adapters.dynamodb.schema import MAIN_TABLE, STREAM_VIEW_TYPE, TTL_ATTRIBUTE
 from chalicelib.config import Settings
 from chalicelib.resources import QUEUES, QueueSpec
 from chalicelib.vault.schema import VAULT_TABLES, TableSpec
@@ -291,7 +291,7 @@ def table_resource(
 
 
 def main_table(stage: str, region: Region) -> dict:
-    return table_resource(
+    table = table_resource(
         MAIN_TABLE,
         key=STACK_KEY,
         point_in_time_recovery=True,
@@ -299,6 +299,9 @@ def main_table(stage: str, region: Region) -> dict:
         region=region,
         ttl=True,
     )
+    # The outbox's stream (chalicelib/adapters/dynamodb/outbox.py).
+    table["Properties"]["StreamSpecification"] = {"StreamViewType": STREAM_VIEW_TYPE}
+    return table
 
 
 def vault_table(spec: TableSpec, region: Region) -> dict:
@@ -383,6 +386,36 @@ def queue_resources(spec: QueueSpec, region: Region) -> dict[str, dict]:
             namespace="AWS/SQS",
             metric="ApproximateNumberOfMessagesVisible",
             dimensions={"QueueName": {"Fn::GetAtt": [f"{name}DLQ", "QueueName"]}},
+            statistic="Maximum",
+            threshold=0,
+            comparison="GreaterThanThreshold",
+        ),
+    }
+
+
+OUTBOX_DLQ = "OutboxDLQ"
+
+
+def outbox_failures(region: Region) -> dict[str, dict]:
+    """Where the outbox's stream mapping sends what it gave up on (after its retries, or past
+    the stream's 24 hours), and an alarm on it: the events of those records were not
+    published, and `RELIABILITY.md`'s exactly-once holds only until then."""
+    return {
+        OUTBOX_DLQ: {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {
+                "QueueName": sub("${AWS::StackName}-outbox-dlq"),
+                "MessageRetentionPeriod": DLQ_RETENTION_SECONDS,
+                "KmsMasterKeyId": ref(STACK_KEY),
+                "Tags": tags(region),
+            },
+        },
+        f"{OUTBOX_DLQ}Alarm": alarm(
+            "The outbox's stream consumer gave up on records: their events were not published;"
+            " see the runbook, 'The outbox stream'",
+            namespace="AWS/SQS",
+            metric="ApproximateNumberOfMessagesVisible",
+            dimensions={"QueueName": {"Fn::GetAtt": [OUTBOX_DLQ, "QueueName"]}},
             statistic="Maximum",
             threshold=0,
             comparison="GreaterThanThreshold",

@@ -10,6 +10,7 @@ pytest_plugins = (
     "tests.fixtures.platforms",
     "tests.fixtures.vault",
     "tests.fixtures.stack",
+    "tests.fixtures.receiver",
 )
 
 # The AWS SDK must never reach a real account from the tests.
@@ -27,12 +28,17 @@ FAKE_AWS = {
 }
 
 
+NO_DEV_STACK = "/nonexistent/shoppable-tests-run-no-dev-stack"
+
+
 @pytest.fixture(autouse=True)
 def _no_real_aws(monkeypatch):
     for name, value in FAKE_AWS.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
+    # A developer's own `make run` in this checkout is not the tests' stack (devstack/stacks.py).
+    monkeypatch.setenv("SHOPPABLE_DEV_DIR", NO_DEV_STACK)
 
 
 @pytest.fixture

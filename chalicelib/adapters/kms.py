@@ -100,3 +100,49 @@ def ensure_key(client, alias: str, description: str) -> str:
     ]
     client.create_alias(AliasName=alias, TargetKeyId=key_id)
     return key_id
+
+
+class SealedSecrets:
+    """Small secrets (webhook signing secrets) encrypted directly under one KMS key, bound to
+    an encryption context (the merchant and the endpoint), so that the table alone discloses
+    nothing and a ciphertext copied to another endpoint does not open. Opened secrets are kept
+    in memory for `cache_seconds`, so a busy endpoint costs one KMS call per few minutes."""
+
+    def __init__(self, client, key_id: str, cache_seconds: float = 300.0):
+        self.client = client
+        self.key_id = key_id
+        self.cache_seconds = cache_seconds
+        self._opened: dict[tuple[str, str], tuple[float, str]] = {}
+
+    def seal(self, secret: str, context: dict[str, str]) -> str:
+        import base64
+
+        try:
+            with sensitive_sdk_call(), unavailable_when_unreachable("The key service"):
+                response = self.client.encrypt(
+                    KeyId=self.key_id, Plaintext=secret.encode(), EncryptionContext=context
+                )
+        except ClientError as error:
+            raise _translated(error) from error
+        return base64.b64encode(response["CiphertextBlob"]).decode()
+
+    def open(self, sealed: str, context: dict[str, str]) -> str:
+        import base64
+        import time
+
+        cache_key = (sealed, repr(sorted(context.items())))
+        cached = self._opened.get(cache_key)
+        if cached and cached[0] > time.monotonic():
+            return cached[1]
+        try:
+            with sensitive_sdk_call(), unavailable_when_unreachable("The key service"):
+                response = self.client.decrypt(
+                    CiphertextBlob=base64.b64decode(sealed),
+                    EncryptionContext=context,
+                    KeyId=self.key_id,
+                )
+        except ClientError as error:
+            raise _translated(error) from error
+        secret = response["Plaintext"].decode()
+        self._opened[cache_key] = (time.monotonic() + self.cache_seconds, secret)
+        return secret

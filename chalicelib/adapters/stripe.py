@@ -5,10 +5,17 @@ tests). `stripe` is imported on first use: it costs as much start-up time as bot
 Stripe's errors are translated here into ours.
 """
 
+import time
+from collections.abc import Callable
 from typing import Any
 
+from ..domain.inbound import NotAnEvent, parse_delivery
 from ..domain.payments import PaymentIntent, Refund
 from ..errors import InvalidRequest, InvalidSignature, PaymentDeclined, ServiceUnavailable
+
+# How far a signature's timestamp may be from now, either way (Stripe's default is 300 s in
+# the past; a timestamp in the future is refused as well: no clock is that far ahead).
+TOLERANCE_SECONDS = 300
 
 
 class StripePayments:
@@ -18,7 +25,9 @@ class StripePayments:
         api_base: str | None = None,
         webhook_secret: str = "",
         http_client=None,
+        clock: Callable[[], float] = time.time,
     ):
+        self._clock = clock
         self._api_key = api_key
         self._api_base = api_base
         self._webhook_secret = webhook_secret
@@ -87,16 +96,38 @@ class StripePayments:
         return Refund(refund.id, refund.amount, refund.status)
 
     def verify_webhook(self, payload: bytes, signature_header: str | None) -> dict[str, Any]:
-        """The event, if the `Stripe-Signature` header signs these exact bytes recently enough."""
+        """The event, if the `Stripe-Signature` header signs these exact bytes at a time
+        within the tolerance of now (past or future). The signature is checked by
+        stripe-python; the body is then parsed here, depth-limited, so that a signed body
+        that is not an event is a 400, never a crash."""
         import stripe
 
         refused = InvalidSignature("The Stripe-Signature header does not sign this body.")
         if not signature_header or not self._webhook_secret:
             raise refused
         try:
-            event = stripe.Webhook.construct_event(
-                payload, signature_header, self._webhook_secret, tolerance=300
+            stripe.WebhookSignature.verify_header(
+                payload, signature_header, self._webhook_secret, tolerance=TOLERANCE_SECONDS
             )
-        except (stripe.SignatureVerificationError, ValueError) as error:
+        except (stripe.SignatureVerificationError, UnicodeDecodeError) as error:
             raise refused from error
-        return event.to_dict()
+        signed_at = _signed_at(signature_header)
+        if signed_at is None or signed_at > self._clock() + TOLERANCE_SECONDS:
+            raise refused
+        try:
+            event = parse_delivery(payload)
+        except NotAnEvent as error:
+            raise InvalidRequest("The body is not a Stripe event.", code="invalid_event") from error
+        if not isinstance(event, dict):
+            raise InvalidRequest("The body is not a Stripe event.", code="invalid_event")
+        return event
+
+
+def _signed_at(header: str) -> int | None:
+    """The `t=` of a `Stripe-Signature` header (the last one, as stripe-python reads it)."""
+    found = None
+    for part in header.split(","):
+        key, _, value = part.strip().partition("=")
+        if key == "t":
+            found = value
+    return int(found) if found is not None and found.isdigit() else None

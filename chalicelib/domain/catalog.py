@@ -23,6 +23,9 @@ class InventoryInput(Model):
     model_config = ConfigDict(extra="forbid")
 
     on_hand: int = Field(ge=0, le=MAX_ON_HAND)
+    low_stock_threshold: int | None = Field(
+        None, ge=1, le=MAX_ON_HAND, description="`inventory.low` when available falls below it"
+    )
 
 
 FREE_DESCRIPTION = (
@@ -119,6 +122,7 @@ class Variant(Model):
     options: dict[str, str] = {}
     on_hand: int
     reserved: int = 0
+    low_stock_threshold: int | None = None
     available: int = Field(
         -1,
         description="on_hand - reserved, stored so that a reservation can be a condition "
@@ -150,6 +154,7 @@ class Inventory(Model):
     on_hand: int
     reserved: int
     available: int
+    low_stock_threshold: int | None = Field(None, exclude_if=lambda value: value is None)
 
 
 class VariantView(Model):
@@ -186,7 +191,12 @@ def product_view(product: Product, variants: list[Variant]) -> ProductView:
                 price=v.price,
                 free=v.free,
                 options=v.options,
-                inventory=Inventory(on_hand=v.on_hand, reserved=v.reserved, available=v.available),
+                inventory=Inventory(
+                    on_hand=v.on_hand,
+                    reserved=v.reserved,
+                    available=v.available,
+                    low_stock_threshold=v.low_stock_threshold,
+                ),
             )
             for v in (by_id[vid] for vid in product.variant_ids if vid in by_id)
         ],

@@ -13,6 +13,9 @@ class Prefix(StrEnum):
     ORDER = "ord"
     CUSTOMER = "cus"
     EVENT = "evt"
+    WEBHOOK_ENDPOINT = "we"
+    DELIVERY = "dlv"
+    DELIVERY_ATTEMPT = "att"
 
 
 def make_id(prefix: Prefix, random_part: str) -> str:

@@ -11,6 +11,7 @@ Every transition is a conditional write on the order's current status, so that t
 concurrent transitions cannot both win; the table of allowed sources lives here.
 """
 
+import hashlib
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
@@ -19,6 +20,7 @@ from pydantic import ConfigDict, Field, model_validator
 
 from .base import Model
 from .catalog import Product, Variant
+from .claims import CancellationRequest, PaymentDispute
 from .customers import Email, Line, Phone, ShippingAddress, Short
 from .fields import ObjectId, Title
 from .money import Money
@@ -122,6 +124,14 @@ class CheckoutRequest(Model):
         return self
 
 
+class CheckoutStatusQuery(Model):
+    """The buyer proves it placed the checkout with the PaymentIntent's `client_secret`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    client_secret: Annotated[str, Field(max_length=255)] | None = None
+
+
 class OrderQuery(Model):
     model_config = ConfigDict(extra="forbid")
 
@@ -220,6 +230,10 @@ class Order(Model):
         description="The counters of unpaid checkouts this order counts in (keyed digests of "
         "its client and buyer), released when it stops awaiting payment.",
     )
+    # A claim the merchant must see: the buyer's request to cancel on the platform that sold
+    # the order, and a payment dispute or inquiry (see domain/claims.py).
+    cancellation: CancellationRequest | None = None
+    dispute: PaymentDispute | None = None
 
     @property
     def refundable(self) -> int:
@@ -241,6 +255,8 @@ class OrderView(Model):
     created_at: datetime
     expires_at: datetime
     notes: list[str]
+    cancellation: CancellationRequest | None
+    dispute: PaymentDispute | None
 
 
 class OrderUpdate(Model):
@@ -250,6 +266,7 @@ class OrderUpdate(Model):
     amounts: Amounts | None = None
     customer: BuyerRef | None = None
     disputed_from: OrderStatus | None = None
+    dispute: PaymentDispute | None = None
 
 
 def transitioned(order: Order, change: StatusChange, update: OrderUpdate | None = None) -> Order:
@@ -298,6 +315,29 @@ class CheckoutView(Model):
     client_secret: str
     payment_intent_id: str
     expires_at: datetime
+
+
+class CheckoutStatus(Model):
+    """All that the buyer's browser may read about its checkout once placed: no amounts, no
+    buyer details, nothing that would tell a stranger more than the buyer already knows."""
+
+    object: Literal["checkout"] = "checkout"
+    order_id: str
+    status: OrderStatus
+
+
+class CheckoutAccess(Model):
+    """What the status read needs of an order: its status, and the digest of its checkout's
+    client_secret (None for orders imported from a platform, which have no checkout)."""
+
+    status: OrderStatus
+    secret_digest: str | None = None
+
+
+def client_secret_digest(client_secret: str) -> str:
+    """What an order keeps of its PaymentIntent's client_secret: enough to recognise it, not
+    enough to pay with it."""
+    return hashlib.sha256(client_secret.encode()).hexdigest()
 
 
 def price_lines(

@@ -2,6 +2,10 @@
 
 from dataclasses import dataclass
 
+# The PaymentIntent metadata key naming the stack that created it: a Stripe account shared by
+# several stacks (regions, stages) sends each of them the others' events too.
+STACK_KEY = "shoppable_stack"
+
 
 @dataclass(frozen=True)
 class PaymentIntent:

@@ -23,3 +23,5 @@ class Scope(StrEnum):
     KEYS_WRITE = "keys:write"
     SETTINGS_READ = "settings:read"
     SETTINGS_WRITE = "settings:write"
+    WEBHOOKS_READ = "webhooks:read"  # endpoints, their deliveries, and the events
+    WEBHOOKS_WRITE = "webhooks:write"

@@ -9,6 +9,8 @@ from ..domain.listing import ListOf, listing
 from ..domain.orders import (
     CancelRequest,
     CheckoutRequest,
+    CheckoutStatus,
+    CheckoutStatusQuery,
     CheckoutView,
     FulfillRequest,
     OrderQuery,
@@ -83,6 +85,21 @@ def _client(call: Call) -> checkout.Client:
 
 
 routes.preflight("/v1/checkouts")
+
+
+@routes.route(
+    "/v1/checkouts/{order_id}",
+    "GET",
+    public=True,
+    query=CheckoutStatusQuery,
+    returns=CheckoutStatus,
+    summary="A checkout's status, for the buyer holding its client_secret; 404 for anyone else",
+)
+def get_checkout_status(call: Call, order_id: str) -> CheckoutStatus:
+    return checkout.checkout_status(call.rt.sales, order_id, call.query.client_secret)
+
+
+routes.preflight("/v1/checkouts/{order_id}")
 
 
 @routes.route(

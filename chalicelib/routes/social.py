@@ -1,12 +1,15 @@
-"""The merchant's social accounts and inbox, and the pull of Meta Shops orders."""
+"""The merchant's social accounts and inbox, platform orders' cancellation requests, and the
+pull of Meta Shops orders."""
 
 from typing import Any
 
 from chalice import Rate
 
+from ..domain.claims import CancellationRejection
 from ..domain.connections import Connection, ConnectionCreate
 from ..domain.engagement import InboxItemView
 from ..domain.listing import ListOf, ListQuery, listing
+from ..domain.orders import OrderView
 from ..domain.scopes import Scope
 from ..runtime import runtime
 from ..services import connections, engagement, platform_orders
@@ -58,6 +61,33 @@ def list_inbox(call: Call) -> ListOf[InboxItemView]:
         call.rt.social, call.merchant_id, call.page_size(), call.query.cursor
     )
     return listing(found, cursor)
+
+
+@routes.route(
+    "/v1/orders/{order_id}/cancellation/approve",
+    "POST",
+    scope=Scope.ORDERS_WRITE,
+    returns=OrderView,
+    idempotent=True,
+    summary="Approve the buyer's cancellation request, on the platform that sold the order",
+)
+def approve_cancellation(call: Call, order_id: str) -> OrderView:
+    return platform_orders.answer_cancellation(call.rt.social, call.merchant_id, order_id, None)
+
+
+@routes.route(
+    "/v1/orders/{order_id}/cancellation/reject",
+    "POST",
+    scope=Scope.ORDERS_WRITE,
+    body=CancellationRejection,
+    returns=OrderView,
+    idempotent=True,
+    summary="Reject the buyer's cancellation request with one of the platform's reasons",
+)
+def reject_cancellation(call: Call, order_id: str) -> OrderView:
+    return platform_orders.answer_cancellation(
+        call.rt.social, call.merchant_id, order_id, call.body
+    )
 
 
 @routes.blueprint.schedule(Rate(10, unit=Rate.MINUTES))

@@ -59,6 +59,7 @@ def create_product(catalog: Catalog, merchant_id: str, request: ProductCreate) -
             free=v.free,
             options=v.options,
             on_hand=v.inventory.on_hand,
+            low_stock_threshold=v.inventory.low_stock_threshold,
         )
         for v in request.variants
     ]
@@ -114,6 +115,9 @@ def patch_product(
                     free=bool(change.free),
                     options=change.options or {},
                     on_hand=change.inventory.on_hand if change.inventory else 0,
+                    low_stock_threshold=(
+                        change.inventory.low_stock_threshold if change.inventory else None
+                    ),
                 )
             )
             continue
@@ -128,6 +132,8 @@ def patch_product(
         if change.inventory is not None:
             updates["on_hand"] = change.inventory.on_hand
             updates["available"] = max(change.inventory.on_hand - current.reserved, 0)
+            if "low_stock_threshold" in change.inventory.model_fields_set:
+                updates["low_stock_threshold"] = change.inventory.low_stock_threshold
         changed.append(
             current.model_copy(update={**updates, "price": change.price or current.price})
         )

@@ -12,6 +12,7 @@ holds released in one transaction, and what the vault was given for it is taken 
 (the snapshot and consent, and the customer if this checkout filed them).
 """
 
+import hmac
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -23,21 +24,24 @@ from ..domain.orders import (
     MAX_LINES,
     BuyerRef,
     CheckoutRequest,
+    CheckoutStatus,
     CheckoutView,
     Hold,
     Order,
     OrderStatus,
     StatusChange,
     check_quantities,
+    client_secret_digest,
     price_lines,
 )
+from ..domain.payments import STACK_KEY
 from ..domain.posts import is_visible_in_storefront
 from ..domain.scopes import Scope
 from ..errors import NotFound, RateLimited, ShoppableError, ValidationFailed
 from ..observability import logger
 from ..vault.blind_index import normalise_email
 from ..vault.models import Caller, ConsentGiven, CustomerCreate
-from .orders import NotEnoughStock, Sales, identify_buyer, publish
+from .orders import NotEnoughStock, Sales, identify_buyer, order_event
 from .ports import Digests
 
 
@@ -118,14 +122,20 @@ def checkout(sales: Sales, request: CheckoutRequest, client: Client | None = Non
         )
         intent = sales.payments.create_payment_intent(
             amounts.total, amounts.currency,
-            metadata={"order_id": order.id, "merchant_id": merchant_id},
+            metadata={"order_id": order.id, "merchant_id": merchant_id,
+                      STACK_KEY: sales.stack_id},
             idempotency_key=f"checkout-{order.id}",
         )  # fmt: skip
-        sales.orders.attach_payment(order.id, intent.id, buyer)
         order = order.model_copy(update={"customer": buyer, "payment_intent_id": intent.id})
-        # Inside the try: a checkout whose event could not be queued answers an error, so it
-        # must not keep its stock either (the buyer never saw the client_secret).
-        publish(sales, order, "created")
+        # `order.created` goes out with the payment's attachment (the outbox, in the same
+        # write): an order discarded before it was payable was never announced.
+        sales.orders.attach_payment(
+            order.id,
+            intent.id,
+            buyer,
+            client_secret_digest(intent.client_secret),
+            order_event(sales, order, "created"),
+        )
     except Exception:
         try:
             sales.orders.discard(order)
@@ -247,3 +257,18 @@ def restore(sales: Sales, order_id: str, intent_id: str) -> Restored:
     if order is None or order.customer is None:
         raise NotFound(f"No such order: '{order_id}'.", param="order_id")
     return Restored(sales.payments.client_secret(intent_id), order.customer)
+
+
+def checkout_status(sales: Sales, order_id: str, client_secret: str | None) -> CheckoutStatus:
+    """The buyer's own checkout, for a storefront polling until it is paid. The route is
+    public, so the caller proves it placed the checkout with the PaymentIntent's client_secret
+    (which only the buyer's browser and Stripe hold), compared in constant time with the digest
+    the order keeps. Any other caller gets the same 404 as for an order that does not exist, and
+    even the buyer learns only the status: no amounts, no personal data. It reads one item and
+    never calls Stripe, so polling costs one DynamoDB read and cannot be used to load Stripe."""
+    access = sales.orders.checkout_access(order_id) if has_prefix(order_id, Prefix.ORDER) else None
+    kept = access.secret_digest if access else None
+    offered = client_secret_digest(client_secret or "")
+    if access is None or not kept or not hmac.compare_digest(offered, kept):
+        raise NotFound(f"No such checkout: '{order_id}'.", param="id")
+    return CheckoutStatus(order_id=order_id, status=access.status)

@@ -1,15 +1,18 @@
 """The order lifecycle: every status change, whoever asks for it (merchant, Stripe, schedule).
 
 Each change is one conditional write (`OrderStore.move`: the order and its lines' stock
-together) followed by an order event on the events queue.
+together) that carries its order event into the outbox (services/outbound.py): the event
+exists exactly when the change does. Refunds are announced once Stripe made them, by a write
+that is conditional on the refunded total not having been announced yet, whichever of our
+refund call or Stripe's `charge.refunded` comes first.
 """
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
+from ..domain.claims import CancellationRequest, PaymentDispute
 from ..domain.errors import ConcurrentUpdate, OutOfStock
-from ..domain.events import Message
 from ..domain.ids import Prefix
 from ..domain.inventory import StockMove
 from ..domain.merchants import CheckoutSettings
@@ -17,6 +20,7 @@ from ..domain.orders import (
     PAID_STATES,
     BuyerRef,
     CancelRequest,
+    CheckoutAccess,
     Fulfillment,
     FulfillRequest,
     Hold,
@@ -33,6 +37,7 @@ from ..domain.orders import (
     refund_outcome,
     transitioned,
 )
+from ..domain.outbound import Event, EventType, OrderEventData, new_event
 from ..domain.payments import PaymentIntent, Refund
 from ..domain.scopes import Scope
 from ..errors import Conflict, ShoppableError, ValidationFailed
@@ -40,25 +45,43 @@ from ..observability import logger
 from ..vault.models import Caller, ConsentGiven, CustomerCreate
 from .access import owned
 from .catalog import ProductStore
-from .ports import Clock, CustomerVault, Digests, Publisher
+from .ports import Clock, CustomerVault, Digests
 from .posts import PostStore
 
 
 class OrderStore(Protocol):
-    def place(self, order: Order, holds: list[Hold] | None = None) -> None:
+    def place(
+        self, order: Order, holds: list[Hold] | None = None, event: Event | None = None
+    ) -> None:
         """Write the order, reserve every line's stock and count it in each hold (the order
-        names their keys), all or nothing. Raises OutOfStock for the first line short of
-        stock, HoldLimitReached for a hold at its cap, AlreadyExists if the order is there
-        already. Holds are released by the order's first move away from pending_payment."""
+        names their keys), all or nothing, with `event` in the outbox. Raises OutOfStock for
+        the first line short of stock, HoldLimitReached for a hold at its cap, AlreadyExists if
+        the order is there already. Holds are released by the order's first move away from
+        pending_payment."""
         ...
 
-    def attach_payment(self, order_id: str, intent_id: str, customer: BuyerRef) -> None: ...
+    def attach_payment(
+        self,
+        order_id: str,
+        intent_id: str,
+        customer: BuyerRef,
+        secret_digest: str,
+        event: Event | None = None,
+    ) -> None:
+        """`secret_digest`: of the PaymentIntent's client_secret, kept beside the order (never
+        in it) so that the buyer can read the checkout's status; `event` goes into the outbox
+        in the same write."""
+        ...
 
     def discard(self, order: Order) -> None:
         """Undo `place` for an order whose checkout failed before the buyer could pay."""
         ...
 
     def get(self, order_id: str) -> Order | None: ...
+
+    def checkout_access(self, order_id: str) -> CheckoutAccess | None:
+        """The order's status and its client_secret's digest, in one read."""
+        ...
 
     def for_payment_intent(self, intent_id: str) -> Order | None: ...
 
@@ -83,10 +106,12 @@ class OrderStore(Protocol):
         sources: frozenset[OrderStatus],
         stock: StockMove | None = None,
         update: OrderUpdate | None = None,
+        event: Event | None = None,
     ) -> None:
         """Move the order to `change.status` if it is still in one of `sources`, applying
-        `stock` to its lines in the same write. Raises ConcurrentUpdate when the order is in
-        another status, OutOfStock when a line's stock is short."""
+        `stock` to its lines and putting `event` in the outbox in the same write. Raises
+        ConcurrentUpdate when the order is in another status, OutOfStock when a line's stock
+        is short."""
         ...
 
     def add_refund(self, order: Order, amount: int, change: StatusChange) -> None:
@@ -102,7 +127,32 @@ class OrderStore(Protocol):
         """Raise the refunded total to the provider's figure; False if it was that high."""
         ...
 
+    def announce_refund(self, order_id: str, refunded: int, event: Event) -> bool:
+        """Put `event` in the outbox unless refunds up to `refunded` were announced already."""
+        ...
+
     def note(self, order_id: str, note: str) -> None: ...
+
+    def note_once(self, order_id: str, note: str) -> None:
+        """Add `note` unless the order has it already (a redelivered message's note)."""
+        ...
+
+    def set_cancellation(self, order_id: str, request: CancellationRequest) -> bool:
+        """Keep `request` on the order unless it holds a newer request, or a later stage of
+        the same one; False if nothing changed."""
+        ...
+
+    def answer_cancellation(
+        self, order_id: str, request: CancellationRequest, answered: CancellationRequest
+    ) -> bool:
+        """Replace `request` with `answered` if the order still holds `request` as it was;
+        False if it changed meanwhile."""
+        ...
+
+    def set_dispute(self, order_id: str, dispute: PaymentDispute) -> bool:
+        """Keep `dispute` on the order unless it holds a newer dispute, or a later stage of
+        the same one; False if nothing changed."""
+        ...
 
 
 class PaymentGateway(Protocol):
@@ -132,11 +182,12 @@ class Sales:
     posts: PostStore
     payments: PaymentGateway
     vault: CustomerVault
-    events: Publisher
     clock: Clock
     limits: CheckoutLimits
     digests: Digests
     reservation_minutes: int = 30
+    stack_id: str = "shoppable"  # marks this stack's PaymentIntents (see services/payments.py)
+    event_wait_attempts: int = 4  # deliveries of a Stripe event that may wait for its order
 
 
 class NotEnoughStock(Conflict):
@@ -149,22 +200,33 @@ def invalid_transition(order: Order, target: OrderStatus) -> Conflict:
     )
 
 
-def publish(sales: Sales, order: Order, kind: str) -> None:
-    """Order events carry ids, amounts and the customer token; never personal data."""
-    sales.events.publish(
-        Message(
-            id=sales.clock.new_id(Prefix.EVENT),
-            type=f"order.{kind}",
-            merchant_id=order.merchant_id,
-            occurred_at=sales.clock.now(),
-            data={
-                "order_id": order.id,
-                "status": order.status,
-                "source": order.source,
-                "amounts": order.amounts.model_dump(),
-                "customer_token": order.customer.token if order.customer else None,
-            },
-        )
+def order_event(
+    sales: Sales,
+    order: Order,
+    kind: str,
+    previous: OrderStatus | None = None,
+    amount: int | None = None,
+) -> Event:
+    """An order's event: ids, states, amounts and the customer token; never personal data."""
+    return new_event(
+        sales.clock.new_id(Prefix.EVENT),
+        EventType(f"order.{kind}"),
+        order.merchant_id,
+        order.id,
+        OrderEventData(
+            order_id=order.id,
+            status=order.status,
+            previous_status=previous,
+            source=order.source,
+            currency=order.amounts.currency,
+            total=order.amounts.total,
+            refunded=order.amounts.refunded,
+            amount=amount,
+            customer_token=order.customer.token if order.customer else None,
+            post_id=order.post_id,
+            reason=order.history[-1].reason if order.history else None,
+        ),
+        sales.clock.now(),
     )
 
 
@@ -182,16 +244,18 @@ def move(
     """Move the order to `target`; 409 `invalid_transition` if its status does not allow it,
     409 `out_of_stock` if `stock` needs units that are no longer available."""
     change = StatusChange(status=target, at=sales.clock.now(), reason=reason)
+    moved = transitioned(order, change, update)
+    announced = order_event(sales, moved, event or target.value, previous=order.status)
     try:
-        sales.orders.move(order, change, sources or allowed_sources(target), stock, update)
+        sales.orders.move(
+            order, change, sources or allowed_sources(target), stock, update, announced
+        )
     except OutOfStock as short:
         line = order.lines[short.line_index]
         raise NotEnoughStock(f"Not enough stock of {line.sku}.", param="lines") from short
     except ConcurrentUpdate as changed:
         current = sales.orders.get(order.id) or order
         raise invalid_transition(current, target) from changed
-    moved = transitioned(order, change, update)
-    publish(sales, moved, event or target.value)
     return moved
 
 
@@ -312,9 +376,21 @@ def record_refund(sales: Sales, order: Order, refunded: int) -> None:
     target = refund_outcome(order.amounts.total, refunded)
     status = target if can_transition(order.status, target) else order.status
     change = StatusChange(status=status, at=sales.clock.now(), reason="refunded in Stripe")
-    if sales.orders.record_refunded_total(order, refunded, change):
-        amounts = order.amounts.model_copy(update={"refunded": refunded})
-        publish(sales, order.model_copy(update={"status": status, "amounts": amounts}), status)
+    sales.orders.record_refunded_total(order, refunded, change)
+    current = sales.orders.get(order.id) or order
+    announce_refund(sales, current, refunded, refunded - order.amounts.refunded)
+
+
+def announce_refund(sales: Sales, order: Order, refunded: int, amount: int) -> None:
+    """`order.refunded` or `order.partially_refunded`, once per refunded total, whichever of
+    our refund call and Stripe's `charge.refunded` gets here first."""
+    if refunded <= 0:
+        return
+    kind = refund_outcome(order.amounts.total, refunded).value
+    amounts = order.amounts.model_copy(update={"refunded": refunded})
+    announced = order.model_copy(update={"amounts": amounts})
+    event = order_event(sales, announced, kind, amount=amount if amount > 0 else None)
+    sales.orders.announce_refund(order.id, refunded, event)
 
 
 def refund(
@@ -353,7 +429,7 @@ def refund(
         raise
     amounts = order.amounts.model_copy(update={"refunded": order.amounts.refunded + amount})
     refunded = transitioned(order, change, OrderUpdate(amounts=amounts))
-    publish(sales, refunded, target.value)
+    announce_refund(sales, refunded, amounts.refunded, amount)
     return order_view(refunded)
 
 

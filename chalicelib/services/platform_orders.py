@@ -7,16 +7,24 @@ only the token stays, and the platform's payment moves it to `paid` with the sto
 redelivered message, or by the next scheduled pull, finds the order it made the first time and
 carries on from where it stopped. Later platform states (shipped, delivered, cancelled) move
 the order forward through the same state machine; reports that arrive late change nothing.
+An order the platform reports unpaid (or on hold) is not imported until it is paid.
+
+A buyer may ask the platform to cancel a paid order (TikTok's CANCELLATION_STATUS_CHANGE);
+the request is kept on the order (`cancellation`), where the merchant sees it, and the
+merchant answers it through the platform (`answer_cancellation`). The platform then cancels
+the order or not, and says so with its own notifications, which move our copy as above.
 """
 
 import hashlib
+from datetime import UTC, datetime
 
 from pydantic import ValidationError
 
 from ..domain.catalog import Variant
+from ..domain.claims import CancellationRejection, CancellationRequest, CancellationStatus
 from ..domain.customers import ShippingAddress
-from ..domain.errors import AlreadyExists, OutOfStock
-from ..domain.inbound import OrderStatusChanged
+from ..domain.errors import AlreadyExists, OutOfStock, PlatformError
+from ..domain.inbound import CancellationChanged, OrderStatusChanged
 from ..domain.inventory import StockMove
 from ..domain.money import Money
 from ..domain.orders import (
@@ -26,14 +34,23 @@ from ..domain.orders import (
     OrderLine,
     OrderStatus,
     OrderUpdate,
+    OrderView,
     Source,
     StatusChange,
 )
 from ..domain.platform_orders import PlatformOrder, catch_up
-from ..errors import Conflict, ValidationFailed
-from ..observability import logger
+from ..errors import Conflict, ServiceUnavailable, ValidationFailed
+from ..observability import count, logger
 from ..vault.models import CustomerCreate
-from .orders import NotEnoughStock, Sales, identify_buyer, move, publish
+from .orders import (
+    NotEnoughStock,
+    Sales,
+    get_order,
+    identify_buyer,
+    move,
+    order_event,
+    owned_order,
+)
 from .social import Social
 
 
@@ -95,13 +112,12 @@ def _place(sales: Sales, merchant_id: str, found: PlatformOrder) -> Order:
         notes=[f"{found.platform} order {found.external_id}"],
     )
     try:
-        sales.orders.place(order)
+        sales.orders.place(order, event=order_event(sales, order, "created"))
     except AlreadyExists:  # imported meanwhile by another delivery
         return sales.orders.get(order.id) or order
     except OutOfStock as short:
         sku = order_lines[short.line_index].sku
         raise NotEnoughStock(f"Not enough stock of {sku} for a {found.platform} order.") from short
-    publish(sales, order, "created")
     return order
 
 
@@ -167,8 +183,100 @@ def _variants_by_sku(sales: Sales, merchant_id: str) -> dict[str, Variant]:
 def order_status_changed(social: Social, merchant_id: str, event: OrderStatusChanged) -> None:
     """The webhook carries the id and a status; the order itself is fetched, so the status
     applied is always the current one, whatever order the notifications arrive in."""
-    found = social.platforms.order_lookup(event.source).order(event.order_id)
-    import_or_update(social.sales, merchant_id, found)
+    found = _platform_order(social, event.source, event.order_id)
+    if found is not None:
+        import_or_update(social.sales, merchant_id, found)
+
+
+def cancellation_changed(social: Social, merchant_id: str, event: CancellationChanged) -> None:
+    """Keep the request on the order it is about. The order is read from the platform first:
+    one paid there that we have not imported yet is imported, and one the platform has
+    cancelled meanwhile is moved on. An order not imported (unpaid on the platform) has no
+    copy here to keep a request on."""
+    found = _platform_order(social, event.source, event.order_id)
+    order = (
+        import_or_update(social.sales, merchant_id, found)
+        if found is not None
+        else social.sales.orders.get(order_id_for(event.platform, event.order_id))
+    )
+    if order is None or order.merchant_id != merchant_id:
+        logger.info("cancellation of an order not imported; acknowledged",
+                    extra={"status": event.status})  # fmt: skip
+        return
+    request = CancellationRequest(
+        id=event.cancel_id,
+        requested_by=event.requested_by,
+        status=event.status,
+        requested_at=datetime.fromtimestamp(event.requested_at or event.occurred_at, UTC),
+        updated_at=social.clock.now(),
+    )
+    if social.sales.orders.set_cancellation(order.id, request):
+        logger.info("cancellation request kept on the order",
+                    extra={"order_id": order.id, "status": request.status})  # fmt: skip
+
+
+def _platform_order(social: Social, source: str, order_id: str) -> PlatformOrder | None:
+    """The order as the platform has it; None if the platform refuses to say (logged,
+    counted): the notification is acknowledged with what it told."""
+    try:
+        return social.platforms.order_lookup(source).order(order_id)
+    except PlatformError as error:
+        if error.retryable:
+            raise
+        logger.warning("platform order not readable; notification acknowledged",
+                       extra={"platform": source, "status": error.status})  # fmt: skip
+        count("PlatformLookupsRefused", platform=source, lookup="order")
+        return None
+
+
+def answer_cancellation(
+    social: Social,
+    merchant_id: str,
+    order_id: str,
+    rejection: CancellationRejection | None,
+) -> OrderView:
+    """Approve (`rejection` None) or reject the buyer's pending cancellation request through
+    the platform, then keep the answer on the order. The platform's call carries an
+    idempotency key derived from the request, so an answer repeated (a retry, or two clicks)
+    reaches the platform once; answering a request that is not pending is 409."""
+    sales = social.sales
+    order = owned_order(sales, merchant_id, order_id)
+    request = order.cancellation
+    if request is None or not request.awaits_answer:
+        raise Conflict(
+            "The order has no cancellation request from the buyer awaiting an answer.",
+            code="invalid_transition",
+        )
+    platform = social.platforms.order_lookup(order.source.value)
+    try:
+        if rejection is None:
+            platform.approve_cancellation(request.id, f"approve-{request.id}")
+        else:
+            platform.reject_cancellation(
+                request.id, rejection.reason, rejection.comment, f"reject-{request.id}"
+            )
+    except PlatformError as error:
+        if error.retryable:
+            raise ServiceUnavailable(f"{order.source} is unavailable; retry.") from error
+        raise Conflict(
+            f"{order.source} refused the answer: {error.message}", code="platform_refused"
+        ) from error
+    status = CancellationStatus.APPROVED if rejection is None else CancellationStatus.REJECTED
+    answered = request.model_copy(
+        update={
+            "status": status,
+            "updated_at": social.clock.now(),
+            "reject_reason": rejection.reason if rejection else None,
+        }
+    )
+    if not sales.orders.answer_cancellation(order.id, request, answered):
+        current = owned_order(sales, merchant_id, order_id).cancellation
+        if current is None or current.id != request.id or current.status != status:
+            raise Conflict(
+                "The cancellation request changed meanwhile; read the order again.",
+                code="concurrent_update",
+            )
+    return get_order(sales, merchant_id, order_id)
 
 
 def pull_meta_orders(social: Social) -> int:

@@ -36,7 +36,7 @@ class Digests(Protocol):
 
 
 class Publisher(Protocol):
-    """A queue our consumers read (ingest) or that carries order events (events)."""
+    """A queue our consumers read (ingest, webhook deliveries)."""
 
     def publish(self, message: Message, delay_seconds: int = 0) -> None: ...
 

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ..domain.ids import Prefix, has_prefix
+from ..domain.outbound import Event
 from ..domain.posts import (
     Post,
     PostCreate,
@@ -30,7 +31,9 @@ class PostStore(Protocol):
         self, merchant_id: str, limit: int, cursor: str | None
     ) -> tuple[list[Post], str | None]: ...
 
-    def set_publication(self, post_id: str, platform: str, publication: Publication) -> None: ...
+    def set_publication(
+        self, post_id: str, platform: str, publication: Publication, event: Event | None = None
+    ) -> None: ...
 
     def link_media(self, platform: str, media_id: str, post_id: str) -> None:
         """Remember which post a platform's media is, for the comments it gets."""
@@ -102,11 +105,17 @@ def list_posts(
     return [post_view(p) for p in found], next_cursor
 
 
-def shoppable_post(posts: Posts, post_id: str) -> StorefrontPost:
-    """A post as shoppers see it; drafts and archived posts do not exist for them."""
+def visible_post(posts: Posts, post_id: str) -> Post:
+    """The post, if shoppers may see it; drafts and archived posts do not exist for them."""
     post = posts.posts.get(post_id) if has_prefix(post_id, Prefix.POST) else None
     if post is None or not is_visible_in_storefront(post):
         raise NotFound(f"No such post: '{post_id}'.", param="id")
+    return post
+
+
+def shoppable_post(posts: Posts, post_id: str) -> StorefrontPost:
+    """A post as shoppers see it, each tag resolved to title, price and availability."""
+    post = visible_post(posts, post_id)
     products = {
         p.id: p
         for p in posts.products.products([t.product_id for t in post.tags])

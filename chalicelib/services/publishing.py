@@ -13,6 +13,7 @@ from ..domain.connections import Platform
 from ..domain.errors import PlatformError
 from ..domain.events import Message
 from ..domain.ids import Prefix
+from ..domain.outbound import Event, EventType, PostEventData, new_event
 from ..domain.posts import Post, PostListing, PostView, checkout_link, post_view
 from ..domain.publications import Publication, PublicationStatus, PublishRequest, retry_delay
 from ..errors import ValidationFailed
@@ -63,6 +64,7 @@ def publish_job(social: Social, message: Message) -> None:
         )
     except PlatformError as error:
         last = attempt >= social.settings.publish_max_attempts or not error.retryable
+        failed = PostEventData(post_id=post.id, platform=platform, error=error.message)
         social.posts.set_publication(
             post.id,
             platform,
@@ -72,6 +74,7 @@ def publish_job(social: Social, message: Message) -> None:
                 error=error.message,
                 updated_at=social.clock.now(),
             ),
+            _post_event(social, post, EventType.POST_PUBLISH_FAILED, failed) if last else None,
         )
         if not last:
             delay = retry_delay(attempt, social.settings.publish_retry_seconds)
@@ -90,6 +93,17 @@ def publish_job(social: Social, message: Message) -> None:
             external_id=external_id,
             updated_at=social.clock.now(),
         ),
+        _post_event(
+            social, post, EventType.POST_PUBLISHED,
+            PostEventData(post_id=post.id, platform=platform, external_id=external_id),
+        ),
+    )  # fmt: skip
+
+
+def _post_event(social: Social, post: Post, kind: EventType, data: PostEventData) -> Event:
+    """Goes into the outbox with the publication's state (PostStore.set_publication)."""
+    return new_event(
+        social.clock.new_id(Prefix.EVENT), kind, post.merchant_id, post.id, data, social.clock.now()
     )
 
 

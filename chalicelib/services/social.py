@@ -10,34 +10,45 @@ delivery, and the consumers are idempotent anyway. A delivery for an account no 
 connected is acknowledged and dropped there with a log line, so the platform does not retry
 it for days.
 
-Nothing personal goes onto the queue: the events hold object ids, the text of a comment or
-message waits in the store under a ref for a few days at most (a queued or dead-lettered
-message outlives an erasure; the stored text goes to the inbox, whose copy erasure strips),
-and the consumer asks the platform for an author and hands it straight to the vault.
+Nothing personal goes onto the queue: the events hold object ids and attachment links, the
+text of a comment or message waits in the store under a ref for a few days at most (a queued
+or dead-lettered message outlives an erasure; the stored text goes to the inbox, whose copy
+erasure strips), and the consumer asks the platform for an author and hands it straight to
+the vault.
+
+A platform's dashboard test (Meta's "Test" button, for an account id no one can connect) is
+acknowledged and logged as `webhook test received` with the field it tests, and counted; it
+is never queued. A signed body that is not a delivery (not JSON, nested past any delivery's
+depth, or of another shape) is 400, never 500.
 """
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter
 
 from ..domain.connections import Connection, Platform
-from ..domain.engagement import InboxItem, SocialAuthor
+from ..domain.engagement import Attachment, EngagementDetails, InboxItem
 from ..domain.events import Message
 from ..domain.inbound import (
+    CancellationChanged,
     EngagementReceived,
     Handshake,
+    InboundEvent,
     NotAnEvent,
     OrderStatusChanged,
     PlatformEvent,
+    SubscriptionTest,
     message_type,
+    parse_delivery,
 )
+from ..domain.outbound import Event
 from ..domain.platform_orders import PlatformOrder
 from ..domain.posts import PostListing
 from ..errors import InvalidRequest, InvalidSignature
-from ..observability import logger
+from ..observability import count, logger
 from .catalog import ProductStore
 from .orders import Sales
 from .ports import RECEIPT_DAYS, Clock, CustomerVault, Publisher, WebhookReceipts
@@ -59,11 +70,25 @@ class ConnectionStore(Protocol):
 
 
 class InboxStore(Protocol):
-    def add(self, item: InboxItem, counter: str | None = None) -> bool:
-        """False if the item was there already; `counter`: the post's count to raise with it."""
+    def add(self, item: InboxItem, counter: str | None = None, event: Event | None = None) -> bool:
+        """False if the item was there already; `counter`: the post's count to raise with it;
+        `event`: into the outbox with it."""
         ...
 
     def get(self, item_id: str) -> InboxItem | None: ...
+
+    def edit(
+        self, item_id: str, text: str, attachments: list[Attachment] | None, edited_at: datetime
+    ) -> bool:
+        """Replace the text of an item not removed (and its attachments, unless None), unless
+        a later edit is there already; False if nothing changed."""
+        ...
+
+    def remove(self, item: InboxItem, counter: str | None = None) -> None:
+        """Mark the item removed, its text and attachments dropped, and lower the post's
+        `counter` with it; an item not there yet is kept as removed (a removal may arrive
+        before the object it removes)."""
+        ...
 
     def set_reply(self, item_id: str, outcome: str, error: str | None = None) -> None: ...
 
@@ -85,7 +110,7 @@ class WebhookSource(Protocol):
 
     def verify(self, body: bytes, headers: Mapping[str, str]) -> bool: ...
 
-    def events(self, payload: Any) -> list[EngagementReceived | OrderStatusChanged]:
+    def events(self, payload: Any) -> list[InboundEvent]:
         """One event per entry of the delivery; NotAnEvent if it is not one."""
         ...
 
@@ -94,7 +119,10 @@ class WebhookSource(Protocol):
 
 
 class EngagementApi(Protocol):
-    def author_of(self, event: EngagementReceived) -> SocialAuthor | None: ...
+    def details_of(self, event: EngagementReceived) -> EngagementDetails:
+        """What the platform tells of the object beyond the webhook (its text where the
+        webhook has none, its author); what it refuses to tell is left None."""
+        ...
 
     def send_checkout_link(self, event: EngagementReceived, text: str) -> None: ...
 
@@ -107,6 +135,12 @@ class PostPublisher(Protocol):
 
 class OrderLookup(Protocol):
     def order(self, order_id: str) -> PlatformOrder: ...
+
+    def approve_cancellation(self, cancel_id: str, idempotency_key: str) -> None: ...
+
+    def reject_cancellation(
+        self, cancel_id: str, reason: str, comment: str | None, idempotency_key: str
+    ) -> None: ...
 
 
 class OrderFeed(Protocol):
@@ -165,9 +199,18 @@ def receive_webhook(
     if not platform.verify(raw, headers):
         raise InvalidSignature(f"{platform.signature_header} does not sign this body.")
     try:
-        events = platform.events(json.loads(raw))
-    except (ValueError, NotAnEvent) as error:
+        found = platform.events(parse_delivery(raw))
+    except (NotAnEvent, ValueError) as error:  # ValueError: a field of an unexpected type
         raise InvalidRequest(f"Not a {source} webhook delivery.", code="invalid_event") from error
+    events: list[EngagementReceived | OrderStatusChanged | CancellationChanged] = []
+    for event in found:
+        if isinstance(event, SubscriptionTest):
+            logger.info("webhook test received", extra={"source": source, "field": event.field})
+            count("WebhookTestsReceived", source=source, field=event.field)
+        elif isinstance(event, EngagementReceived | OrderStatusChanged | CancellationChanged):
+            events.append(event)
+    if not found:
+        logger.info("webhook delivery with nothing we act on", extra={"source": source})
     now = social.clock.now()
     texts: dict[str, str] = {}
     queued = [_without_text(source, event, texts) for event in events]
@@ -176,7 +219,7 @@ def receive_webhook(
     social.queue.publish_all(
         [
             Message(
-                id=f"{source}-{event.dedupe_id}"[:128],
+                id=f"{source}-{event.account_id}-{event.dedupe_id}"[:128],
                 type=message_type(event),
                 occurred_at=now,
                 data=event.model_dump(mode="json"),
@@ -193,12 +236,14 @@ TEXT_STASH_SECONDS = 4 * 24 * 3600 + 3600
 
 
 def _without_text(
-    source: str, event: EngagementReceived | OrderStatusChanged, texts: dict[str, str]
-) -> EngagementReceived | OrderStatusChanged:
+    source: str,
+    event: EngagementReceived | OrderStatusChanged | CancellationChanged,
+    texts: dict[str, str],
+) -> EngagementReceived | OrderStatusChanged | CancellationChanged:
     """The event as queued: its text left in `texts` under a ref the event carries."""
     if not isinstance(event, EngagementReceived) or not event.text:
         return event
-    ref = f"{source}-{event.dedupe_id}"[:200]
+    ref = f"{source}-{event.account_id}-{event.dedupe_id}"[:200]
     texts[ref] = event.text
     return event.model_copy(update={"text": "", "text_ref": ref})
 
@@ -213,7 +258,7 @@ def routed(handler: Callable[[Social, str, Any], None]) -> Callable[[Social, Mes
 
     def handle(social: Social, message: Message) -> None:
         event = _EVENT.validate_python(message.data)
-        if social.receipts.seen(event.source, event.dedupe_id):
+        if social.receipts.seen(event.source, event.receipt_key):
             logger.info("repeated delivery dropped", extra={"dedupe_id": event.dedupe_id})
             return
         connection = social.connections.for_account(event.platform, event.account_id)
@@ -223,9 +268,10 @@ def routed(handler: Callable[[Social, str, Any], None]) -> Callable[[Social, Mes
                 extra={"platform": event.platform, "account_id": event.account_id,
                        "type": message.type},
             )  # fmt: skip
+            count("WebhookEventsIgnored", source=event.source, reason="not_connected")
             return
         handler(social, connection.merchant_id, event)
         expires = int(social.clock.now().timestamp()) + RECEIPT_DAYS * 86400
-        social.receipts.remember(event.source, event.dedupe_id, expires)
+        social.receipts.remember(event.source, event.receipt_key, expires)
 
     return handle

@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from ..domain.ids import Prefix, has_prefix
+from ..domain.outbound import CustomerErasedData, EventType, new_event
 from ..domain.scopes import Scope
 from ..errors import (
     Gone,
@@ -482,7 +483,11 @@ class Vault:
         now = self.clock.now()
         held = [name for name in PERSONAL_FIELDS if name in record.sealed]
         audit = _entry(caller, token, now, AuditAction.ERASE, None, held)
-        if not self.store.erase_customer(record, now, audit):
+        erased = new_event(
+            self.clock.new_id(Prefix.EVENT), EventType.CUSTOMER_ERASED, record.merchant_id,
+            token, CustomerErasedData(customer_token=token), now,
+        )  # fmt: skip
+        if not self.store.erase_customer(record, now, audit, erased):
             raise _gone(token)
         self.keys.forget(token)
         removed = self.store.remove_held(token)

@@ -22,6 +22,7 @@ import secrets
 from datetime import datetime
 from typing import Any
 
+from ..adapters.dynamodb.outbox import add_event
 from ..adapters.dynamodb.table import (
     ConditionFailed,
     MainTable,
@@ -29,6 +30,7 @@ from ..adapters.dynamodb.table import (
     from_attributes,
     to_attributes,
 )
+from ..domain.outbound import Event
 from ..errors import InvalidRequest
 from .models import (
     AuditEntry,
@@ -88,9 +90,10 @@ def refusal_key(at: datetime) -> dict:
 
 
 class VaultStore:
-    def __init__(self, client, data_table: str, keys_table: str):
+    def __init__(self, client, data_table: str, keys_table: str, outbox_table: str | None = None):
         self.data = MainTable(client, data_table)
         self.keys = MainTable(client, keys_table)
+        self.outbox_table = outbox_table  # the main table, for `customer.erased`
 
     # Reads
 
@@ -312,7 +315,11 @@ class VaultStore:
         self.data.put(_audit_item(audit))
 
     def erase_customer(
-        self, record: CustomerRecord, erased_at: datetime, audit: AuditEntry
+        self,
+        record: CustomerRecord,
+        erased_at: datetime,
+        audit: AuditEntry,
+        event: Event | None = None,
     ) -> bool:
         """Shred: delete the wrapped key, strip the record to a tombstone, drop the index.
 
@@ -341,6 +348,9 @@ class VaultStore:
         if record.email_index:
             _delete(tx, self.data.name, index_key(record.email_index))
         _delete(tx, self.keys.name, data_key_key(record.token))
+        if event is not None and self.outbox_table:
+            # `customer.erased` in the main table's outbox, in this same transaction.
+            add_event(tx, event, main_table=self.outbox_table)
         try:
             self.data.commit(tx)
         except ConditionFailed:

@@ -59,8 +59,9 @@ def queued(rt) -> list[dict]:
     return int(attributes["ApproximateNumberOfMessages"])
 
 
-def seed_sample_shop(api, rt):
-    """A merchant whose catalog and published post match what events/ samples refer to."""
+def seed_sample_shop(api, rt, standin):
+    """A merchant whose catalog and published post match what events/ samples refer to, and
+    the platforms' objects they name, in the stand-in."""
     from chalicelib.services.merchants import create_merchant
     from devstack.platform_standin import seed_sample_accounts
 
@@ -77,6 +78,7 @@ def seed_sample_shop(api, rt):
         key=merchant.secret,
     ).json
     seed_sample_accounts(rt, merchant.merchant.id, post["id"])
+    standin.seed_samples()
     return merchant
 
 

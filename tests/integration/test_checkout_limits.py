@@ -7,8 +7,8 @@ from datetime import datetime
 from chalicelib.domain.merchants import Scope
 from chalicelib.errors import ServiceUnavailable
 
-from .sales_helpers import checkout_body, deliver, drain, expire, inventory
-from .stripe_helpers import event
+from .sales_helpers import checkout_body, deliver, drain, expire, inventory, stripe_intent
+from .stripe_helpers import event, pay
 from .vault_helpers import add_key
 
 
@@ -95,12 +95,12 @@ def test_unpaid_checkouts_per_email_are_capped_and_freed_when_one_ends(api, merc
     )
 
 
-def test_a_paid_checkout_frees_its_place(api, rt, merchant, product):
+def test_a_paid_checkout_frees_its_place(api, rt, merchant, product, stripe_api_base):
     limit(api, merchant, max_open_checkouts_per_email=1)
     placed = api.post("/v1/checkouts", buyer("payer@example.com", product=product)).json
     assert api.post("/v1/checkouts", buyer("payer@example.com", product=product)).status_code == 429
-    intent = {"id": placed["payment_intent_id"], "object": "payment_intent",
-              "metadata": {"order_id": placed["order_id"]}, "amount_received": 4900}  # fmt: skip
+    pay(stripe_api_base, placed["payment_intent_id"])
+    intent = stripe_intent(stripe_api_base, placed["payment_intent_id"])
     assert deliver(api, event("payment_intent.succeeded", intent)).status_code == 200
     drain(api, rt)
     assert api.get(f"/v1/orders/{placed['order_id']}", key=merchant.secret).json["status"] == "paid"

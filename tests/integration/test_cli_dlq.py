@@ -58,7 +58,7 @@ def test_a_message_that_kept_failing_goes_back_to_its_queue(rt, capsys):
 
 
 def test_every_dead_letter_moves_in_batches(rt, capsys):
-    queue = rt.settings.events_queue
+    queue = rt.settings.webhook_queue
     work, dlq = urls(rt, queue)
     for n in range(23):
         rt.sqs.send_message(QueueUrl=dlq, MessageBody=json.dumps({"n": n}))

@@ -260,3 +260,20 @@ def test_orders_can_show_a_token_as_erased(api, rt, merchant, jane, john):
     assert statuses[2].status == "unknown"
     others = Caller.service("mer_someoneelse", "orders", frozenset())
     assert {s.status for s in rt.vault.describe(others, [john["token"]])} == {"unknown"}
+
+
+def test_an_erasure_is_announced_in_the_same_transaction(api, rt, merchant):
+    """`customer.erased` goes into the main table's outbox within the vault's erasure
+    transaction: the merchant's systems hear of it, with the token and nothing else."""
+    from .outbound_helpers import Outbox
+
+    outbox = Outbox(api, rt)
+    created = api.post(
+        "/v1/customers", {"email": "gone@example.com", "name": "Gone Soon"}, key=merchant.secret
+    ).json
+    assert api.delete(f"/v1/customers/{created['token']}", key=merchant.secret).status_code == 200
+    api.delete(f"/v1/customers/{created['token']}", key=merchant.secret)  # again: 410, no event
+    outbox.drain()
+    (erased,) = api.get("/v1/events?type=customer.erased", key=merchant.secret).json["data"]
+    assert erased["data"] == {"object": "customer", "customer_token": created["token"]}
+    assert "gone@" not in str(erased)

@@ -21,7 +21,7 @@ def test_there_is_a_sample_for_every_platform():
 
 @pytest.mark.parametrize("path", SAMPLES, ids=[p.name for p in SAMPLES])
 def test_each_sample_runs_through_its_route(api, rt, path, platforms):
-    merchant = seed_sample_shop(api, rt)
+    merchant = seed_sample_shop(api, rt, platforms)
 
     route, raw = load(path)
     response = api.post(route, raw=raw, headers=signed(route, raw, SAMPLE_SECRETS))

@@ -139,3 +139,34 @@ def test_health_reports_versions_and_the_table(api, rt):
     assert response.json["versions"] == {"shoppable": "0.1.0"}, "no SDK versions to the public"
     rt.dynamodb.delete_table(TableName=rt.settings.main_table)
     assert api.get("/v1/health").json["status"] == "degraded"
+
+
+def test_every_error_body_has_all_four_fields_param_null_when_no_field_is_at_fault(api, merchant):
+    refusals = [
+        api.get("/v1/products"),  # 401
+        api.get("/v1/products/prod_missing", key=merchant.secret),  # 404
+        api.post("/v1/products", raw="{not json", key=merchant.secret),  # 400
+    ]
+    for refused in refusals:
+        assert set(refused.json["error"]) == {"type", "code", "message", "param"}, refused.json
+    assert refusals[0].json["error"]["param"] is None
+
+
+def test_an_unknown_method_on_a_known_path_is_405_with_allow(api, merchant):
+    for method, path, allowed in [
+        ("PATCH", "/v1/orders", "GET"),
+        ("DELETE", "/v1/products", "GET, POST"),
+        ("PUT", "/v1/checkouts", "OPTIONS, POST"),
+    ]:
+        refused = api.request(method, path, key=merchant.secret, body={"status": "paid"})
+        assert refused.status_code == 405, (method, path)
+        assert refused.headers["Allow"] == allowed
+        assert refused.json == {
+            "error": {
+                "type": "invalid_request",
+                "code": "method_not_allowed",
+                "message": f"{method} is not allowed here; this path answers {allowed}.",
+                "param": None,
+            }
+        }
+    assert api.get("/v1/orders", key=merchant.secret).json["data"] == []

@@ -3,7 +3,7 @@ asking to buy is answered with the checkout link through the platform's API."""
 
 import pytest
 
-from devstack.platform_standin import SAMPLE_COMMENTER
+from devstack.platform_standin import SAMPLE_COMMENTER, SAMPLE_X_USER
 
 from .platform_helpers import IG_ACCOUNT, comment, connect, meta_signed, x_signed
 from .sales_helpers import drain
@@ -29,6 +29,7 @@ def post(api, rt, merchant, product):
 
 def test_a_comment_asking_the_price_gets_the_checkout_link(api, rt, merchant, post, platforms):
     connect(rt, merchant, "instagram", IG_ACCOUNT)
+    platforms.add_meta_object("c9", text="Price??", **{"from": SAMPLE_COMMENTER})
     raw, headers = meta_signed({"object": "instagram", "entry": [comment("c9", "Price??")]})
     api.post("/v1/webhooks/meta", raw=raw, headers=headers)
     api.post("/v1/webhooks/meta", raw=raw, headers=headers)  # Meta retries
@@ -75,6 +76,8 @@ def test_a_refused_reply_shows_on_the_inbox_item(api, rt, merchant, post, platfo
 
 def test_an_x_reply_to_a_post_asking_to_buy_gets_a_reply(api, rt, merchant, post, platforms):
     connect(rt, merchant, "x", "2244994945000")
+    platforms.add_x_user(SAMPLE_X_USER["id"], SAMPLE_X_USER["username"])
+    platforms.add_x_tweet("1460323737035677699", "@shop how much?", SAMPLE_X_USER["id"])
     delivery = {
         "for_user_id": "2244994945000",
         "tweet_create_events": [
@@ -95,3 +98,20 @@ def test_an_x_reply_to_a_post_asking_to_buy_gets_a_reply(api, rt, merchant, post
     assert sent.headers["authorization"] == "Bearer x-token"
     got = api.get(f"/v1/posts/{post['id']}", key=merchant.secret).json
     assert got["engagement"]["mentions"] == 1
+
+
+def test_a_new_comment_is_announced_once_with_its_authors_token(api, rt, merchant, post, platforms):
+    from .outbound_helpers import Outbox
+
+    outbox = Outbox(api, rt)
+    connect(rt, merchant, "instagram", IG_ACCOUNT)
+    platforms.add_meta_object("c11", text="Lovely", **{"from": SAMPLE_COMMENTER})
+    raw, headers = meta_signed({"object": "instagram", "entry": [comment("c11", "Lovely")]})
+    api.post("/v1/webhooks/meta", raw=raw, headers=headers)
+    api.post("/v1/webhooks/meta", raw=raw, headers=headers)  # Meta retries
+    drain(api, rt)
+    outbox.drain()
+    (created,) = api.get("/v1/events?type=inbox.message.created", key=merchant.secret).json["data"]
+    assert created["data"]["post_id"] == post["id"]
+    assert created["data"]["author_token"].startswith("cus_")
+    assert "Lovely" not in str(created) and SAMPLE_COMMENTER["username"] not in str(created)

@@ -4,6 +4,7 @@
 check the merge of its real output for every region in infra/regions/, dev and prod.
 """
 
+import dataclasses
 import json
 import re
 
@@ -183,6 +184,37 @@ def test_sqs_events_report_batch_item_failures(template):
         assert event["Properties"]["BatchSize"] == specs[queue_id].batch_size
 
 
+def test_the_outbox_stream_keeps_order_and_dead_letters_what_it_gives_up(template):
+    (table,) = resources_of(template, "AWS::DynamoDB::Table")["MainTable"]["Properties"][
+        "StreamSpecification"
+    ].values()
+    assert table == "NEW_AND_OLD_IMAGES"
+    events = [
+        event
+        for function in functions(template).values()
+        for event in function["Properties"].get("Events", {}).values()
+        if event["Type"] == "DynamoDB"
+    ]
+    assert len(events) == 1, "app.py declares the outbox's consumer"
+    properties = events[0]["Properties"]
+    assert properties["Stream"] == {"Fn::GetAtt": ["MainTable", "StreamArn"]}
+    assert properties["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert properties["BisectBatchOnFunctionError"] is False  # a split would reorder
+    assert properties["StartingPosition"] == "TRIM_HORIZON"
+    assert properties["DestinationConfig"]["OnFailure"]["Destination"] == {
+        "Fn::GetAtt": ["OutboxDLQ", "Arn"]
+    }
+    alarm = resources_of(template, "AWS::CloudWatch::Alarm")["OutboxDLQAlarm"]["Properties"]
+    assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+
+
+def test_a_deployed_stack_never_allows_private_webhook_urls():
+    region = load_region("eu-west-1")
+    unsafe = dataclasses.replace(region, settings={"webhook_local_urls": "true"})
+    with pytest.raises(ValueError, match="SSRF"):
+        build.merge(chalice_template(), stage="dev", region=unsafe)
+
+
 def test_an_sqs_event_on_an_unknown_queue_is_an_error():
     broken = chalice_template()
     (event,) = broken["Resources"]["OnIngest"]["Properties"]["Events"].values()
@@ -241,7 +273,14 @@ def test_only_the_vault_role_reaches_the_vault(template):
         ref for statement in statements(template, "VaultRole") for ref in references(statement)
     }
     assert vault_only <= reached
-    assert not reached & {"MainTable", "StripeSecret", "PlatformsSecret", "IngestQueue"}
+    assert not reached & {"StripeSecret", "PlatformsSecret", "IngestQueue"}
+    # The main table only for `customer.erased`: updates of customers' outbox items.
+    main = [s for s in statements(template, "VaultRole") if "MainTable" in references(s)]
+    assert [s["Sid"] for s in main] == ["CustomerErasedOutbox"]
+    assert main[0]["Action"] == ["dynamodb:UpdateItem"]
+    assert main[0]["Condition"] == {
+        "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["OUTBOX#cus_*"]}
+    }
 
 
 def test_each_caller_assertion_key_is_read_by_its_minters_and_the_vault_only(template):
@@ -305,6 +344,9 @@ def test_the_app_roles_reach_only_what_the_app_uses(template, role):
         "StackKeyThroughServices",
         "AppSecrets",
         "InvokeVault",
+        "OutboxStream",
+        "OutboxFailures",
+        "WebhookSecrets",
     }
     for statement in found.values():
         assert statement["Resource"] != "*" and "*" not in statement["Resource"], statement
@@ -321,6 +363,10 @@ def test_the_app_roles_reach_only_what_the_app_uses(template, role):
         == SECRETS_OF["APIHandler" if role == "DefaultRole" else "worker"]
     )
     assert "Condition" in found["StackKeyThroughServices"]
+    assert found["OutboxStream"]["Resource"] == [{"Fn::GetAtt": ["MainTable", "StreamArn"]}]
+    assert found["WebhookSecrets"]["Condition"] == {
+        "ForAnyValue:StringEquals": {"kms:EncryptionContextKeys": ["webhook_endpoint"]}
+    }
 
 
 def test_chalice_granting_anything_else_on_everything_fails_the_build():
@@ -356,6 +402,7 @@ def test_functions_find_their_resources_through_their_settings(template, region)
         "SHOPPABLE_VAULT_TABLE": {"Ref": "VaultTable"},
         "SHOPPABLE_VAULT_KEYS_TABLE": {"Ref": "VaultKeysTable"},
         "SHOPPABLE_VAULT_KEY_ID": {"Fn::GetAtt": ["VaultKey", "Arn"]},
+        "SHOPPABLE_MAIN_TABLE": {"Ref": "MainTable"},  # its outbox, for customer.erased
     }
 
 
@@ -389,6 +436,43 @@ def test_public_routes_are_throttled_tighter_than_the_rest(template, region):
         assert (build.method_path(public[0]), public[1]) in settings
     assert ("/~1v1~1checkouts", "OPTIONS") in settings  # browsers' preflight
     assert ("/~1v1~1products", "POST") not in settings  # a merchant's key: the stage limit
+
+
+def test_unknown_paths_and_methods_answer_the_contracts_bodies(template):
+    """API Gateway answers an unmatched request itself (403 "Missing Authentication Token"):
+    the stack makes it the contract's 404, and sends unknown methods of known paths to the
+    function, which answers 405 (tests/integration/test_http_contract.py)."""
+    import app
+    from chalicelib.web import operations
+
+    definition = properties(template, "RestAPI")["DefinitionBody"]
+    responses = definition["x-amazon-apigateway-gateway-responses"]
+    missing = responses["MISSING_AUTHENTICATION_TOKEN"]
+    assert missing["statusCode"] == "404"
+    assert json.loads(missing["responseTemplates"]["application/json"]) == {
+        "error": {
+            "type": "not_found",
+            "code": "route_missing",
+            "message": "No such route: check the method and the path.",
+            "param": None,
+        }
+    }
+    shapes = {kind: json.loads(r["responseTemplates"]["application/json"])["error"]
+              for kind, r in responses.items()}  # fmt: skip
+    assert {kind: (r.get("statusCode"), shapes[kind]["type"]) for kind, r in responses.items()} == {
+        "MISSING_AUTHENTICATION_TOKEN": ("404", "not_found"),
+        "THROTTLED": ("429", "rate_limited"),
+        "REQUEST_TOO_LARGE": ("413", "invalid_request"),
+        "DEFAULT_5XX": (None, "api_error"),  # API Gateway's own 5xx status, our body
+    }
+    for shape in shapes.values():
+        assert set(shape) == {"type", "code", "message", "param"}
+    api_handler = {"Fn::Sub": "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/"
+                   "2015-03-31/functions/${APIHandler.Arn}/invocations"}  # fmt: skip
+    for path, methods in definition["paths"].items():
+        anything = methods["x-amazon-apigateway-any-method"]["x-amazon-apigateway-integration"]
+        assert (anything["type"], anything["uri"]) == ("aws_proxy", api_handler), path
+    assert len(definition["paths"]) == len({op.path for op in operations(app.app)})
 
 
 def test_api_5xx_alarm_watches_this_stacks_api(template):

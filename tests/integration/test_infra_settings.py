@@ -52,6 +52,8 @@ def readers(template, setting):
 
 def intended_readers(template, setting):
     everyone = set(functions(template))
+    if setting == "main_table":  # the vault writes `customer.erased` into its outbox
+        return everyone
     field = Settings.model_fields[setting].json_schema_extra or {}
     if field.get("resource") == "secret":
         (spec,) = [s for s in resources.SECRETS if s.owner == field["secret"]]

@@ -2,17 +2,7 @@
 
 import pytest
 
-from tests.fixtures.app import product_body
-
-
-def post_body(product, **overrides):
-    body = {
-        "media": {"url": "https://cdn.example.com/look.jpg", "width": 1080, "height": 1350},
-        "caption": "Summer linen ☀️",
-        "tags": [{"product_id": product["id"], "x": 0.42, "y": 0.61}],
-    }
-    body.update(overrides)
-    return body
+from tests.fixtures.app import post_body, product_body
 
 
 def test_create_get_and_list_posts(api, merchant, product):

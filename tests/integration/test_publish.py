@@ -110,3 +110,20 @@ def test_a_refusal_fails_at_once(api, rt, merchant, post, platforms):
     got = api.get(f"/v1/posts/{post['id']}", key=merchant.secret).json["publications"]
     assert got["facebook"]["status"] == "failed"
     assert "no facebook account connected" in got["facebook"]["error"]
+
+
+def test_published_and_finally_failed_publications_are_announced(
+    api, rt, merchant, post, platforms
+):
+    from .outbound_helpers import Outbox
+
+    outbox = Outbox(api, rt)
+    connect(rt, merchant, "instagram", IG_ACCOUNT)
+    platforms.fail("x", "/2/tweets", status=403)
+    body = {"platforms": ["instagram", "x"]}
+    assert api.post(f"/v1/posts/{post['id']}/publish", body, key=merchant.secret).status_code == 202
+    drain(api, rt)
+    outbox.drain()
+    events = api.get("/v1/events", key=merchant.secret).json["data"]
+    outcomes = {(e["type"], e["data"]["platform"]) for e in events}
+    assert outcomes == {("post.published", "instagram"), ("post.publish_failed", "x")}

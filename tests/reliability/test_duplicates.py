@@ -33,18 +33,21 @@ def _intent(placed, status="succeeded"):
         "object": "payment_intent",
         "status": status,
         "amount": placed["amounts"]["total"],
+        "currency": placed["amounts"]["currency"].lower(),
         "metadata": {"order_id": placed["order_id"]},
     }
 
 
 def _charge(placed, refunded):
     return {"id": "ch_" + placed["order_id"][4:], "object": "charge",
-            "payment_intent": placed["payment_intent_id"], "amount_refunded": refunded}  # fmt: skip
+            "payment_intent": placed["payment_intent_id"], "amount_refunded": refunded,
+            "amount": placed["amounts"]["total"], "currency": "eur"}  # fmt: skip
 
 
 def _dispute(placed, status):
     return {"id": "dp_" + placed["order_id"][4:], "object": "dispute",
-            "payment_intent": placed["payment_intent_id"], "status": status}  # fmt: skip
+            "payment_intent": placed["payment_intent_id"], "status": status,
+            "amount": placed["amounts"]["total"], "currency": "eur"}  # fmt: skip
 
 
 # name -> the events, in Stripe's order, for one placed order
@@ -160,7 +163,7 @@ def test_stripe_events_thrice_and_shuffled_end_as_once_in_order(api, rt, merchan
 
 @pytest.fixture
 def sample_shop(platforms, api, rt):
-    return seed_sample_shop(api, rt)
+    return seed_sample_shop(api, rt, platforms)
 
 
 def _platform_state(api, merchant):

@@ -163,7 +163,23 @@ def test_five_hundred_checkouts_and_payments_survive_ten_percent_faults(
     assert len(paid) >= ROUND_BUYERS * 0.8
 
 
-@pytest.mark.parametrize("down", ["dynamodb", "sqs", "kms", "stripe"])
+def test_a_checkout_needs_no_queue(api, rt, merchant, product, monkeypatch, figures):
+    """With SQS down (every call fails), a checkout still succeeds: its `order.created` is
+    in the outbox, written with the order, and no queue is on the way."""
+    shorten_backoff(monkeypatch)
+    plan = FaultPlan(1.0)
+    break_aws(rt.sqs, plan)
+    body = {"lines": [{"variant_id": product["variants"][0]["id"], "quantity": 1}], **buyer(0)}
+    plan.enabled = True
+    response = Recorded(api, figures).post("/v1/checkouts", body)
+    plan.enabled = False
+    assert response.status_code == 201, response.body
+    assert plan.total == 0  # nothing asked the queue
+    outbox = rt.table.get({"pk": f"OUTBOX#{response.json['order_id']}", "sk": "OUTBOX"})
+    assert outbox["event"]["type"] == "order.created"
+
+
+@pytest.mark.parametrize("down", ["dynamodb", "kms", "stripe"])
 def test_a_dependency_that_is_down_gets_a_clean_error_and_holds_no_stock(
     api, rt, merchant, product, monkeypatch, figures, down
 ):

@@ -68,13 +68,14 @@ class CatalogRepository:
             tx.update(
                 keys.variant(variant.id),
                 "SET sku = :sku, price = :price, options = :options, on_hand = :on_hand,"
-                " available = :on_hand - reserved",
+                " available = :on_hand - reserved, low_stock_threshold = :low",
                 "attribute_exists(pk) AND product_id = :pid AND reserved <= :on_hand",
                 values={
                     ":sku": variant.sku,
                     ":price": variant.price.model_dump(),
                     ":options": variant.options,
                     ":on_hand": variant.on_hand,
+                    ":low": variant.low_stock_threshold,
                     ":pid": product.id,
                 },
             )

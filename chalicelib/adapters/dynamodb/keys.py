@@ -95,6 +95,32 @@ def awaiting_payment_partitions() -> list[str]:
     return [f"AWAITING_PAYMENT#{n}" for n in range(AWAITING_PAYMENT_SHARDS)]
 
 
+def outbox(object_id: str) -> dict:
+    """One outbox item per object: its stream records come in commit order (DynamoDB Streams
+    order the records of one item), so each object's events are published in order."""
+    return {"pk": f"OUTBOX#{object_id}", "sk": "OUTBOX"}
+
+
+OUTBOX_PREFIX = "OUTBOX#"
+VARIANT_PREFIX = "VAR#"
+
+
+def event(event_id: str) -> dict:
+    return {"pk": f"EVT#{event_id}", "sk": "EVENT"}
+
+
+def webhook_endpoint(endpoint_id: str) -> dict:
+    return {"pk": f"WE#{endpoint_id}", "sk": "ENDPOINT"}
+
+
+def delivery(delivery_id: str) -> dict:
+    return {"pk": f"DLV#{delivery_id}", "sk": "DELIVERY"}
+
+
+def delivery_attempt(delivery_id: str, attempt: int) -> dict:
+    return {"pk": f"DLV#{delivery_id}", "sk": f"ATTEMPT#{attempt:04d}"}
+
+
 def idempotency(record_id: str) -> dict:
     return {"pk": record_id, "sk": "IDEMPOTENCY"}
 

@@ -12,13 +12,21 @@ transaction as its first move away from `pending_payment` (the order's `holds` g
 a counter is lowered once whatever moves the order).
 """
 
+from contextlib import suppress
 from datetime import datetime
 from typing import Any
 
+from ...domain.claims import (
+    CancellationRequest,
+    PaymentDispute,
+    cancellation_statuses_before,
+    dispute_statuses_before,
+)
 from ...domain.errors import AlreadyExists, ConcurrentUpdate, HoldLimitReached, OutOfStock
 from ...domain.inventory import STOCK_CHANGES, StockMove, counter_deltas
 from ...domain.orders import (
     BuyerRef,
+    CheckoutAccess,
     Hold,
     Order,
     OrderLine,
@@ -26,11 +34,14 @@ from ...domain.orders import (
     OrderUpdate,
     StatusChange,
 )
+from ...domain.outbound import Event
 from . import keys
 from .customer_refs import ORDER, add_ref
+from .outbox import add_event
 from .table import ConditionFailed, MainTable, Transaction, model_item, without_keys
 
 ORDERS = "ORDERS"
+SECRET_DIGEST = "client_secret_sha256"  # noqa: S105 (an attribute name)
 
 
 def _move_stock(tx: Transaction, lines: list[OrderLine], move: StockMove) -> None:
@@ -88,9 +99,11 @@ class OrderRepository:
     def __init__(self, table: MainTable):
         self.table = table
 
-    def place(self, order: Order, holds: list[Hold] | None = None) -> None:
+    def place(
+        self, order: Order, holds: list[Hold] | None = None, event: Event | None = None
+    ) -> None:
         """Write the order, reserve every line's stock and count it in each hold, all or
-        nothing."""
+        nothing (with `event`)."""
         holds = holds or []
         assert [h.key for h in holds] == order.holds, "the order names the holds it takes"
         tx = self.table.transaction()
@@ -102,6 +115,8 @@ class OrderRepository:
         tx.put(item, "attribute_not_exists(pk)")
         _move_stock(tx, order.lines, StockMove.RESERVE)
         _take_holds(tx, holds, int(order.created_at.timestamp()))
+        if event is not None:  # last: the failure positions above stay as they were
+            add_event(tx, event)
         try:
             self.table.commit(tx)
         except ConditionFailed as failed:
@@ -109,19 +124,31 @@ class OrderRepository:
             if 0 in indexes:
                 raise AlreadyExists(order.id) from failed
             first_hold = 1 + len(order.lines)
-            if all(i >= first_hold for i in indexes):
+            if all(first_hold <= i < first_hold + len(holds) for i in indexes):
                 raise HoldLimitReached(indexes[0] - first_hold) from failed
             raise _refused(failed, order, first_line=1) from failed
 
-    def attach_payment(self, order_id: str, intent_id: str, customer: BuyerRef) -> None:
+    def attach_payment(
+        self,
+        order_id: str,
+        intent_id: str,
+        customer: BuyerRef,
+        secret_digest: str,
+        event: Event | None = None,
+    ) -> None:
+        """`secret_digest` (of the PaymentIntent's client_secret) lets the buyer read the
+        checkout's status later; it is kept beside the order, never part of it."""
         tx = self.table.transaction()
         tx.update(
-            keys.order(order_id), "SET payment_intent_id = :pi, customer = :customer",
+            keys.order(order_id),
+            f"SET payment_intent_id = :pi, customer = :customer, {SECRET_DIGEST} = :digest",
             "attribute_exists(pk)",
-            values={":pi": intent_id, ":customer": customer.model_dump()},
+            values={":pi": intent_id, ":customer": customer.model_dump(), ":digest": secret_digest},
         )  # fmt: skip
         tx.put({**keys.payment_intent(intent_id), "order_id": order_id})
         add_ref(tx, customer.token, ORDER, order_id)  # for erasure to find
+        if event is not None:
+            add_event(tx, event)
         self.table.commit(tx)
 
     def discard(self, order: Order) -> None:
@@ -139,6 +166,14 @@ class OrderRepository:
     def get(self, order_id: str) -> Order | None:
         item = self.table.get(keys.order(order_id))
         return _order(item) if item else None
+
+    def checkout_access(self, order_id: str) -> CheckoutAccess | None:
+        item = self.table.get(keys.order(order_id))
+        if item is None:
+            return None
+        return CheckoutAccess(
+            status=OrderStatus(item["status"]), secret_digest=item.get(SECRET_DIGEST)
+        )
 
     def for_payment_intent(self, intent_id: str) -> Order | None:
         pointer = self.table.get(keys.payment_intent(intent_id))
@@ -176,9 +211,11 @@ class OrderRepository:
         sources: frozenset[OrderStatus],
         stock: StockMove | None = None,
         update: OrderUpdate | None = None,
+        event: Event | None = None,
     ) -> None:
         """Move the order to `change.status` if it is still in one of `sources`, with
-        `update`'s fields and `stock` applied to its lines in the same transaction."""
+        `update`'s fields, `stock` applied to its lines and `event` in the outbox, in the same
+        transaction."""
         values: dict[str, Any] = {":status": change.status.value,
                                   ":change": [change.model_dump(mode="json")]}  # fmt: skip
         assignments = ["#status = :status", "history = list_append(history, :change)"]
@@ -207,6 +244,8 @@ class OrderRepository:
             _release_holds(tx, order)
         if update is not None and update.customer is not None:
             add_ref(tx, update.customer.token, ORDER, order.id)  # for erasure to find
+        if event is not None:  # last: the failure positions above stay as they were
+            add_event(tx, event)
         try:
             self.table.commit(tx)
         except ConditionFailed as failed:
@@ -259,12 +298,103 @@ class OrderRepository:
             return False
         return True
 
+    def announce_refund(self, order_id: str, refunded: int, event: Event) -> bool:
+        """Put `event` in the outbox unless refunds up to `refunded` were announced already
+        (`announced_refunded` on the order's item, in the same write)."""
+        tx = self.table.transaction()
+        tx.update(
+            keys.order(order_id), "SET announced_refunded = :r",
+            "attribute_exists(pk) AND (attribute_not_exists(announced_refunded)"
+            " OR announced_refunded < :r)",
+            values={":r": refunded},
+        )  # fmt: skip
+        add_event(tx, event)
+        try:
+            self.table.commit(tx)
+        except ConditionFailed:
+            return False
+        return True
+
     def note(self, order_id: str, note: str) -> None:
         self.table.update(keys.order(order_id), "SET notes = list_append(notes, :n)",
                           values={":n": [note]})  # fmt: skip
+
+    def note_once(self, order_id: str, note: str) -> None:
+        with suppress(ConditionFailed):  # noted already
+            self.table.update(
+                keys.order(order_id), "SET notes = list_append(notes, :n)",
+                "attribute_exists(pk) AND NOT contains(notes, :note)",
+                values={":n": [note], ":note": note},
+            )  # fmt: skip
+
+    # Claims: each kept only if it is newer than, or a later stage of, the one held.
+
+    def set_cancellation(self, order_id: str, request: CancellationRequest) -> bool:
+        before = cancellation_statuses_before(request.status)
+        return self._set_claim(
+            order_id, "cancellation", request.model_dump(mode="json"),
+            newer=("requested_at", request.requested_at.isoformat()), claim_id=request.id,
+            replaces=before,
+        )  # fmt: skip
+
+    def answer_cancellation(
+        self, order_id: str, request: CancellationRequest, answered: CancellationRequest
+    ) -> bool:
+        try:
+            self.table.update(
+                keys.order(order_id), "SET cancellation = :answered",
+                "cancellation.id = :id AND cancellation.#status = :status",
+                names={"#status": "status"},
+                values={":answered": answered.model_dump(mode="json"), ":id": request.id,
+                        ":status": request.status.value},
+            )  # fmt: skip
+        except ConditionFailed:
+            return False
+        return True
+
+    def set_dispute(self, order_id: str, dispute: PaymentDispute) -> bool:
+        return self._set_claim(
+            order_id, "dispute", dispute.model_dump(mode="json"),
+            newer=("opened_at", dispute.opened_at.isoformat()), claim_id=dispute.id,
+            replaces=dispute_statuses_before(dispute.status),
+        )  # fmt: skip
+
+    def _set_claim(
+        self,
+        order_id: str,
+        field: str,
+        claim: dict[str, Any],
+        newer: tuple[str, str],
+        claim_id: str,
+        replaces: list[str],
+    ) -> bool:
+        """One conditional write: none held, or an older claim, or this claim at an earlier
+        status (one of `replaces`)."""
+        since, at = newer
+        values: dict[str, Any] = {":claim": claim, ":null": "NULL", ":at": at}
+        names = {"#claim": field}
+        condition = (
+            f"attribute_exists(pk) AND (attribute_not_exists(#claim) OR"
+            f" attribute_type(#claim, :null) OR #claim.{since} < :at"
+        )
+        if replaces:
+            values |= {f":s{n}": status for n, status in enumerate(replaces)} | {":id": claim_id}
+            names["#status"] = "status"
+            listed = ", ".join(f":s{n}" for n in range(len(replaces)))
+            condition += f" OR (#claim.id = :id AND #claim.#status IN ({listed}))"
+        try:
+            self.table.update(
+                keys.order(order_id), "SET #claim = :claim", condition + ")",
+                names=names, values=values,
+            )  # fmt: skip
+        except ConditionFailed:
+            return False
+        return True
 
 
 def _order(item: dict) -> Order:
     body = without_keys(item)
     body.pop("refundable", None)
+    body.pop(SECRET_DIGEST, None)
+    body.pop("announced_refunded", None)
     return Order.model_validate(body)

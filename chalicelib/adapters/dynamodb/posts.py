@@ -1,8 +1,10 @@
 """Shoppable posts."""
 
+from ...domain.outbound import Event
 from ...domain.posts import Post
 from ...domain.publications import Publication
 from . import keys
+from .outbox import add_event
 from .table import MainTable, model_item, without_keys
 
 POSTS = "POSTS"
@@ -28,14 +30,21 @@ class PostRepository:
         page = self.table.query_listing(keys.merchant_listing(merchant_id, POSTS), limit, cursor)
         return [Post.model_validate(without_keys(i)) for i in page.items], page.next_cursor
 
-    def set_publication(self, post_id: str, platform: str, publication: Publication) -> None:
-        self.table.update(
+    def set_publication(
+        self, post_id: str, platform: str, publication: Publication, event: Event | None = None
+    ) -> None:
+        """The publication's new state, with its event (if any) in the outbox, in one write."""
+        tx = self.table.transaction()
+        tx.update(
             keys.post(post_id),
             "SET publications.#platform = :publication",
             "attribute_exists(pk)",
             names={"#platform": platform},
             values={":publication": publication.model_dump(mode="json")},
         )
+        if event is not None:
+            add_event(tx, event)
+        self.table.commit(tx)
 
     def link_media(self, platform: str, media_id: str, post_id: str) -> None:
         """Remember which post a platform's media is, for the comments it gets."""

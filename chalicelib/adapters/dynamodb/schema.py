@@ -38,12 +38,20 @@ MAIN_TABLE = {
     "BillingMode": "PAY_PER_REQUEST",
 }
 
+# The stream feeds the outbox's consumer (adapters/dynamodb/outbox.py): new images carry the
+# events, old images let a variant's stock change be compared with its threshold.
+STREAM_VIEW_TYPE = "NEW_AND_OLD_IMAGES"
+
 KEY_ATTRIBUTES = frozenset({"pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", TTL_ATTRIBUTE})
 
 
 def create_main_table(client, table_name: str) -> None:
     """Create the table and switch on TTL (boto3 DynamoDB client)."""
-    client.create_table(TableName=table_name, **MAIN_TABLE)
+    client.create_table(
+        TableName=table_name,
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": STREAM_VIEW_TYPE},
+        **MAIN_TABLE,
+    )
     client.get_waiter("table_exists").wait(TableName=table_name)
     client.update_time_to_live(
         TableName=table_name,

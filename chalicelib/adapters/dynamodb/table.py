@@ -186,6 +186,10 @@ class MainTable:
             response = self.client.update_item(**op, ReturnValues="ALL_NEW")
         return from_attributes(response.get("Attributes", {}))
 
+    def delete(self, key: dict[str, str]) -> None:
+        with self._translated():
+            self.client.delete_item(TableName=self.name, Key=to_attributes(key))
+
     def transaction(self) -> Transaction:
         return Transaction(self.name)
 
@@ -204,9 +208,10 @@ class MainTable:
         created_from: str | None = None,
         created_to: str | None = None,
         status: str | None = None,
+        of_type: str | None = None,
     ) -> Page:
         """One page of a merchant listing, newest first, optionally within a creation-time
-        range (ISO 8601 strings sort by time) and of one status."""
+        range (ISO 8601 strings sort by time) and of one status or type."""
         condition = "gsi1pk = :p"
         values: dict[str, Any] = {":p": gsi1pk}
         if created_from or created_to:
@@ -224,6 +229,10 @@ class MainTable:
             request["FilterExpression"] = "#status = :status"
             request["ExpressionAttributeNames"] = {"#status": "status"}
             values[":status"] = status
+        if of_type:
+            request["FilterExpression"] = "#type = :type"
+            request["ExpressionAttributeNames"] = {"#type": "type"}
+            values[":type"] = of_type
         request["ExpressionAttributeValues"] = to_attributes(values)
         if cursor:
             request["ExclusiveStartKey"] = to_attributes(_decode_cursor(cursor, gsi1pk))

@@ -7,10 +7,14 @@ Access tokens travel in headers or the query string and are never logged.
 """
 
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from ...domain.errors import PlatformError
+from ...observability import count, logger
+
+T = TypeVar("T")
 
 
 class JsonHttp:
@@ -71,3 +75,20 @@ def _message(answer: Any) -> str | None:
         if answer.get(key):
             return str(answer[key])[:500]
     return None
+
+
+def unless_refused(platform: str, lookup: str, call: Callable[[], T]) -> T | None:
+    """The look-up's answer, or None if the platform refuses it (no permission, no consent,
+    no such object): the caller keeps what it knows. Failures that may pass (5xx, 429, no
+    answer) are raised, so the message is tried again."""
+    try:
+        return call()
+    except PlatformError as error:
+        if error.retryable:
+            raise
+        logger.warning(
+            "platform refused a look-up; kept what is known",
+            extra={"platform": platform, "lookup": lookup, "status": error.status},
+        )
+        count("PlatformLookupsRefused", platform=platform, lookup=lookup)
+        return None

@@ -5,12 +5,27 @@ challenge; deliveries carry `X-Hub-Signature-256: sha256=<hex HMAC-SHA256(app se
 body)>`, checked on the raw bytes in constant time, and become one event per entry. The Graph
 API serves engagement look-ups and replies, content publishing with product tags, and the
 Shops orders that have no webhook and are pulled, then acknowledged.
+
+Fields acted on (tests/platform_samples holds Meta's published examples of each):
+- Instagram `comments`: a comment (id in `id`, or `comment_id` in one of Meta's templates).
+- Instagram `mentions`: ids only; the text is read with the `mentioned_comment` (comment
+  form: `comment_id` + `media_id`) or `mentioned_media` (caption form: `media_id` alone)
+  field of the account. Their authors: a caption's `username`; a comment's is not offered.
+- Page `feed`: comments and visitor posts, by `verb`: `add` files, `edited`/`edit` replaces
+  the text, `remove`/`delete` marks the item removed; other items and verbs are ignored.
+- `messages` and `messaging_postbacks` (`entry[].messaging[]`): text and typed attachments,
+  `is_deleted` (removed), `message_edit`, postbacks (the button's title); echoes of our own
+  sends are skipped. The dashboard's "Test" sends `messages` as `changes[]` with a string
+  timestamp in seconds, for entry id "0": every delivery for entry "0" is a subscription test.
+Our own comments, posts and messages come back as deliveries too; they are skipped.
+`entry.time` is in seconds for changes and in milliseconds for messaging.
 """
 
 import hashlib
 import hmac
 import json
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -18,13 +33,22 @@ from pydantic import BaseModel, ConfigDict, Field
 from ...config import Settings
 from ...domain.base import Model
 from ...domain.connections import Platform
-from ...domain.engagement import EngagementKind, SocialAuthor
+from ...domain.engagement import (
+    EngagementDetails,
+    EngagementKind,
+    SocialAuthor,
+    attachment,
+    distinct,
+)
 from ...domain.errors import PlatformError
 from ...domain.inbound import (
+    EngagementAction,
     EngagementReceived,
     Handshake,
+    InboundEvent,
     NotAnEvent,
-    PlatformEvent,
+    SubscriptionTest,
+    entry_digest,
 )
 from ...domain.money import from_decimal_string
 from ...domain.orders import OrderStatus
@@ -32,7 +56,7 @@ from ...domain.platform_orders import PlatformLine, PlatformOrder
 from ...domain.posts import PostListing
 from ...errors import PermissionDenied
 from ...observability import logger
-from .http import JsonHttp
+from .http import JsonHttp, unless_refused
 
 SIGNATURE_HEADER = "x-hub-signature-256"
 
@@ -80,86 +104,215 @@ def hub_challenge(verify_token: str, mode: str | None, token: str | None, challe
     return challenge if hmac.compare_digest(token.encode(), verify_token.encode()) else None
 
 
-def webhook_events(payload: Any) -> list[PlatformEvent]:
+# The entry id of the App Dashboard's "Test" deliveries.
+TEST_ENTRY = "0"
+
+_VERBS = {
+    "add": EngagementAction.ADD,
+    "edited": EngagementAction.EDIT,
+    "edit": EngagementAction.EDIT,
+    "remove": EngagementAction.REMOVE,
+    "delete": EngagementAction.REMOVE,
+}
+# Page `feed` items that are a visitor's post on the Page (filed as a mention of the Page).
+_VISITOR_POSTS = {"post", "status", "photo", "video", "share"}
+
+
+def webhook_events(payload: Any) -> list[InboundEvent]:
     if not isinstance(payload, dict) or not isinstance(payload.get("entry"), list):
         raise NotAnEvent("not a Meta webhook delivery")
     platform = _OBJECTS.get(payload.get("object"))  # type: ignore[arg-type]
     if platform is None:
         return []
-    events: list[PlatformEvent] = []
+    events: list[InboundEvent] = []
     for entry in payload["entry"]:
         if not isinstance(entry, dict):
             continue
         account_id = str(entry.get("id", ""))
-        at = int(entry.get("time") or 0)
-        for change in entry.get("changes") or []:
+        at = _seconds(entry.get("time"))
+        changes = [c for c in _list(entry.get("changes")) if isinstance(c, dict)]
+        messaging = [m for m in _list(entry.get("messaging")) if isinstance(m, dict)]
+        if account_id == TEST_ENTRY:
+            fields = [str(c.get("field")) for c in changes] + ["messages"] * len(messaging)
+            events += [_test(platform, field, at) for field in fields]
+            continue
+        for change in changes:
             event = _change(platform, account_id, at, change)
             if event is not None:
                 events.append(event)
-        for messaging in entry.get("messaging") or []:
-            event = _message(platform, account_id, at, messaging)
+        for item in messaging:
+            event = _messaging(platform, account_id, at, item)
             if event is not None:
                 events.append(event)
     return events
 
 
-def _change(platform: Platform, account_id: str, at: int, change: Any):
-    if not isinstance(change, dict) or not isinstance(change.get("value"), dict):
+def _test(platform: Platform, field: str, at: int) -> SubscriptionTest:
+    return SubscriptionTest(
+        source="meta", platform=platform, account_id=TEST_ENTRY, dedupe_id=f"test-{field}",
+        occurred_at=at, field=field[:100],
+    )  # fmt: skip
+
+
+def _change(
+    platform: Platform, account_id: str, at: int, change: dict[str, Any]
+) -> EngagementReceived | None:
+    field, value = change.get("field"), change.get("value")
+    if not isinstance(value, dict):
         return None
-    field, value = change.get("field"), change["value"]
-    if field in ("comments", "feed") and (value.get("id") or value.get("comment_id")):
-        if field == "feed" and value.get("item") != "comment":
-            return None
+    common = {"source": "meta", "platform": platform, "account_id": account_id,
+              "occurred_at": at}  # fmt: skip
+    if field == "comments" and (value.get("id") or value.get("comment_id")):
         comment_id = str(value.get("id") or value.get("comment_id"))
-        media = value.get("media") or {}
+        author = _id(_dict(value.get("from")).get("id"))
+        if author == account_id:
+            return None  # our own reply
+        media = _dict(value.get("media"))
         return EngagementReceived(
-            source="meta",
-            platform=platform,
-            account_id=account_id,
-            dedupe_id=f"comment-{comment_id}",
-            occurred_at=at,
-            kind=EngagementKind.COMMENT,
-            external_id=comment_id,
-            media_id=str(media.get("id") or value.get("post_id") or "") or None,
-            parent_id=value.get("parent_id"),
-            text=str(value.get("text") or value.get("message") or "")[:2200],
-        )
-    if field == "mentions" and value.get("comment_id"):
-        return EngagementReceived(
-            source="meta",
-            platform=platform,
-            account_id=account_id,
-            dedupe_id=f"mention-{value['comment_id']}",
-            occurred_at=at,
-            kind=EngagementKind.MENTION,
-            external_id=str(value["comment_id"]),
-            media_id=str(value.get("media_id") or "") or None,
-        )
+            **common, dedupe_id=f"comment-{comment_id}", kind=EngagementKind.COMMENT,
+            external_id=comment_id, media_id=_id(media.get("id")),
+            parent_id=_id(value.get("parent_id")), text=_text(value.get("text")),
+        )  # fmt: skip
+    if field == "feed":
+        return _feed(common, account_id, value)
+    if field == "mentions" and value.get("media_id"):
+        media_id = str(value["media_id"])
+        if value.get("comment_id"):  # in a comment: the text is the comment's
+            comment_id = str(value["comment_id"])
+            return EngagementReceived(
+                **common, dedupe_id=f"mention-{comment_id}", kind=EngagementKind.MENTION,
+                external_id=comment_id, media_id=media_id,
+            )  # fmt: skip
+        return EngagementReceived(  # in the caption of someone's media: its id stands for it
+            **common, dedupe_id=f"mention-media-{media_id}", kind=EngagementKind.MENTION,
+            external_id=media_id, media_id=media_id,
+        )  # fmt: skip
+    if field == "messages":  # the dashboard's test form of a message, on a real account
+        return _messaging(platform, account_id, at, value)
     return None
 
 
-def _message(platform: Platform, account_id: str, at: int, messaging: Any):
-    if not isinstance(messaging, dict) or not isinstance(messaging.get("message"), dict):
+def _feed(common: dict[str, Any], page_id: str, value: dict[str, Any]) -> EngagementReceived | None:
+    item, action = value.get("item"), _VERBS.get(str(value.get("verb")))
+    if action is None:
+        return None  # hide, unhide, block, like, …
+    author = _id(_dict(value.get("from")).get("id") or value.get("sender_id"))
+    if author == page_id:
+        return None  # the Page's own comment or post
+    post_id = _id(value.get("post_id"))
+    if item == "comment" and value.get("comment_id"):
+        object_id, kind = str(value["comment_id"]), EngagementKind.COMMENT
+        parent = _id(value.get("parent_id"))
+        parent = None if parent == post_id else parent  # a top-level comment's parent: its post
+    elif item in _VISITOR_POSTS and post_id:
+        object_id, kind, parent = post_id, EngagementKind.MENTION, None
+    else:
         return None
-    message = messaging["message"]
-    if message.get("is_echo") or not message.get("mid"):
-        return None  # our own replies come back as echoes
+    dedupe = f"{item}-{object_id}"
+    if action == EngagementAction.EDIT:
+        dedupe += f"-edit-{entry_digest(value)}"
+    elif action == EngagementAction.REMOVE:
+        dedupe += "-removed"
+    at = _seconds(value.get("created_time")) if action == EngagementAction.ADD else 0
     return EngagementReceived(
-        source="meta",
-        platform=platform,
-        account_id=account_id,
-        dedupe_id=f"message-{message['mid']}",
-        occurred_at=int(messaging.get("timestamp") or at * 1000) // 1000,
-        kind=EngagementKind.MESSAGE,
-        external_id=str(message["mid"]),
-        text=str(message.get("text") or "")[:2000],
+        **{**common, "occurred_at": at or common["occurred_at"]}, action=action,
+        dedupe_id=dedupe, kind=kind, external_id=object_id, media_id=post_id,
+        parent_id=parent, text=_text(value.get("message")),
+    )  # fmt: skip
+
+
+def _messaging(
+    platform: Platform, account_id: str, at: int, item: dict[str, Any]
+) -> EngagementReceived | None:
+    sender = _id(_dict(item.get("sender")).get("id"))
+    if sender == account_id:
+        return None  # our own send, echoed
+    common = {
+        "source": "meta", "platform": platform, "account_id": account_id,
+        "occurred_at": _seconds(item.get("timestamp")) or at, "kind": EngagementKind.MESSAGE,
+        "author_id": sender,
+    }  # fmt: skip
+    message, edit, postback = item.get("message"), item.get("message_edit"), item.get("postback")
+    if isinstance(message, dict) and message.get("mid") and not message.get("is_echo"):
+        mid = str(message["mid"])
+        if message.get("is_deleted"):
+            return EngagementReceived(
+                **common, action=EngagementAction.REMOVE, dedupe_id=f"message-{mid}-deleted",
+                external_id=mid,
+            )  # fmt: skip
+        attachments = [
+            attachment(str(a.get("type")), _dict(a.get("payload")).get("url"),
+                       _dict(a.get("payload")).get("title"))
+            for a in _list(message.get("attachments")) if isinstance(a, dict)
+        ]  # fmt: skip
+        return EngagementReceived(
+            **common, dedupe_id=f"message-{mid}", external_id=mid,
+            text=_text(message.get("text")), attachments=distinct(attachments)[:20],
+        )  # fmt: skip
+    if isinstance(edit, dict) and edit.get("mid"):
+        mid = str(edit["mid"])
+        return EngagementReceived(
+            **common, action=EngagementAction.EDIT, external_id=mid,
+            dedupe_id=f"message-{mid}-edit-{edit.get('num_edit') or entry_digest(edit)}",
+            text=_text(edit.get("text")),
+        )  # fmt: skip
+    if isinstance(postback, dict) and (postback.get("mid") or postback.get("title")):
+        mid = str(postback.get("mid") or entry_digest(item))
+        return EngagementReceived(  # a button tapped: its title is what the person "said"
+            **common, dedupe_id=f"postback-{mid}", external_id=mid,
+            text=_text(postback.get("title")),
+        )  # fmt: skip
+    return None
+
+
+def _seconds(value: Any) -> int:
+    """Unix seconds from Meta's times: seconds (changes), milliseconds (messaging), or a
+    string of seconds (the dashboard's tests)."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return 0
+    return number // 1000 if number > 100_000_000_000 else number
+
+
+def _id(value: Any) -> str | None:
+    return str(value) if isinstance(value, str | int) and str(value) else None
+
+
+def _text(value: Any, limit: int = 10_000) -> str:
+    return str(value)[:limit] if isinstance(value, str) else ""
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _iso_seconds(value: Any) -> int | None:
+    """Graph API times ("2018-03-20T00:05:29+0000") as unix seconds."""
+    try:
+        return int(datetime.strptime(str(value), "%Y-%m-%dT%H:%M:%S%z").timestamp())
+    except ValueError:
+        return None
+
+
+def _author(found: Any) -> SocialAuthor | None:
+    """`from` (or a profile): Instagram names people by `username`, Facebook by `name`."""
+    if not isinstance(found, dict) or not found.get("id"):
+        return None
+    handle, name = found.get("username"), found.get("name")
+    if not handle and not name:
+        return None
+    return SocialAuthor(
+        user_id=str(found["id"]),
+        handle=str(handle) if handle else None,
+        name=str(name) if name else None,
     )
 
 
 def parse_order(order: dict[str, Any], platform: Platform = Platform.FACEBOOK) -> PlatformOrder:
     """A `commerce_orders` entry as a `PlatformOrder`. Prices are decimal strings in major
     units, in the item's currency."""
-    items = (order.get("items") or {}).get("data") or []
+    items = _dict(order.get("items")).get("data") or []
     currency = "USD"
     lines = []
     for item in items:
@@ -172,7 +325,7 @@ def parse_order(order: dict[str, Any], platform: Platform = Platform.FACEBOOK) -
                 unit_price=from_decimal_string(str(price.get("amount") or "0"), currency),
             )
         )
-    state = (order.get("order_status") or {}).get("state", "")
+    state = _dict(order.get("order_status")).get("state", "")
     address = order.get("shipping_address") or {}
     buyer = order.get("buyer_details") or {}
     return PlatformOrder(
@@ -222,7 +375,7 @@ class Meta:
     def verify(self, body: bytes, headers: Mapping[str, str]) -> bool:
         return verify_signature(self._app_secret, body, headers.get(SIGNATURE_HEADER))
 
-    def events(self, payload: Any) -> list[PlatformEvent]:
+    def events(self, payload: Any) -> list[InboundEvent]:
         return webhook_events(payload)
 
     # The Graph API
@@ -231,17 +384,57 @@ class Meta:
         headers = {"Authorization": f"Bearer {self._token}"}
         return self.http.request(method, path, query=query, body=body, headers=headers)
 
-    def author_of(self, event: EngagementReceived) -> SocialAuthor | None:
+    def details_of(self, event: EngagementReceived) -> EngagementDetails:
+        """What the webhook leaves out, read from the object Meta documents for it: a
+        comment's or a visitor post's author through the object (`from`: `username` on
+        Instagram, `name` on Facebook); a mention's text through the account's
+        `mentioned_comment` or `mentioned_media`; a message's sender through their profile,
+        by the Instagram- or Page-scoped id. Refused look-ups leave the detail unknown."""
         if event.kind == EngagementKind.MESSAGE:
-            found = self._call("GET", f"/{event.external_id}", query={"fields": "from"})
-        else:
-            found = self._call(
-                "GET", f"/{event.external_id}", query={"fields": "from{id,username}"}
-            )
-        author = found.get("from") or {}
-        if not author.get("id") or not author.get("username"):
+            return EngagementDetails(author=self._profile(event))
+        if event.kind == EngagementKind.MENTION and event.platform == Platform.INSTAGRAM:
+            if event.external_id == event.media_id:
+                return self._mentioned_media(event)
+            return self._mentioned_comment(event)
+        fields = "from{id,username}" if event.platform == Platform.INSTAGRAM else "from{id,name}"
+        found = unless_refused("meta", "author", lambda: self._call(
+            "GET", f"/{event.external_id}", query={"fields": fields}))  # fmt: skip
+        return EngagementDetails(author=_author(_dict(found).get("from")))
+
+    def _profile(self, event: EngagementReceived) -> SocialAuthor | None:
+        """The User Profile API: only after the person wrote to the account (their consent);
+        Instagram and Messenger profiles differ (a `username` only on Instagram)."""
+        if event.author_id is None:
             return None
-        return SocialAuthor(user_id=str(author["id"]), handle=str(author["username"]))
+        fields = "name,username" if event.platform == Platform.INSTAGRAM else "name"
+        found = unless_refused("meta", "profile", lambda: self._call(
+            "GET", f"/{event.author_id}", query={"fields": fields}))  # fmt: skip
+        return _author({"id": event.author_id, **found} if found else None)
+
+    def _mentioned_comment(self, event: EngagementReceived) -> EngagementDetails:
+        expansion = f"mentioned_comment.comment_id({event.external_id}){{id,text,timestamp}}"
+        found = unless_refused("meta", "mentioned_comment", lambda: self._call(
+            "GET", f"/{event.account_id}", query={"fields": expansion}))  # fmt: skip
+        comment = _dict(_dict(found).get("mentioned_comment"))
+        return EngagementDetails(
+            text=_text(comment.get("text")) or None,
+            occurred_at=_iso_seconds(comment.get("timestamp")),
+        )
+
+    def _mentioned_media(self, event: EngagementReceived) -> EngagementDetails:
+        expansion = (
+            f"mentioned_media.media_id({event.external_id}){{caption,media_type,username,"
+            "timestamp}"
+        )
+        found = unless_refused("meta", "mentioned_media", lambda: self._call(
+            "GET", f"/{event.account_id}", query={"fields": expansion}))  # fmt: skip
+        media = _dict(_dict(found).get("mentioned_media"))
+        username = media.get("username")
+        return EngagementDetails(
+            text=_text(media.get("caption")) or None,
+            author=SocialAuthor(handle=str(username)) if username else None,
+            occurred_at=_iso_seconds(media.get("timestamp")),
+        )
 
     def send_checkout_link(self, event: EngagementReceived, text: str) -> None:
         """A private reply: a direct message to the comment's author."""
@@ -308,3 +501,7 @@ class Meta:
                 "idempotency_key": f"ack-{order.external_id}",
             },
         )
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}

@@ -4,6 +4,11 @@ Webhooks: `Authorization` (no scheme) is the lowercase hex HMAC-SHA256, keyed wi
 secret, of `app_key + raw body`; there is no timestamp, so repeats are dropped on
 `tts_notification_id`. API calls are signed the other way round (TikTok's "sign" query
 parameter, below) and carry the shop's token in `x-tts-access-token`.
+
+Events acted on: ORDER_STATUS_CHANGE (type 1: the order is fetched and imported or moved on)
+and CANCELLATION_STATUS_CHANGE (type 11: a cancellation requested by the buyer, the seller or
+the platform; a buyer's pending request is answered with the approve and reject calls below).
+The others (product, return, authorization notices) are acknowledged and ignored.
 """
 
 import hashlib
@@ -17,9 +22,17 @@ from typing import Any
 from pydantic import BaseModel
 
 from ...config import Settings
+from ...domain.claims import CancellationStatus, Requester
 from ...domain.connections import Platform
 from ...domain.errors import PlatformError
-from ...domain.inbound import Handshake, NotAnEvent, OrderStatusChanged, PlatformEvent, entry_digest
+from ...domain.inbound import (
+    CancellationChanged,
+    Handshake,
+    InboundEvent,
+    NotAnEvent,
+    OrderStatusChanged,
+    entry_digest,
+)
 from ...domain.money import from_decimal_string, to_decimal_string
 from ...domain.orders import OrderStatus
 from ...domain.platform_orders import PlatformLine, PlatformOrder
@@ -36,6 +49,7 @@ TYPES = {
     4: "PACKAGE_UPDATE",
     5: "PRODUCT_STATUS_CHANGE",
     6: "SELLER_DEAUTHORIZATION",
+    7: "UPCOMING_AUTHORIZATION_EXPIRATION",
     11: "CANCELLATION_STATUS_CHANGE",
     12: "RETURN_STATUS_CHANGE",
     13: "NEW_CONVERSATION",
@@ -43,7 +57,8 @@ TYPES = {
 }
 HANDLED = {"ORDER_STATUS_CHANGE", "CANCELLATION_STATUS_CHANGE"}
 
-# TikTok Shop's order statuses, and ours: None is not an order to act on yet.
+# TikTok Shop's order statuses (Get Order Detail's, and the webhook's `CANCEL`), and ours:
+# None is not an order to act on yet.
 ORDER_STATUSES: dict[str, OrderStatus | None] = {
     "UNPAID": None,
     "ON_HOLD": None,  # paid, but the buyer may still cancel; imported once it is awaited
@@ -54,7 +69,20 @@ ORDER_STATUSES: dict[str, OrderStatus | None] = {
     "DELIVERED": OrderStatus.DELIVERED,
     "COMPLETED": OrderStatus.DELIVERED,
     "CANCELLED": OrderStatus.CANCELLED,
+    "CANCEL": OrderStatus.CANCELLED,
 }
+
+# CANCELLATION_STATUS_CHANGE's `cancel_status` and `cancellations_role`, and ours.
+CANCEL_STATUSES = {
+    "CANCELLATION_REQUEST_PENDING": CancellationStatus.PENDING,
+    "CANCELLATION_REQUEST_SUCCESS": CancellationStatus.APPROVED,  # by the seller or the system
+    "CANCELLATION_REQUEST_CANCELLED": CancellationStatus.WITHDRAWN,  # closed by buyer or system
+    "CANCELLATION_REQUEST_COMPLETE": CancellationStatus.COMPLETED,  # cancelled and refunded
+}
+CANCEL_ROLES: dict[str, Requester] = {"BUYER": "buyer", "SELLER": "seller", "SYSTEM": "platform"}
+
+# Error codes worth trying again (TikTok answers errors as a non-zero `code` in a 200 body).
+RETRYABLE_CODES = {36009003}  # internal error
 
 
 def signature(app_key: str, app_secret: str, body: bytes) -> str:
@@ -76,25 +104,48 @@ def request_sign(app_secret: str, path: str, query: dict[str, Any], body: bytes)
     return hmac.new(app_secret.encode(), wrapped, hashlib.sha256).hexdigest()
 
 
-def webhook_events(payload: Any) -> list[PlatformEvent]:
+def webhook_events(payload: Any) -> list[InboundEvent]:
     if not isinstance(payload, dict) or not payload.get("shop_id"):
         raise NotAnEvent("not a TikTok Shop webhook delivery")
     name = payload.get("event_type") or TYPES.get(payload.get("type"), "")  # type: ignore[arg-type]
     data: dict[str, Any] = payload["data"] if isinstance(payload.get("data"), dict) else {}
     if name not in HANDLED or not data.get("order_id"):
         return []
-    notification = payload.get("tts_notification_id") or entry_digest(payload)
+    common = {
+        "source": "tiktok",
+        "platform": Platform.TIKTOK,
+        "account_id": str(payload["shop_id"]),
+        "dedupe_id": str(payload.get("tts_notification_id") or entry_digest(payload)),
+        "order_id": str(data["order_id"]),
+    }
+    if name == "CANCELLATION_STATUS_CHANGE":
+        status = CANCEL_STATUSES.get(str(data.get("cancel_status")))
+        if status is None or not data.get("cancel_id"):
+            return []
+        return [
+            CancellationChanged(
+                **common,
+                occurred_at=_seconds(data.get("update_time") or payload.get("timestamp")),
+                cancel_id=str(data["cancel_id"]),
+                status=status,
+                requested_by=CANCEL_ROLES.get(str(data.get("cancellations_role"))),
+                requested_at=_seconds(data.get("create_time")) or None,
+            )
+        ]
     return [
-        OrderStatusChanged(  # a cancellation is a status change too
-            source="tiktok",
-            platform=Platform.TIKTOK,
-            account_id=str(payload["shop_id"]),
-            dedupe_id=str(notification),
-            occurred_at=int(data.get("update_time") or payload.get("timestamp") or 0),
-            order_id=str(data["order_id"]),
+        OrderStatusChanged(
+            **common,
+            occurred_at=_seconds(data.get("update_time") or payload.get("timestamp")),
             status=data.get("order_status"),
         )
     ]
+
+
+def _seconds(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
 
 
 def parse_order(order: dict[str, Any]) -> PlatformOrder:
@@ -185,7 +236,7 @@ class TikTokShop:
             self._app_key, self._app_secret, body, headers.get(SIGNATURE_HEADER)
         )
 
-    def events(self, payload: Any) -> list[PlatformEvent]:
+    def events(self, payload: Any) -> list[InboundEvent]:
         return webhook_events(payload)
 
     # The Open API
@@ -201,8 +252,10 @@ class TikTokShop:
             body=raw if body is not None else None,
             headers={"x-tts-access-token": self._token, "Content-Type": "application/json"},
         )
-        if answer.get("code", 0) != 0:  # TikTok reports errors in the body of a 200
-            raise PlatformError("tiktok", 200, str(answer.get("message")), retryable=False)
+        code = answer.get("code", 0)
+        if code != 0:  # TikTok reports errors in the body of a 200
+            message = f"{answer.get('message')} ({code})"
+            raise PlatformError("tiktok", 200, message, retryable=code in RETRYABLE_CODES)
         return answer.get("data") or {}
 
     def order(self, order_id: str) -> PlatformOrder:
@@ -211,6 +264,28 @@ class TikTokShop:
         if not orders:
             raise PlatformError("tiktok", 404, f"no order {order_id}", retryable=True)
         return parse_order(orders[0])
+
+    # A buyer's cancellation request, answered. Both calls take TikTok's `idempotency_key`,
+    # so an answer sent twice (a retried request) is applied once.
+
+    def approve_cancellation(self, cancel_id: str, idempotency_key: str) -> None:
+        self._call(
+            "POST",
+            f"/return_refund/202309/cancellations/{cancel_id}/approve",
+            query={"idempotency_key": idempotency_key[:255]},
+            body={},
+        )
+
+    def reject_cancellation(
+        self, cancel_id: str, reason: str, comment: str | None, idempotency_key: str
+    ) -> None:
+        body = {"reject_reason": reason, **({"comment": comment} if comment else {})}
+        self._call(
+            "POST",
+            f"/return_refund/202309/cancellations/{cancel_id}/reject",
+            query={"idempotency_key": idempotency_key[:255]},
+            body=body,
+        )
 
     def publish(self, platform: Platform, listing: PostListing) -> str:
         """The tagged products as TikTok Shop products; the first one's id stands for the
