@@ -632,8 +632,30 @@ def _visibility(name: str) -> dict:
     return {"CloudWatchMetricsEnabled": True, "MetricName": name, "SampledRequestsEnabled": True}
 
 
-def _per_address(name: str, priority: int, path_part: str, limit: int) -> dict:
-    """Block an address that sends more than `limit` requests to `path_part` in 5 minutes."""
+def _per_address(
+    name: str, priority: int, path_part: str, limit: int, method: str | None = None
+) -> dict:
+    """Block an address that sends more than `limit` requests to `path_part` (with `method`,
+    if given) in 5 minutes."""
+    path: dict = {
+        "ByteMatchStatement": {
+            "FieldToMatch": {"UriPath": {}},
+            "PositionalConstraint": "CONTAINS",
+            "SearchString": path_part,
+            "TextTransformations": [{"Priority": 0, "Type": "NONE"}],
+        }
+    }
+    scope = path
+    if method is not None:
+        verb = {
+            "ByteMatchStatement": {
+                "FieldToMatch": {"Method": {}},
+                "PositionalConstraint": "EXACTLY",
+                "SearchString": method,
+                "TextTransformations": [{"Priority": 0, "Type": "NONE"}],
+            }
+        }
+        scope = {"AndStatement": {"Statements": [path, verb]}}
     return {
         "Name": name,
         "Priority": priority,
@@ -643,14 +665,7 @@ def _per_address(name: str, priority: int, path_part: str, limit: int) -> dict:
                 "Limit": limit,
                 "EvaluationWindowSec": 300,
                 "AggregateKeyType": "IP",
-                "ScopeDownStatement": {
-                    "ByteMatchStatement": {
-                        "FieldToMatch": {"UriPath": {}},
-                        "PositionalConstraint": "CONTAINS",
-                        "SearchString": path_part,
-                        "TextTransformations": [{"Priority": 0, "Type": "NONE"}],
-                    }
-                },
+                "ScopeDownStatement": scope,
             }
         },
         "VisibilityConfig": _visibility(name),
@@ -673,7 +688,12 @@ def web_acl(region: Region) -> dict:
             "Description": "Shoppable: per-address rate limits on the public routes",
             "DefaultAction": {"Allow": {}},
             "Rules": [
-                _per_address("CheckoutsPerAddress", 0, "/v1/checkouts", waf.checkouts_per_address),
+                # Placing checkouts only: a storefront polls its checkout's status
+                # (`GET /v1/checkouts/{id}`) every few seconds, and many buyers behind one
+                # proxy must not use up the address's checkouts.
+                _per_address(
+                    "CheckoutsPerAddress", 0, "/v1/checkouts", waf.checkouts_per_address, "POST"
+                ),
                 _per_address(
                     "StorefrontPerAddress", 1, "/v1/storefront/", waf.storefront_per_address
                 ),

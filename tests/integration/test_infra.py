@@ -576,13 +576,17 @@ def test_a_web_acl_limits_each_address_on_the_public_routes(template, region):
     assert acl["Scope"] == "REGIONAL" and acl["DefaultAction"] == {"Allow": {}}
     rules = {rule["Name"]: rule for rule in acl["Rules"]}
     limits = load_region(region).waf
-    for name, path, limit in [
-        ("CheckoutsPerAddress", "/v1/checkouts", limits.checkouts_per_address),
-        ("StorefrontPerAddress", "/v1/storefront/", limits.storefront_per_address),
+    for name, path, method, limit in [
+        ("CheckoutsPerAddress", "/v1/checkouts", "POST", limits.checkouts_per_address),
+        ("StorefrontPerAddress", "/v1/storefront/", None, limits.storefront_per_address),
     ]:
         rate = rules[name]["Statement"]["RateBasedStatement"]
         assert (rate["Limit"], rate["AggregateKeyType"]) == (limit, "IP")
-        assert rate["ScopeDownStatement"]["ByteMatchStatement"]["SearchString"] == path
+        scope = rate["ScopeDownStatement"]
+        matches = scope["AndStatement"]["Statements"] if method else [scope]
+        matched = {next(iter(m["ByteMatchStatement"]["FieldToMatch"])):
+                   m["ByteMatchStatement"]["SearchString"] for m in matches}  # fmt: skip
+        assert matched == ({"UriPath": path, "Method": method} if method else {"UriPath": path})
         assert rules[name]["Action"] == {"Block": {}}
     assert not any("webhooks" in json.dumps(rule) for rule in acl["Rules"])
     association = properties(template, resources.WEB_ACL_ASSOCIATION)
