@@ -26,6 +26,7 @@ import pytest
 
 from chalicelib.domain.merchants import hash_secret
 from chalicelib.vault.assertions import Issuer, mint
+from devstack.platform_standin import SAMPLE_COMMENTER
 from tests.integration.vault_helpers import JANE
 
 from .attack_helpers import (
@@ -323,11 +324,16 @@ def test_after_erasure_no_value_of_the_person_is_left_anywhere(devstack, http, s
     )
     assert read.json()["shipping_address"]["line1"] == address["line1"]
 
+    # A direct message from a person the platform stand-in knows (the author is looked up by
+    # the sender's id; a comment's author is looked up by the comment, which the stand-in
+    # would have to hold).
     comment_text = f"how much is it {tag}?"
+    now_ms = int(time.time() * 1000)
     raw, headers = meta_signed(
-        {"object": "instagram", "entry": [{"id": "17841400000000000", "time": int(time.time()),
-         "changes": [{"field": "comments", "value": {"id": f"1789{tag}", "text": comment_text,
-                      "media": {"id": "17990000000000002"}}}]}]},
+        {"object": "instagram", "entry": [{"id": "17841400000000000", "time": now_ms,
+         "messaging": [{"sender": {"id": SAMPLE_COMMENTER["id"]},
+                        "recipient": {"id": "17841400000000000"}, "timestamp": now_ms,
+                        "message": {"mid": f"mid.{tag}", "text": comment_text}}]}]},
         info["meta_app_secret"],
     )  # fmt: skip
     assert http.post("/v1/webhooks/meta", raw=raw, headers=headers).status_code == 200
