@@ -13,6 +13,7 @@ from chalicelib.routes import (
     creators,  # /v1/creators, their referrals and statements
     customers,  # /v1/customers: the vault's routes
     health,  # /v1/health, /v1/openapi.json
+    keys,  # /v1/keys: the merchant's API keys
     outbound,  # /v1/webhook_endpoints, /v1/events; the outbox stream, webhook deliveries
     posts,  # /v1/posts, publishing, /v1/storefront/posts
     sales,  # /v1/checkouts, /v1/orders; reservation expiry
@@ -28,6 +29,8 @@ app = Chalice(app_name="shoppable")
 
 for area in (
     health,
+    keys,
+    settings,
     catalog,
     posts,
     widget,

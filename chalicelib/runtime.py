@@ -2,10 +2,13 @@
 
 Settings, AWS clients and stores are created on first use and reused by warm invocations.
 Each area of the service layer gets one typed bundle of what it needs (`catalog`, `posts`,
-`sales`, `payments`, `social`, `connections`, `merchants`) and never the runtime itself; the
-vault is reached through its client (`vault`). Tests call `reset()` to start from fresh
-settings, and may hand in other implementations by replacing a store before the first area
-is built.
+`sales`, `payments`, `social`, `connections`, `merchants`, …) and never the runtime itself;
+the vault is reached through its client. There are two clients, by who proves the caller:
+`vault`, the API edge's (its routes have checked the API key), and `worker_vault`, the queue
+consumers' and schedules' (the vault lets them identify and describe only). The areas the
+consumers and schedules use (`worker_sales`, `social`, `ingest_handlers`) are built on the
+worker's. Tests call `reset()` to start from fresh settings, and may hand in other
+implementations by replacing a store before the first area is built.
 
 Every Lambda function imports this module, but each wires only its part: a property imports
 what it builds, so the vault function never loads the platforms or the sale's services, and a
@@ -17,13 +20,15 @@ from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from .adapters.system import SystemClock
+from .adapters.system import KeyedDigests, SystemClock
 from .config import Settings, get_settings
 
 if TYPE_CHECKING:
     from .adapters.dynamodb.catalog import CatalogRepository
+    from .adapters.dynamodb.checkout_settings import CheckoutSettingsRepository
     from .adapters.dynamodb.connections import ConnectionRepository
     from .adapters.dynamodb.creators import CreatorRepository, ReferralRepository
+    from .adapters.dynamodb.customer_refs import CustomerReferences
     from .adapters.dynamodb.idempotency import IdempotencyStore
     from .adapters.dynamodb.inbox import InboxRepository
     from .adapters.dynamodb.merchants import MerchantRepository
@@ -43,12 +48,15 @@ if TYPE_CHECKING:
     from .services.catalog import Catalog
     from .services.connections import Connections
     from .services.creators import Creators
+    from .services.customers import Customers
     from .services.merchants import Merchants
     from .services.orders import Sales
     from .services.outbound import Outbound
     from .services.payments import Payments
     from .services.posts import Posts
+    from .services.shop_settings import ShopSettings
     from .services.social import Social
+    from .vault.assertions import Issuer
     from .vault.client import VaultClient
     from .vault.service import Vault
 
@@ -64,6 +72,10 @@ class Runtime:
     @cached_property
     def clock(self) -> SystemClock:
         return SystemClock()
+
+    @cached_property
+    def digests(self) -> KeyedDigests:
+        return KeyedDigests(lambda: self._secret_key("request_digest_key"))
 
     # AWS clients
 
@@ -104,6 +116,12 @@ class Runtime:
         from .adapters.dynamodb.merchants import MerchantRepository
 
         return MerchantRepository(self.table)
+
+    @cached_property
+    def checkout_settings_store(self) -> "CheckoutSettingsRepository":
+        from .adapters.dynamodb.checkout_settings import CheckoutSettingsRepository
+
+        return CheckoutSettingsRepository(self.table)
 
     @cached_property
     def product_store(self) -> "CatalogRepository":
@@ -156,7 +174,13 @@ class Runtime:
     def inbox_store(self) -> "InboxRepository":
         from .adapters.dynamodb.inbox import InboxRepository
 
-        return InboxRepository(self.table)
+        return InboxRepository(self.table, self.settings.inbox_retention_days)
+
+    @cached_property
+    def customer_references(self) -> "CustomerReferences":
+        from .adapters.dynamodb.customer_refs import CustomerReferences
+
+        return CustomerReferences(self.table)
 
     @cached_property
     def creator_store(self) -> "CreatorRepository":
@@ -214,20 +238,46 @@ class Runtime:
 
     @cached_property
     def vault(self) -> "VaultClient":
-        """The one way into the vault: its own function when `vault_function` is set (so only
-        that function's role can decrypt), else the same handler in-process."""
+        """The API edge's way into the vault: its assertions carry the checked key's
+        merchant and scopes."""
+        from .vault.assertions import Issuer
+
+        return self._vault_client(Issuer.EDGE)
+
+    @cached_property
+    def worker_vault(self) -> "VaultClient":
+        """The consumers' and schedules' way into the vault: identify and describe only."""
+        from .vault.assertions import Issuer
+
+        return self._vault_client(Issuer.WORKER)
+
+    def _vault_client(self, issuer: "Issuer") -> "VaultClient":
+        """The vault's own function when `vault_function` is set (so only that function's
+        role can decrypt), else the same handler in-process; either way every command goes
+        with an assertion minted with this issuer's key."""
+        import time
+
+        from .vault.assertions import Issuer, Minter
         from .vault.client import InProcess, LambdaInvoke, VaultClient
 
+        setting = {Issuer.EDGE: "edge_caller_key", Issuer.WORKER: "worker_caller_key"}[issuer]
+        minter = Minter(issuer, lambda: self._secret_key(setting), time.time)
         if self.settings.vault_function:
-            return VaultClient(
-                LambdaInvoke(self.boto_client("lambda"), self.settings.vault_function)
-            )
-        return VaultClient(InProcess(lambda: self.vault_backend))
+            transport = LambdaInvoke(self.boto_client("lambda"), self.settings.vault_function)
+            return VaultClient(transport, minter)
+        return VaultClient(InProcess(lambda: self.vault_backend), minter)
+
+    def _secret_key(self, setting: str) -> bytes:
+        from .vault.assertions import key_from
+
+        value = getattr(self.settings, setting)
+        return key_from(value.get_secret_value() if value else None, f"SHOPPABLE_{setting.upper()}")
 
     @cached_property
     def vault_backend(self) -> "Vault":
         """The vault itself: built only where it runs, on its first command."""
         from .adapters.kms import KmsKeys
+        from .vault.assertions import Issuer
         from .vault.blind_index import index_key_from
         from .vault.keyring import DataKeyCache, DataKeys
         from .vault.service import Vault
@@ -240,6 +290,10 @@ class Runtime:
             DataKeys(KmsKeys(self.kms, s.vault_key_id), DataKeyCache(s.vault_key_cache_seconds)),
             self.clock,
             index_key_from(index_key),
+            {
+                Issuer.EDGE: self._secret_key("edge_caller_key"),
+                Issuer.WORKER: self._secret_key("worker_caller_key"),
+            },
         )
 
     # The areas: what each part of the service layer gets
@@ -248,7 +302,19 @@ class Runtime:
     def merchants(self) -> "Merchants":
         from .services.merchants import Merchants
 
-        return Merchants(self.merchant_store, self.clock)
+        return Merchants(self.merchant_store, self.clock, live=self.settings.live)
+
+    @cached_property
+    def customers(self) -> "Customers":
+        from .services.customers import Customers
+
+        return Customers(self.vault, self.customer_references)
+
+    @cached_property
+    def shop_settings(self) -> "ShopSettings":
+        from .services.shop_settings import ShopSettings
+
+        return ShopSettings(self.checkout_settings_store)
 
     @cached_property
     def catalog(self) -> "Catalog":
@@ -270,6 +336,15 @@ class Runtime:
 
     @cached_property
     def sales(self) -> "Sales":
+        """Sales as the API's routes run them (the edge's vault client)."""
+        return self._sales(self.vault)
+
+    @cached_property
+    def worker_sales(self) -> "Sales":
+        """Sales as the consumers and schedules run them (the worker's vault client)."""
+        return self._sales(self.worker_vault)
+
+    def _sales(self, vault: "VaultClient") -> "Sales":
         from .services.orders import Sales
 
         return Sales(
@@ -277,8 +352,10 @@ class Runtime:
             products=self.product_store,
             posts=self.post_store,
             payments=self.stripe,
-            vault=self.vault,
+            vault=vault,
             clock=self.clock,
+            limits=self.checkout_settings_store,
+            digests=self.digests,
             reservation_minutes=self.settings.reservation_minutes,
             stack_id=self.settings.stack_name,
             event_wait_attempts=min(self.settings.event_wait_attempts, _ingest_receives() - 1),
@@ -306,8 +383,8 @@ class Runtime:
             inbox=self.inbox_store,
             receipts=self.webhook_receipts,
             queue=self.ingest_queue,
-            vault=self.vault,
-            sales=self.sales,
+            vault=self.worker_vault,
+            sales=self.worker_sales,
             clock=self.clock,
             settings=SocialSettings(
                 storefront_url=s.storefront_url,
@@ -424,7 +501,7 @@ class Runtime:
         from .services.social import routed
 
         def with_sales(handle: Callable[["Sales", "Message"], None]) -> "Handler":
-            return lambda message: handle(self.sales, message)
+            return lambda message: handle(self.worker_sales, message)
 
         def with_social(handle: Callable[["Social", "Message"], None]) -> "Handler":
             return lambda message: handle(self.social, message)

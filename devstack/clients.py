@@ -101,6 +101,7 @@ VARIABLE_SAMPLES = {
     "customer_id": "cus_example",
     "endpoint_id": "we_example",
     "event_id": "evt_example",
+    "key_id": "key_example",
     "client_secret": "pi_example_secret_example",
     "creator_id": "cr_example",
     "code": "JANE10",

@@ -96,7 +96,9 @@ def seed_demo_shop(rt) -> DemoShop:
             }
         ),
     )
-    update_settings(rt.social, merchant_id, SettingsUpdate(pinterest_board_id=DEMO_BOARD))
+    update_settings(
+        rt.social, rt.shop_settings, merchant_id, SettingsUpdate(pinterest_board_id=DEMO_BOARD)
+    )
     return DemoShop(merchant_id, created.secret, product.id, post.id)
 
 

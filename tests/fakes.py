@@ -19,14 +19,22 @@ from chalicelib.domain.claims import (
     dispute_statuses_before,
 )
 from chalicelib.domain.creators import Creator, LedgerEntry, OrderCommission
-from chalicelib.domain.errors import AlreadyExists, BelowReserved, ConcurrentUpdate, OutOfStock
+from chalicelib.domain.errors import (
+    AlreadyExists,
+    BelowReserved,
+    ConcurrentUpdate,
+    HoldLimitReached,
+    OutOfStock,
+)
 from chalicelib.domain.funnel import CellCounts, OrderTally
 from chalicelib.domain.ids import Prefix, make_id
 from chalicelib.domain.inventory import StockMove, can_move, moved
+from chalicelib.domain.merchants import CheckoutSettings
 from chalicelib.domain.orders import (
     PAID_STATES,
     BuyerRef,
     CheckoutAccess,
+    Hold,
     Order,
     OrderStatus,
     OrderUpdate,
@@ -39,8 +47,10 @@ from chalicelib.domain.posts import Post
 from chalicelib.domain.publications import Publication
 from chalicelib.vault.models import (
     Caller,
+    ConsentGiven,
     CustomerCreate,
     CustomerStatus,
+    ForgottenOrder,
     MaskedCustomer,
     Tokenized,
 )
@@ -160,6 +170,7 @@ class FakeOrders:
     secret_digests: dict[str, str] = field(default_factory=dict)
     outbox: list[Event] = field(default_factory=list)  # written with their changes
     announced_refunded: dict[str, int] = field(default_factory=dict)
+    open_checkouts: dict[str, int] = field(default_factory=dict)  # by hold key
 
     def event_types(self) -> list[str]:
         return [str(e.type) for e in self.outbox]
@@ -174,12 +185,25 @@ class FakeOrders:
         for line in order.lines:
             variants[line.variant_id] = moved(variants[line.variant_id], move, line.quantity)
 
-    def place(self, order: Order, event: Event | None = None) -> None:
+    def place(
+        self, order: Order, holds: list[Hold] | None = None, event: Event | None = None
+    ) -> None:
+        holds = holds or []
+        assert [h.key for h in holds] == order.holds, "the order names the holds it takes"
         if order.id in self.orders_by_id:
             raise AlreadyExists(order.id)
+        for index, hold in enumerate(holds):
+            if self.open_checkouts.get(hold.key, 0) >= hold.cap:
+                raise HoldLimitReached(index)
         self._move_stock(order, StockMove.RESERVE)
+        for hold in holds:
+            self.open_checkouts[hold.key] = self.open_checkouts.get(hold.key, 0) + 1
         self.orders_by_id[order.id] = order
         self.outbox += [event] if event else []
+
+    def _release_holds(self, order: Order) -> None:
+        for key in order.holds:
+            self.open_checkouts[key] -= 1
 
     def attach_payment(
         self,
@@ -208,6 +232,7 @@ class FakeOrders:
         if stored is None or stored.status != OrderStatus.PENDING_PAYMENT:
             raise ConcurrentUpdate(order.id)
         self._move_stock(order, StockMove.RELEASE)
+        self._release_holds(stored)
         del self.orders_by_id[order.id]
 
     def get(self, order_id: str) -> Order | None:
@@ -246,7 +271,11 @@ class FakeOrders:
             raise ConcurrentUpdate(order.id)
         if stock is not None:
             self._move_stock(order, stock)
-        self.orders_by_id[order.id] = transitioned(stored, change, update)
+        moved_on = transitioned(stored, change, update)
+        if stored.status == OrderStatus.PENDING_PAYMENT and change.status != stored.status:
+            self._release_holds(stored)
+            moved_on = moved_on.model_copy(update={"holds": []})
+        self.orders_by_id[order.id] = moved_on
         self.outbox += [event] if event else []
 
     def announce_refund(self, order_id: str, refunded: int, event: Event) -> bool:
@@ -333,6 +362,9 @@ class FakePayments:
         self.intents[intent_id] = intent
         return intent
 
+    def client_secret(self, intent_id: str) -> str:
+        return self.intents[intent_id].client_secret
+
     def cancel_payment_intent(self, intent_id: str, idempotency_key: str) -> None:
         self._maybe_fail()
         self.cancelled.append(intent_id)
@@ -345,17 +377,37 @@ class FakePayments:
 
 @dataclass
 class FakeVault:
-    """Tokens by email, as the vault's blind index finds a returning customer."""
+    """Tokens by email, as the vault's blind index finds a returning customer; each order's
+    buyer details kept as its own snapshot, never changing the customer."""
 
     tokens: dict[tuple[str, str], str] = field(default_factory=dict)
     erased: set[str] = field(default_factory=set)
+    snapshots: dict[str, CustomerCreate] = field(default_factory=dict)  # by order id
+    created_by: dict[str, tuple[str, str]] = field(default_factory=dict)  # order id -> key
 
-    def tokenize(self, caller: Caller, customer: CustomerCreate) -> Tokenized:
+    def identify(
+        self,
+        caller: Caller,
+        customer: CustomerCreate,
+        order_id: str | None = None,
+        consent: ConsentGiven | None = None,
+    ) -> Tokenized:
         key = (caller.merchant_id, customer.email.strip().casefold())
         created = key not in self.tokens
         token = self.tokens.setdefault(key, f"cus_{len(self.tokens) + 1}")
+        if order_id is not None:
+            self.snapshots[order_id] = customer
+            if created:
+                self.created_by[order_id] = key
         masked = MaskedCustomer(email="c***@example.com", name=customer.name[:1] + "***")
         return Tokenized(token=token, masked=masked, created=created)
+
+    def forget_order(self, caller: Caller, email: str, order_id: str) -> ForgottenOrder:
+        key = (caller.merchant_id, email.strip().casefold())
+        self.snapshots.pop(order_id, None)
+        removed = self.created_by.pop(order_id, None) == key
+        token = self.tokens.pop(key) if removed else self.tokens.get(key)
+        return ForgottenOrder(token=token, order_id=order_id, customer_removed=removed)
 
     def describe(self, caller: Caller, tokens: list[str]) -> list[CustomerStatus]:
         return [
@@ -483,3 +535,20 @@ class FakeFunnel:
     def cells(self, merchant_id: str, start, end):
         return [(cell, counts) for (m, cell), counts in self.cells_by_key.items()
                 if m == merchant_id and start <= cell.day <= end]  # fmt: skip
+
+
+@dataclass
+class FakeLimits:
+    """A merchant's checkout limits: unset unless a test sets them."""
+
+    by_merchant: dict[str, CheckoutSettings] = field(default_factory=dict)
+
+    def checkout(self, merchant_id: str) -> CheckoutSettings:
+        return self.by_merchant.get(merchant_id, CheckoutSettings())
+
+
+class FakeDigests:
+    """Digests that show what they digest (the real ones are keyed HMACs)."""
+
+    def of(self, *parts: str | bytes) -> str:
+        return "|".join(p if isinstance(p, str) else p.hex() for p in parts)

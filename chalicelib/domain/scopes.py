@@ -22,6 +22,8 @@ class Scope(StrEnum):
     CUSTOMERS_EXPORT = "customers:export"
     CUSTOMERS_ERASE = "customers:erase"
     CUSTOMERS_AUDIT = "customers:audit"
+    KEYS_READ = "keys:read"
+    KEYS_WRITE = "keys:write"
     WEBHOOKS_READ = "webhooks:read"  # endpoints, their deliveries, and the events
     WEBHOOKS_WRITE = "webhooks:write"
     CREATORS_READ = "creators:read"  # creators, their links and codes, their statements

@@ -1,5 +1,6 @@
 """A merchant's own settings: comment-to-buy (keywords and reply, with per-post overrides),
-the Pinterest board its Pins go to, and the Meta commerce account its Shops orders come from.
+the Pinterest board its Pins go to, the Meta commerce account its Shops orders come from,
+and (stored apart, see domain/merchants.py) the limits on anonymous checkouts.
 
 They used to be one global setting of the operator's; every merchant now has its own, with
 the old defaults until it changes them (`PATCH /v1/settings`).
@@ -12,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
 
 from .base import Model
+from .merchants import CheckoutSettings
 
 DEFAULT_KEYWORDS = ("buy", "price", "how much", "link", "want")
 DEFAULT_REPLY_TEMPLATE = "Thanks for asking! {title} is here: {link}"
@@ -74,6 +76,13 @@ class MerchantSettings(Model):
         return list(keywords), template
 
 
+class SettingsView(MerchantSettings):
+    """`GET /v1/settings`: the settings above and the checkout limits, which are kept in an
+    item of their own because every checkout reads them."""
+
+    checkout: CheckoutSettings = CheckoutSettings()
+
+
 class SettingsUpdate(Model):
     """`PATCH /v1/settings`: only the fields sent change. `null` clears the board, the
     commerce account, or a post's override (`"posts": {"post_…": null}`)."""
@@ -85,6 +94,11 @@ class SettingsUpdate(Model):
     pinterest_board_id: ExternalId | None = None
     meta_commerce_account_id: ExternalId | None = None
     posts: Annotated[dict[ExternalId, CommentToBuy | None], Field(max_length=50)] | None = None
+    checkout: CheckoutSettings | None = Field(
+        None,
+        description="Limits on anonymous checkouts: only the fields sent change; null "
+        "removes a limit.",
+    )
 
 
 def updated(current: MerchantSettings, update: SettingsUpdate, now: datetime) -> MerchantSettings:

@@ -54,9 +54,9 @@ from ..domain.posts import Post
 from ..domain.scopes import Scope
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..observability import logger
-from ..vault.models import Caller, CustomerCreate
+from ..vault.models import Caller, CustomerCreate, Tokenized
 from .access import owned
-from .ports import Clock, CustomerVault
+from .ports import Clock
 
 LINK_REF_LENGTH = 10
 _ATTEMPTS = 3
@@ -123,6 +123,14 @@ class CreatorSettings:
     hold_days: int = DEFAULT_HOLD_DAYS
 
 
+class CreatorVault(Protocol):
+    """A creator's profile is the merchant's to write (`creators:write` through its key), as
+    `POST /v1/customers` writes a customer's: unlike a buyer's, it is tokenized, not
+    identified."""
+
+    def tokenize(self, caller: Caller, customer: CustomerCreate) -> Tokenized: ...
+
+
 @dataclass(frozen=True)
 class Creators:
     """What the creators' use cases need, wired by the composition root."""
@@ -132,7 +140,7 @@ class Creators:
     ledger: Ledger
     orders: OrderReader
     posts: PostReader
-    vault: CustomerVault
+    vault: CreatorVault
     clock: Clock
     settings: CreatorSettings
 

@@ -16,6 +16,7 @@ from ..domain.claims import CancellationRequest, PaymentDispute
 from ..domain.errors import ConcurrentUpdate, OutOfStock
 from ..domain.ids import Prefix
 from ..domain.inventory import StockMove
+from ..domain.merchants import CheckoutSettings
 from ..domain.orders import (
     PAID_STATES,
     BuyerRef,
@@ -23,6 +24,7 @@ from ..domain.orders import (
     CheckoutAccess,
     Fulfillment,
     FulfillRequest,
+    Hold,
     Order,
     OrderStatus,
     OrderUpdate,
@@ -41,17 +43,22 @@ from ..domain.payments import PaymentIntent, Refund
 from ..domain.scopes import Scope
 from ..errors import Conflict, ShoppableError, ValidationFailed
 from ..observability import logger
-from ..vault.models import Caller, CustomerCreate
+from ..vault.models import Caller, ConsentGiven, CustomerCreate
 from .access import owned
 from .catalog import ProductStore
-from .ports import Clock, CustomerVault
+from .ports import Clock, CustomerVault, Digests
 from .posts import PostStore
 
 
 class OrderStore(Protocol):
-    def place(self, order: Order, event: Event | None = None) -> None:
-        """Write the order and reserve every line's stock, all or nothing. Raises OutOfStock
-        for the first line short of stock, AlreadyExists if the order is there already."""
+    def place(
+        self, order: Order, holds: list[Hold] | None = None, event: Event | None = None
+    ) -> None:
+        """Write the order, reserve every line's stock and count it in each hold (the order
+        names their keys), all or nothing, with `event` in the outbox. Raises OutOfStock for
+        the first line short of stock, HoldLimitReached for a hold at its cap, AlreadyExists if
+        the order is there already. Holds are released by the order's first move away from
+        pending_payment."""
         ...
 
     def attach_payment(
@@ -156,12 +163,19 @@ class PaymentGateway(Protocol):
 
     def cancel_payment_intent(self, intent_id: str, idempotency_key: str) -> None: ...
 
+    def client_secret(self, intent_id: str) -> str: ...
+
     def refund(self, intent_id: str, amount: int, idempotency_key: str) -> Refund: ...
 
 
 class ReferralLookup(Protocol):
     def find(self, merchant_id: str, codes: list[str]) -> list[Referral]:
         """The merchant's referrals (links' refs and codes) among `codes`, in one read."""
+
+
+class CheckoutLimits(Protocol):
+    def checkout(self, merchant_id: str) -> CheckoutSettings:
+        """The merchant's checkout limits (all unset if never changed)."""
         ...
 
 
@@ -175,6 +189,8 @@ class Sales:
     payments: PaymentGateway
     vault: CustomerVault
     clock: Clock
+    limits: CheckoutLimits
+    digests: Digests
     reservation_minutes: int = 30
     stack_id: str = "shoppable"  # marks this stack's PaymentIntents (see services/payments.py)
     event_wait_attempts: int = 4  # deliveries of a Stripe event that may wait for its order
@@ -254,11 +270,19 @@ def move(
     return moved
 
 
-def tokenize_buyer(sales: Sales, merchant_id: str, customer: CustomerCreate, by: str) -> BuyerRef:
-    """The buyer's data goes to the vault; the order keeps the token and masked values."""
+def identify_buyer(
+    sales: Sales,
+    merchant_id: str,
+    customer: CustomerCreate,
+    order_id: str,
+    by: str,
+    consent: ConsentGiven | None = None,
+) -> BuyerRef:
+    """The buyer's data goes to the vault as this order's own snapshot (an existing customer's
+    record is never changed by it); the order keeps the token and masked values."""
     caller = Caller.service(merchant_id, by, frozenset({Scope.CUSTOMERS_WRITE}))
-    tokenized = sales.vault.tokenize(caller, customer)
-    return BuyerRef(token=tokenized.token, email=tokenized.masked.email, name=tokenized.masked.name)
+    found = sales.vault.identify(caller, customer, order_id, consent)
+    return BuyerRef(token=found.token, email=found.masked.email, name=found.masked.name)
 
 
 def owned_order(sales: Sales, merchant_id: str, order_id: str) -> Order:

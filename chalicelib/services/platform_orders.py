@@ -48,10 +48,10 @@ from .orders import (
     NotEnoughStock,
     Sales,
     get_order,
+    identify_buyer,
     move,
     order_event,
     owned_order,
-    tokenize_buyer,
 )
 from .social import Social
 
@@ -114,7 +114,7 @@ def _place(sales: Sales, merchant_id: str, found: PlatformOrder) -> Order:
         notes=[f"{found.platform} order {found.external_id}"],
     )
     try:
-        sales.orders.place(order, order_event(sales, order, "created"))
+        sales.orders.place(order, event=order_event(sales, order, "created"))
     except AlreadyExists:  # imported meanwhile by another delivery
         return sales.orders.get(order.id) or order
     except OutOfStock as short:
@@ -124,7 +124,7 @@ def _place(sales: Sales, merchant_id: str, found: PlatformOrder) -> Order:
 
 
 def _paid(sales: Sales, order: Order, found: PlatformOrder) -> Order:
-    buyer = _tokenize_buyer(sales, order.merchant_id, found)
+    buyer = _identify_buyer(sales, order, found)
     try:
         return move(
             sales, order, OrderStatus.PAID, stock=StockMove.COMMIT,
@@ -145,7 +145,7 @@ def _advance(sales: Sales, order: Order, target: OrderStatus, platform: str) -> 
         return sales.orders.get(order.id) or order
 
 
-def _tokenize_buyer(sales: Sales, merchant_id: str, found: PlatformOrder) -> BuyerRef | None:
+def _identify_buyer(sales: Sales, order: Order, found: PlatformOrder) -> BuyerRef | None:
     """The buyer to the vault. Platforms mask some fields (TikTok's phone numbers): what does
     not validate is left out, and never logged."""
     buyer = dict(found.buyer or {})
@@ -164,7 +164,7 @@ def _tokenize_buyer(sales: Sales, merchant_id: str, found: PlatformOrder) -> Buy
     if customer is None:
         logger.warning("platform buyer not tokenized: email or name missing")
         return None
-    return tokenize_buyer(sales, merchant_id, customer, f"{found.platform}-orders")
+    return identify_buyer(sales, order.merchant_id, customer, order.id, f"{found.platform}-orders")
 
 
 def _variants_by_sku(sales: Sales, merchant_id: str) -> dict[str, Variant]:

@@ -40,6 +40,8 @@ export interface Buyer {
   name: string;
   phone?: string | null;
   marketing_consent?: boolean;
+  /** Which wording of the marketing consent the buyer agreed to. */
+  consent_text_version?: string | null;
 }
 
 /** How an order refers to its buyer: the vault token and masked display values only. */

@@ -1,4 +1,5 @@
-"""Reliability tests: faults, duplicates, fuzzing, forgery, tenant isolation, abuse, flash sale.
+"""Reliability tests: faults, duplicates, fuzzing, forgery, tenant isolation, abuse, flash sale,
+and the attacks on trust (issue #11).
 
 The fixtures are the shared ones (tests/fixtures): the app in-process (`rt`, `api`,
 `merchant`, …) and the `make run` stack (`devstack`). Tests add what they did to `figures`;
@@ -43,6 +44,26 @@ LABELS = {
     "flash_orders": "flash-sale orders (stock 20)",
     "flash_409": "flash-sale losers answered 409",
 }
+# The attacker suite (test_attacks.py): for each promise, attempts, refusals, and what got
+# through (must be 0).
+TRUST = {
+    "guest_input": "anonymous checkouts with a known buyer's email (accepted and rejected)",
+    "keys": "revoked, rolled, expired, wrong-mode and escalating API keys",
+    "vault_callers": "vault commands with missing, forged, expired, misdirected assertions",
+    "idempotency": "storefront Idempotency-Keys claimed first by someone else",
+    "hoarding": "checkouts beyond the merchant's caps",
+    "small_leaks": "health versions, an unflagged zero price",
+}
+for _name, _what in TRUST.items():
+    LABELS[f"trust_{_name}_attempts"] = f"attacks: {_what}, attempts"
+    LABELS[f"trust_{_name}_refused"] = f"attacks: {_what}, refused"
+    LABELS[f"trust_{_name}_through"] = f"attacks: {_what}, got through (must be 0)"
+LABELS["trust_vault_callers_audited"] = "attacks: refused vault commands audited"
+LABELS["trust_hoarding_stock_counts_told"] = "attacks: refusals telling the stock count (must be 0)"
+LABELS["trust_erasure_values_searched"] = (
+    "erasure scan: an erased person's values looked for (tables, queues, logs)"
+)
+LABELS["trust_erasure_values_found"] = "erasure scan: values found (must be 0)"
 
 
 @pytest.fixture(scope="session")

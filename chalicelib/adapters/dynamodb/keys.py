@@ -6,7 +6,23 @@ def merchant(merchant_id: str) -> dict:
 
 
 def api_key(secret_hash: str) -> dict:
+    """One secret of a key, by its hash: what authentication reads."""
     return {"pk": f"KEY#{secret_hash}", "sk": "KEY"}
+
+
+def key_record(key_id: str) -> dict:
+    """A key as its merchant manages it (scopes, expiry, revocation, its secrets' hashes)."""
+    return {"pk": f"APIKEY#{key_id}", "sk": "APIKEY"}
+
+
+def checkout_settings(merchant_id: str) -> dict:
+    return {"pk": f"MER#{merchant_id}", "sk": "SETTINGS#checkout"}
+
+
+def checkout_hold(key: str) -> dict:
+    """A counter of unpaid checkouts of one client or buyer at one merchant (`key` is a keyed
+    digest: no address or email is stored)."""
+    return {"pk": f"HOLD#{key}", "sk": "HOLD"}
 
 
 def product(product_id: str) -> dict:
@@ -83,6 +99,21 @@ def platform_media(platform: str, media_id: str) -> dict:
 
 def inbox_item(item_id: str) -> dict:
     return {"pk": f"INBOX#{item_id}", "sk": "INBOX_ITEM"}
+
+
+def engagement_text(ref: str) -> dict:
+    """A comment's or message's text between the webhook and its consumer (never on the
+    queue: the message carries `ref`); deleted once the inbox holds it, else by TTL."""
+    return {"pk": f"TEXT#{ref}", "sk": "TEXT"}
+
+
+CUSTOMER_REFS = "CUSREF#"
+
+
+def customer_ref(token: str, kind: str, object_id: str) -> dict:
+    """Points from a vault token to an object that shows that customer (an order, an inbox
+    item), so that erasure finds every masked value and text of theirs outside the vault."""
+    return {"pk": f"{CUSTOMER_REFS}{token}", "sk": f"{kind}#{object_id}"}
 
 
 # Powertools builds an idempotency record's id as `IDEM#<hash>`; that id is the partition key.
