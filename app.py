@@ -35,7 +35,6 @@ for area in (
     posts,
     widget,
     social,
-    settings,
     sales,
     webhooks,
     outbound,
