@@ -89,7 +89,7 @@ class _Stack:
         self._dir.cleanup()
 
 
-def _hot_variant(rt, on_hand: int) -> tuple[str, str]:
+def _hot_variant(rt, on_hand: int) -> tuple[str, str, str]:
     from chalicelib.domain.catalog import ProductCreate
     from chalicelib.services.catalog import create_product
     from chalicelib.services.merchants import create_merchant
@@ -111,10 +111,10 @@ def _hot_variant(rt, on_hand: int) -> tuple[str, str]:
             }
         ),
     )
-    return product.variants[0].id, merchant.merchant.id
+    return product.variants[0].id, merchant.merchant.id, merchant.api_key.id
 
 
-def _referral_code(rt, merchant_id: str) -> str:
+def _referral_code(rt, merchant_id: str, key_id: str) -> str:
     from chalicelib.domain.creators import CodeCreate, CreatorCreate
     from chalicelib.services.creators import create_code, create_creator
 
@@ -125,6 +125,7 @@ def _referral_code(rt, merchant_id: str) -> str:
             {"name": "Bench Creator", "email": "creator@example.com",
              "commission": {"rate_bps": 1000}}
         ),
+        by_key=key_id,
     )  # fmt: skip
     return create_code(rt.creators, merchant_id, creator.id, CodeCreate(code="BENCH")).code
 
@@ -189,8 +190,8 @@ def _counter(client, service: str) -> list[int]:
 def run() -> list[Result]:
     with _Stack() as stack:
         rt, url = stack.rt, f"{stack.api.api_base}/v1/checkouts"
-        variant_id, merchant_id = _hot_variant(rt, on_hand=100_000)
-        code = _referral_code(rt, merchant_id)
+        variant_id, merchant_id, key_id = _hot_variant(rt, on_hand=100_000)
+        code = _referral_code(rt, merchant_id, key_id)
         for n in range(3):  # warm clients, caches and localstripe
             assert _post(url, _checkout_body(variant_id, n)) == 201
             _floor_operation(rt, variant_id, 10_000_000 + n)

@@ -72,6 +72,7 @@ class DemoShop:
     api_key: str
     product_id: str
     post_id: str
+    api_key_id: str
 
 
 def seed_demo_shop(rt) -> DemoShop:
@@ -99,7 +100,7 @@ def seed_demo_shop(rt) -> DemoShop:
     update_settings(
         rt.social, rt.shop_settings, merchant_id, SettingsUpdate(pinterest_board_id=DEMO_BOARD)
     )
-    return DemoShop(merchant_id, created.secret, product.id, post.id)
+    return DemoShop(merchant_id, created.secret, product.id, post.id, created.api_key.id)
 
 
 # The demo creator: a link and a code, views and clicks over the past week, and sales made
@@ -159,7 +160,9 @@ def seed_demo_creator(rt, demo: DemoShop, stripe_api_base: str | None) -> DemoCr
     from chalicelib.services.creators import create_code, create_creator, create_link
 
     mid = demo.merchant_id
-    creator = create_creator(rt.creators, mid, CreatorCreate.model_validate(DEMO_CREATOR))
+    creator = create_creator(
+        rt.creators, mid, CreatorCreate.model_validate(DEMO_CREATOR), by_key=demo.api_key_id
+    )
     code = create_code(rt.creators, mid, creator.id, CodeCreate(code=DEMO_CODE))
     link = create_link(
         rt.creators, mid, creator.id, LinkCreate(post_id=demo.post_id, platform="instagram")

@@ -34,7 +34,9 @@ blueprint = routes.blueprint
     summary="Add a creator: name, e-mail, handles and payout details go to the vault",
 )
 def create_creator(call: Call) -> CreatorView:
-    return creators.create_creator(call.rt.creators, call.merchant_id, call.body)
+    return creators.create_creator(
+        call.rt.creators, call.merchant_id, call.body, by_key=_key_id(call)
+    )
 
 
 @routes.route(
@@ -72,7 +74,9 @@ def get_creator(call: Call, creator_id: str) -> CreatorView:
     summary="Change a creator's commission, hold, status or (with name and e-mail) details",
 )
 def update_creator(call: Call, creator_id: str) -> CreatorView:
-    return creators.update_creator(call.rt.creators, call.merchant_id, creator_id, call.body)
+    return creators.update_creator(
+        call.rt.creators, call.merchant_id, creator_id, call.body, by_key=_key_id(call)
+    )
 
 
 @routes.route(
@@ -165,3 +169,8 @@ def csv_response(text: str, file_name: str) -> Response:
             "Cache-Control": "no-store",
         },
     )
+
+
+def _key_id(call: Call) -> str:
+    assert call.key is not None, "creators' routes are authenticated"
+    return call.key.id

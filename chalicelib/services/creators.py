@@ -149,11 +149,15 @@ class Creators:
 
 
 def _tokenized(
-    creators: Creators, merchant_id: str, fields: CreatorCreate | CreatorUpdate
+    creators: Creators, merchant_id: str, fields: CreatorCreate | CreatorUpdate, by_key: str
 ) -> tuple[str, MaskedCreator]:
-    """The creator's personal data into the vault; back come a token and masked values."""
+    """The creator's personal data into the vault; back come a token and masked values. The
+    vault changes a profile only for a merchant's key: the key that may write creators
+    (`creators:write`) writes their profiles, and the vault's audit names it."""
     assert fields.name is not None and fields.email is not None
-    caller = Caller.service(merchant_id, "creators", frozenset({Scope.CUSTOMERS_WRITE}))
+    caller = Caller(
+        merchant_id=merchant_id, actor=by_key, scopes=frozenset({Scope.CUSTOMERS_WRITE})
+    )
     tokenized = creators.vault.tokenize(
         caller,
         CustomerCreate(
@@ -172,8 +176,10 @@ def _tokenized(
     return tokenized.token, masked
 
 
-def create_creator(creators: Creators, merchant_id: str, request: CreatorCreate) -> CreatorView:
-    token, masked = _tokenized(creators, merchant_id, request)
+def create_creator(
+    creators: Creators, merchant_id: str, request: CreatorCreate, *, by_key: str
+) -> CreatorView:
+    token, masked = _tokenized(creators, merchant_id, request, by_key)
     now = creators.clock.now()
     creator = Creator(
         id=creators.clock.new_id(Prefix.CREATOR),
@@ -206,7 +212,7 @@ def list_creators(
 
 
 def update_creator(
-    creators: Creators, merchant_id: str, creator_id: str, request: CreatorUpdate
+    creators: Creators, merchant_id: str, creator_id: str, request: CreatorUpdate, *, by_key: str
 ) -> CreatorView:
     creator = owned_creator(creators, merchant_id, creator_id)
     changes: dict[str, object] = {
@@ -217,7 +223,9 @@ def update_creator(
     if "hold_days" in request.model_fields_set and request.hold_days is None:
         changes["hold_days"] = None  # back to the default
     if request.personal:
-        changes["customer_token"], changes["masked"] = _tokenized(creators, merchant_id, request)
+        changes["customer_token"], changes["masked"] = _tokenized(
+            creators, merchant_id, request, by_key
+        )
     changes["updated_at"] = max(
         creators.clock.now(), creator.updated_at + timedelta(microseconds=1)
     )
