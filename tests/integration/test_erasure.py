@@ -80,7 +80,7 @@ def test_a_commenters_text_never_rides_the_queue_and_goes_with_them(
     api, rt, merchant, post, platforms
 ):
     platforms.add_meta_object("c77", text=COMMENT, **{"from": SAMPLE_COMMENTER})
-    connect(rt, merchant, "instagram", IG_ACCOUNT)
+    connect(api, platforms, merchant, "instagram", IG_ACCOUNT)
     raw, headers = meta_signed({"object": "instagram", "entry": [comment("c77", COMMENT)]})
     assert api.post("/v1/webhooks/meta", raw=raw, headers=headers).status_code == 200
     url = rt.sqs.get_queue_url(QueueName=rt.settings.ingest_queue)["QueueUrl"]
