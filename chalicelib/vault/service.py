@@ -56,6 +56,7 @@ from .models import (
     MaskedCustomer,
     OrderSnapshot,
     OrderSnapshotView,
+    PayoutReadDetails,
     SupportDetails,
     Tokenized,
 )
@@ -363,18 +364,19 @@ class Vault:
 
     def detokenize_for(
         self, caller: Caller, token: str, purpose: Purpose, order_id: str | None = None
-    ) -> FulfillmentDetails | SupportDetails | MarketingDetails:
+    ) -> FulfillmentDetails | SupportDetails | MarketingDetails | PayoutReadDetails:
         """Only the fields `purpose` discloses (see policy), audited. With `order_id`, from
         the details that order was placed with; marketing, only the email given together with
-        the latest consent."""
+        the latest consent; payout, a creator's own profile only."""
         require_purpose(caller.scopes, purpose)
         record = self._owned(caller, token)
-        if purpose is Purpose.MARKETING:
+        if purpose in (Purpose.MARKETING, Purpose.PAYOUT):
             if order_id is not None:
                 raise InvalidRequest(
                     "order_id applies to fulfillment and support reads.", param="order_id"
                 )
-            return self._marketing(caller, record)
+            if purpose is Purpose.MARKETING:
+                return self._marketing(caller, record)
         names = fields_for(purpose, has_marketing_consent=False)
         if order_id is None:
             values = self._open(record, names)
@@ -390,6 +392,8 @@ class Vault:
         )
         if purpose is Purpose.FULFILLMENT:
             return FulfillmentDetails(token=token, order_id=order_id, **values)
+        if purpose is Purpose.PAYOUT:
+            return PayoutReadDetails(token=token, **values)
         return SupportDetails(token=token, order_id=order_id, **values)
 
     def _marketing(self, caller: Caller, record: CustomerRecord) -> MarketingDetails:
