@@ -9,10 +9,11 @@ its stock released in one transaction.
 """
 
 import hmac
+from contextlib import suppress
 from datetime import timedelta
 
 from ..domain.catalog import Variant
-from ..domain.errors import AlreadyExists, OutOfStock
+from ..domain.errors import AlreadyExists, ConcurrentUpdate, OutOfStock
 from ..domain.ids import Prefix, has_prefix
 from ..domain.orders import (
     MAX_LINES,
@@ -93,7 +94,10 @@ def checkout(sales: Sales, request: CheckoutRequest) -> CheckoutView:
             order_event(sales, order, "created"),
         )
     except Exception:
-        sales.orders.discard(order)
+        # Already released: by the expiry schedule, or by an earlier attempt of this discard
+        # whose answer was lost. The buyer gets the error that stopped the checkout.
+        with suppress(ConcurrentUpdate):
+            sales.orders.discard(order)
         raise
     return CheckoutView(
         order_id=order.id,

@@ -15,7 +15,16 @@ from pathlib import Path
 
 import pytest
 
-FIGURES: Counter = Counter()
+
+class Figures(Counter):
+    """The run's counts, and the dead-lettered messages listed with their reasons."""
+
+    def __init__(self):
+        super().__init__()
+        self.dead_letters: list[dict] = []
+
+
+FIGURES = Figures()
 _OUTCOMES: Counter = Counter()
 
 # What each figure means, in the order RELIABILITY.md lists them.
