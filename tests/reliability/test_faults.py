@@ -288,7 +288,7 @@ def test_a_dependency_that_is_down_gets_a_clean_error_and_holds_no_stock(
     api, rt, merchant, product, monkeypatch, figures, down
 ):
     """Every call to one dependency fails, retries included: the checkout answers the
-    contract's 503 `service_unavailable` (worth retrying), without a trace, and, once the
+    contract's 503 `service_unavailable` with `Retry-After`, without a trace, and, once the
     dependency is back, the stock shows nothing held for it."""
     shorten_backoff(monkeypatch)
     plan = FaultPlan(1.0)
@@ -305,6 +305,7 @@ def test_a_dependency_that_is_down_gets_a_clean_error_and_holds_no_stock(
     figures["faults_injected"] += plan.total
     assert response.status_code == 503, response.body
     assert response.json["error"]["code"] == "service_unavailable"
+    assert response.headers["Retry-After"] == "1"  # the same request may be sent again then
     assert not leaks(response.body)
     inventory = api.get(f"/v1/products/{product['id']}", key=merchant.secret).json["variants"][0]
     assert inventory["inventory"] == {"on_hand": 5, "reserved": 0, "available": 5}
