@@ -204,9 +204,8 @@ class _FastTime:
         time.sleep(seconds * BACKOFF_SCALE)
 
 
-# The API function's timeout, shortened as the back-off sleeps are (chalice's local gateway
-# gives 900 s when the config names none; deployed, Chalice's default is 60 s): a key whose
-# run was killed is free again once its invocation would have timed out.
+# The API function's timeout (30 s in .chalice/config.json), shortened as the back-off sleeps
+# are: a key whose run was killed is free again once its invocation would have timed out.
 LAMBDA_TIMEOUT_MS = 1000
 
 
