@@ -20,6 +20,7 @@ answer is 401.
 """
 
 import itertools
+import random
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -35,7 +36,7 @@ from schemathesis.generation import GenerationMode
 from .harness import leaks
 
 BUYERS, STOCK = 200, 20
-PATIENCE_SECONDS = 300  # how long a buyer keeps trying
+PATIENCE_SECONDS = 600  # how long a buyer keeps trying
 BUYER = {
     "customer": {"email": "flash@example.com", "name": "Flash Buyer"},
     "shipping_address": {"line1": "1 Main St", "city": "Springfield", "postal_code": "12345",
@@ -60,7 +61,14 @@ def test_two_hundred_buyers_for_twenty_units_make_exactly_twenty_orders(devstack
 
     def buy(index):
         response, deadline = None, time.monotonic() + PATIENCE_SECONDS
+        jitter, tries = random.Random(index), 0
+
+        def wait(at_least: float) -> None:
+            # At least what the server asked; backing off, with jitter, as clients should.
+            time.sleep(max(at_least, min(2**tries, 16)) * (0.5 + jitter.random()))
+
         while time.monotonic() < deadline:
+            tries += 1
             try:
                 response = requests.post(
                     f"{base}/v1/checkouts",
@@ -72,16 +80,17 @@ def test_two_hundred_buyers_for_twenty_units_make_exactly_twenty_orders(devstack
                 # No answer at all (the one machine running 200 buyers and the whole stack is
                 # overloaded): a client sends the same request again under the same key.
                 answers.append((0, "no answer"))
+                wait(1)
                 continue
             code = (response.json().get("error") or {}).get("code", "")
             answers.append((response.status_code, code))
             if response.status_code in (429, 503) and "Retry-After" in response.headers:
-                time.sleep(int(response.headers["Retry-After"]))
+                wait(int(response.headers["Retry-After"]))
                 continue
             if (response.status_code, code) == (409, "idempotency_request_in_progress"):
                 # The first try still runs, or died without clearing its key: the key is free
                 # once that invocation would have timed out (the API function's 30 s).
-                time.sleep(1)
+                wait(1)
                 continue
             return response
         return response
