@@ -105,8 +105,11 @@ FIGURES_EXPLAINED = {
     "unicode_round_trips": ("Unicode edge cases accepted and read back unchanged",
         "across all 10 text fields, the buyer's from the vault's export"),
     "flash_buyers": ("flash-sale buyers", "200 concurrent buyers over HTTP on the make-run stack"),
-    "flash_orders": ("flash-sale orders (stock 20)", "final answers 201: must equal the stock"),
-    "flash_409": ("flash-sale buyers answered 409 out_of_stock", "must be buyers - stock"),
+    "flash_orders": ("flash-sale orders (stock 20)",
+        "final answers 201: the stock, unless checkouts failed with 503 after reserving "
+        "(their units held until expiry, counted in Details)"),
+    "flash_409": ("flash-sale buyers answered 409 out_of_stock",
+        "the rest: 201 + 409 must equal the buyers"),
     "flash_retried": ("flash-sale 429/503 answers with Retry-After, waited out and retried",
         "the contract's only other answers under load"),
     "flash_other": ("flash-sale final answers other than 201/409 (must be 0)",
