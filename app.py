@@ -7,14 +7,18 @@ Chalice Blueprint in `chalicelib/routes/`.
 from chalice import Chalice
 
 from chalicelib.routes import (
+    analytics,  # /v1/storefront/beacon, /v1/analytics/funnel(.csv, .svg)
     catalog,  # /v1/products
     consumers,  # the ingest queue
+    creators,  # /v1/creators, their referrals and statements
     customers,  # /v1/customers: the vault's routes
     health,  # /v1/health, /v1/openapi.json
+    keys,  # /v1/keys: the merchant's API keys
     outbound,  # /v1/webhook_endpoints, /v1/events; the outbox stream, webhook deliveries
     posts,  # /v1/posts, publishing, /v1/storefront/posts
     sales,  # /v1/checkouts, /v1/orders; reservation expiry
-    social,  # /v1/connections, /v1/inbox; the Meta Shops order pull
+    settings,  # /v1/settings
+    social,  # /v1/connections (OAuth), /v1/inbox; token renewal, the Meta Shops order pull
     vault,  # the vault's own function
     webhooks,  # /v1/webhooks/{stripe,meta,tiktok,x}
     widget,  # /widget/{shoppable.js,shoppable.css}, /demo/posts/{post_id}
@@ -25,6 +29,8 @@ app = Chalice(app_name="shoppable")
 
 for area in (
     health,
+    keys,
+    settings,
     catalog,
     posts,
     widget,
@@ -33,6 +39,8 @@ for area in (
     webhooks,
     outbound,
     customers,
+    creators,
+    analytics,
     consumers,
     vault,
 ):

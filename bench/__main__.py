@@ -10,13 +10,14 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import Result, checkout, first_response, outbox, vault, webhooks
+from bench import Result, checkout, connections, first_response, outbox, vault, webhooks
 
 BENCHMARKS: dict[str, Callable[[], list[Result]]] = {
     "first_response": first_response.run,
     "vault": vault.run,
     "checkout": checkout.run,
     "webhooks": webhooks.run,
+    "connections": connections.run,
     "outbox": outbox.run,
 }
 

@@ -7,7 +7,8 @@ floor measured in the same run against the same emulator:
 - latency and throughput: one `TransactWriteItems` (reserve one variant, write one order)
   plus one strongly consistent `GetItem`, the least a checkout could cost in DynamoDB;
 - requests: 2 (that transaction and that read), counted like the checkout's, with botocore's
-  `before-call` event on every DynamoDB client of the process.
+  `before-call` event on every DynamoDB client of the process; a checkout that names a
+  creator's referral code is counted too (its attribution costs one batch read).
 
 A checkout also calls Stripe (localstripe here) and KMS; their cost is in its latency but not
 in its floor, which is the point: the ratio shows what a checkout costs beyond its data.
@@ -88,7 +89,7 @@ class _Stack:
         self._dir.cleanup()
 
 
-def _hot_variant(rt, on_hand: int) -> str:
+def _hot_variant(rt, on_hand: int) -> tuple[str, str, str]:
     from chalicelib.domain.catalog import ProductCreate
     from chalicelib.services.catalog import create_product
     from chalicelib.services.merchants import create_merchant
@@ -110,7 +111,23 @@ def _hot_variant(rt, on_hand: int) -> str:
             }
         ),
     )
-    return product.variants[0].id
+    return product.variants[0].id, merchant.merchant.id, merchant.api_key.id
+
+
+def _referral_code(rt, merchant_id: str, key_id: str) -> str:
+    from chalicelib.domain.creators import CodeCreate, CreatorCreate
+    from chalicelib.services.creators import create_code, create_creator
+
+    creator = create_creator(
+        rt.creators,
+        merchant_id,
+        CreatorCreate.model_validate(
+            {"name": "Bench Creator", "email": "creator@example.com",
+             "commission": {"rate_bps": 1000}}
+        ),
+        by_key=key_id,
+    )  # fmt: skip
+    return create_code(rt.creators, merchant_id, creator.id, CodeCreate(code="BENCH")).code
 
 
 def _checkout_body(variant_id: str, n: int) -> dict:
@@ -173,7 +190,8 @@ def _counter(client, service: str) -> list[int]:
 def run() -> list[Result]:
     with _Stack() as stack:
         rt, url = stack.rt, f"{stack.api.api_base}/v1/checkouts"
-        variant_id = _hot_variant(rt, on_hand=100_000)
+        variant_id, merchant_id, key_id = _hot_variant(rt, on_hand=100_000)
+        code = _referral_code(rt, merchant_id, key_id)
         for n in range(3):  # warm clients, caches and localstripe
             assert _post(url, _checkout_body(variant_id, n)) == 201
             _floor_operation(rt, variant_id, 10_000_000 + n)
@@ -194,6 +212,13 @@ def run() -> list[Result]:
             _floor_operation(rt, variant_id, n)
             floor_ms.append((time.perf_counter() - started) * 1000)
             floor_requests.append(counter[0] - before)
+
+        attributed_requests = []
+        for n in range(SEQUENTIAL // 4):
+            before = counter[0]
+            body = {**_checkout_body(variant_id, 500 + n), "referral_code": code}
+            assert _post(url, body) == 201
+            attributed_requests.append(counter[0] - before)
 
         with ThreadPoolExecutor(CONCURRENT_BUYERS) as pool:
             started = time.perf_counter()
@@ -224,6 +249,12 @@ def run() -> list[Result]:
         Result(
             "dynamodb requests per checkout",
             statistics.mean(checkout_requests),
+            "requests",
+            statistics.mean(floor_requests),
+        ),
+        Result(
+            "dynamodb requests per checkout with a referral code",
+            statistics.mean(attributed_requests),
             "requests",
             statistics.mean(floor_requests),
         ),

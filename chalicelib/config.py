@@ -21,13 +21,16 @@ def _resource(kind: str) -> dict:
 
 
 def _secret(owner: str) -> dict:
-    return {"resource": "secret", "secret": owner}  # stripe, platforms or vault
+    return {"resource": "secret", "secret": owner}  # stripe, platforms, connections or vault
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SHOPPABLE_", extra="ignore", defer_build=True)
 
     stage: str = "dev"
+    # Stages that take payments: they accept only `sk_live_` API keys, every other stage
+    # only `sk_test_` keys.
+    live_stages: Annotated[list[str], NoDecode] = ["prod", "production", "live"]
     region: str = Field("us-east-1", validation_alias="AWS_REGION")
     aws_endpoint_url: str | None = Field(None, validation_alias="AWS_ENDPOINT_URL")
 
@@ -66,29 +69,83 @@ class Settings(BaseSettings):
     # the vault function's name; unset, the vault runs in-process (tests, `make run`)
     vault_function: str | None = Field(None, json_schema_extra=_resource("function"))
     vault_key_cache_seconds: int = 60
+    # Caller assertions (chalicelib/vault/assertions.py): HMAC keys, base64 of >= 32 bytes.
+    # The API edge mints with the first, the queue consumers and schedules with the second;
+    # the vault function reads both to verify. Each is readable only by those roles.
+    edge_caller_key: SecretStr | None = Field(None, json_schema_extra=_secret("edge_caller"))
+    worker_caller_key: SecretStr | None = Field(None, json_schema_extra=_secret("worker_caller"))
+    # The API's keyed digests (base64 of >= 32 bytes): Idempotency-Key fingerprints and
+    # scopes, checkout hold counters. Nothing stored from a request is a bare hash of it.
+    request_digest_key: SecretStr | None = Field(None, json_schema_extra=_secret("request_digest"))
 
-    # Social platforms: webhook secrets, API base URLs (a local stand-in in tests and `make
-    # run`), and for now one access token per platform (see README "Social platforms").
+    # Social platforms: the apps' own secrets (webhook signatures, OAuth clients) and API base
+    # URLs (a local stand-in in tests and `make run`). No merchant's token is a setting: each
+    # connection has its own, sealed (README "Connecting a merchant's accounts").
+    meta_app_id: str = ""
     meta_app_secret: SecretStr = Field(SecretStr(""), json_schema_extra=_secret("platforms"))
     meta_verify_token: SecretStr = Field(SecretStr(""), json_schema_extra=_secret("platforms"))
     tiktok_app_key: SecretStr = Field(SecretStr(""), json_schema_extra=_secret("platforms"))
     tiktok_app_secret: SecretStr = Field(SecretStr(""), json_schema_extra=_secret("platforms"))
+    tiktok_service_id: str = ""
     x_consumer_secret: SecretStr = Field(SecretStr(""), json_schema_extra=_secret("platforms"))
+    x_client_id: str = ""
+    x_client_secret: SecretStr = Field(SecretStr(""), json_schema_extra=_secret("platforms"))
+    pinterest_app_id: str = ""
+    pinterest_app_secret: SecretStr = Field(SecretStr(""), json_schema_extra=_secret("platforms"))
     meta_graph_url: str = "https://graph.facebook.com/v21.0"
     tiktok_api_url: str = "https://open-api.tiktokglobalshop.com"
     pinterest_api_url: str = "https://api.pinterest.com"
     x_api_url: str = "https://api.x.com"
-    meta_access_token: SecretStr = Field(SecretStr(""), json_schema_extra=_secret("platforms"))
-    tiktok_access_token: SecretStr = Field(SecretStr(""), json_schema_extra=_secret("platforms"))
-    pinterest_access_token: SecretStr = Field(SecretStr(""), json_schema_extra=_secret("platforms"))
-    x_access_token: SecretStr = Field(SecretStr(""), json_schema_extra=_secret("platforms"))
-    # Meta Shops: commerce account (CMS) ids whose orders the schedule pulls; each is linked
-    # to its merchant by a `facebook` or `instagram` connection with that id.
-    meta_commerce_accounts: Annotated[list[str], NoDecode] = []
-    pinterest_board_id: str = ""
-    # comment-to-buy: a comment containing one of these words gets the checkout link
-    comment_keywords: Annotated[list[str], NoDecode] = ["buy", "price", "how much", "link", "want"]
+    # Where each platform's consent screen is, and what we ask for there
+    meta_authorize_url: str = "https://www.facebook.com/v21.0/dialog/oauth"
+    # Facebook Login for Business: the configuration's id replaces `scope` when set
+    meta_login_config_id: str = ""
+    meta_scopes: Annotated[list[str], NoDecode] = [
+        "pages_show_list",
+        "pages_read_engagement",
+        "pages_manage_metadata",
+        "pages_messaging",
+        "instagram_basic",
+        "instagram_content_publish",
+        "instagram_manage_comments",
+        "instagram_manage_messages",
+        "business_management",
+    ]
+    tiktok_authorize_url: str = "https://services.tiktokshop.com/open/authorize"
+    tiktok_auth_url: str = "https://auth.tiktok-shops.com"
+    x_authorize_url: str = "https://x.com/i/oauth2/authorize"
+    x_scopes: Annotated[list[str], NoDecode] = [
+        "tweet.read",
+        "tweet.write",
+        "users.read",
+        "dm.read",
+        "dm.write",
+        "offline.access",
+    ]
+    pinterest_authorize_url: str = "https://www.pinterest.com/oauth/"
+    pinterest_scopes: Annotated[list[str], NoDecode] = [
+        "user_accounts:read",
+        "boards:read",
+        "pins:read",
+        "pins:write",
+        "catalogs:read",
+        "catalogs:write",
+    ]
+    # Connecting accounts: the API's public URL (redirect URIs are
+    # `<public_api_url>/v1/connections/<platform>/callback`), the key that signs the OAuth
+    # `state`, and the KMS key that wraps each grant's data key.
+    public_api_url: str = ""
+    oauth_state_secret: SecretStr = Field(SecretStr(""), json_schema_extra=_secret("connections"))
+    oauth_state_minutes: int = 10
+    platform_tokens_key_id: str = Field(
+        "alias/shoppable-platform-tokens", json_schema_extra=_resource("key")
+    )
+    platform_token_keys_table: str = Field(
+        "shoppable-platform-token-keys", json_schema_extra=_resource("table")
+    )
+    platform_token_cache_seconds: int = 60
     storefront_url: str = "https://shop.example.com"
+    inbox_retention_days: int = 90  # comments and messages go after this (and on erasure)
     publish_max_attempts: int = 5
     publish_retry_seconds: int = 30  # doubled at each attempt, at most 900 (SQS's limit)
     platform_timeout_seconds: float = 5.0
@@ -103,6 +160,13 @@ class Settings(BaseSettings):
     # An endpoint failing every attempt for this long is disabled (and the merchant told).
     webhook_disable_after_hours: float = Field(120.0, gt=0)
     webhook_timeout_seconds: float = Field(DELIVERY_TIMEOUT_SECONDS, gt=0, le=15)
+
+    # Creators: how long after a click on a creator's link a checkout is still theirs, how
+    # long commissions are held before they mature, and how many views (and as many clicks)
+    # one funnel cell counts a day (the beacon is public).
+    attribution_window_days: int = Field(7, ge=0, le=90)
+    commission_hold_days: int = Field(30, ge=0, le=365)
+    funnel_daily_cap: int = Field(100_000, ge=1)
 
     max_body_bytes: int = 64 * 1024
     max_tags_per_post: int = 20
@@ -125,6 +189,10 @@ class Settings(BaseSettings):
             file_secret_settings,
         )
 
+    @property
+    def live(self) -> bool:
+        return self.stage in self.live_stages
+
     @field_validator("webhook_retry_seconds", mode="before")
     @classmethod
     def _split_seconds(cls, value: object) -> object:
@@ -133,7 +201,12 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
-        "cors_allowed_origins", "meta_commerce_accounts", "comment_keywords", mode="before"
+        "cors_allowed_origins",
+        "meta_scopes",
+        "x_scopes",
+        "pinterest_scopes",
+        "live_stages",
+        mode="before",
     )
     @classmethod
     def _split_origins(cls, value: object) -> object:

@@ -6,7 +6,7 @@ in the emulator with `provision`.
 
 from dataclasses import dataclass
 
-from .adapters.dynamodb.schema import create_main_table
+from .adapters.dynamodb.schema import create_main_table, create_platform_token_keys_table
 from .adapters.kms import ensure_key
 from .vault.schema import create_vault_tables
 
@@ -31,14 +31,22 @@ QUEUES = (
 
 
 def provision(rt) -> dict[str, str]:
-    """Create tables, queues and the vault key in the (emulated) account.
+    """Create the tables, queues, the vault key and the platform-tokens key in the (emulated)
+    account.
 
     Returns queue name -> URL.
     """
     create_main_table(rt.dynamodb, rt.settings.main_table)
+    create_platform_token_keys_table(rt.dynamodb, rt.settings.platform_token_keys_table)
     create_vault_tables(rt.dynamodb, rt.settings)
     if rt.settings.vault_key_id.startswith("alias/"):
         ensure_key(rt.kms, rt.settings.vault_key_id, "Shoppable vault: wraps customer data keys")
+    if rt.settings.platform_tokens_key_id.startswith("alias/"):
+        ensure_key(
+            rt.kms,
+            rt.settings.platform_tokens_key_id,
+            "Shoppable: wraps the data keys of merchants' platform tokens",
+        )
     if rt.settings.webhook_key_id.startswith("alias/"):
         ensure_key(rt.kms, rt.settings.webhook_key_id, "Shoppable: webhook signing secrets")
     urls = {}

@@ -2,11 +2,13 @@
 
 The start-up order matters. The emulator and the Stripe and platform stand-ins come first,
 because their addresses go into the environment; the environment is set before any AWS or
-Stripe client exists; then the tables, queues and keys, and the demo shop (with the sample
-deliveries' social accounts connected); then the app, imported only now because it reads
-settings such as queue names at import, and its server; then the Stripe
-webhook, the queue pollers and the schedules. `dev.json` is written last, once `/v1/health`
-answers 200, so its presence means the stack is ready.
+Stripe client exists; then the tables, queues and keys, and the demo shop; then the app,
+imported only now because it reads settings such as queue names at import, and its server;
+then the Stripe webhook, the queue pollers and the schedules. Once `/v1/health` answers 200,
+the demo shop connects the social accounts of the sample deliveries (events/ and the
+platforms' published samples, tests/platform_samples) through the platforms' OAuth redirect
+flow (the stand-in approves at once), and `dev.json` is written last, so its presence means
+the stack is ready.
 
 Ctrl-C (SIGINT) and SIGTERM only set an event; the main thread then stops everything it
 started in reverse order and exits 0. A start that fails is unwound the same way.
@@ -21,12 +23,14 @@ import threading
 from pathlib import Path
 
 from .devfile import dev_dir, remove_dev_file, write_dev_file
-from .loopback import Interrupted, port_is_free, request, wait_until
+from .loopback import LOOPBACK, Interrupted, port_is_free, request, wait_until
 
 logger = logging.getLogger("devstack")
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 DEFAULT_PORT = 8000
+# The demo shop's accounts, connected at start (Facebook comes with Instagram: one grant).
+DEMO_CONNECTIONS = ("instagram", "tiktok", "x", "pinterest")
 
 
 def _number_from_env(name: str, default: float) -> float:
@@ -58,12 +62,13 @@ def start(running: contextlib.ExitStack, stop: threading.Event, port: int) -> di
 
     from . import corpus
     from .api_server import ApiServer, load_app
+    from .connect import connect
     from .emulator import AwsEmulator
     from .environment import configure, uses_real_stripe
-    from .platform_standin import PlatformStandin, seed_sample_accounts
+    from .platform_standin import SAMPLE_MEDIA, PlatformStandin
     from .poller import queue_pollers
     from .scheduler import schedule_runners
-    from .seed import seed_demo_shop
+    from .seed import seed_demo_creator, seed_demo_shop
     from .stream_poller import stream_pollers
     from .stripe_standin import StripeStandin
 
@@ -87,13 +92,16 @@ def start(running: contextlib.ExitStack, stop: threading.Event, port: int) -> di
     running.callback(platforms.stop)
     for variable, url in platforms.base_urls().items():
         os.environ.setdefault(variable, url)  # a real platform URL set by the developer wins
+    api_base = os.environ.setdefault("SHOPPABLE_PUBLIC_API_URL", f"http://{LOOPBACK}:{port}")
+    platforms.oauth.register_redirect("tiktok", f"{api_base}/v1/connections/tiktok/callback")
 
+    # Links in replies and creators' links open the demo page, which takes the same query.
+    os.environ.setdefault("SHOPPABLE_STOREFRONT_URL", f"http://{LOOPBACK}:{port}/demo")
     rt = runtime_module.reset()
     queues = provision(rt)
     demo = seed_demo_shop(rt)
-    seed_sample_accounts(rt, demo.merchant_id, demo.post_id)
+    creator = seed_demo_creator(rt, demo, stripe.api_base if stripe else None)
     platforms.seed_samples()
-    corpus.connect_accounts(rt, demo.merchant_id)
     corpus.seed_standin(platforms)
 
     config, app = load_app(PROJECT_DIR)
@@ -115,6 +123,17 @@ def start(running: contextlib.ExitStack, stop: threading.Event, port: int) -> di
         running.callback(worker.stop)
 
     wait_until(lambda: request("GET", f"{api.api_base}/v1/health") == 200, "/v1/health", stop)
+
+    def connect_demo(platform: str) -> None:  # through the redirect flow, as the merchant would
+        status, body = connect(api.api_base, demo.api_key, platform)
+        if status != 200:
+            raise RuntimeError(f"connecting the demo shop's {platform} account: {status} {body}")
+
+    for platform in DEMO_CONNECTIONS:  # the accounts of events/ (the stand-in's defaults)
+        connect_demo(platform)
+    corpus.connect_accounts(platforms, connect_demo)  # those of tests/platform_samples
+    for platform, media_id in SAMPLE_MEDIA.items():  # the demo post, as if published there
+        rt.post_store.link_media(platform, media_id, demo.post_id)
     info = {
         "api_base": api.api_base,
         "merchant_id": demo.merchant_id,
@@ -122,6 +141,9 @@ def start(running: contextlib.ExitStack, stop: threading.Event, port: int) -> di
         "product_id": demo.product_id,
         "post_id": demo.post_id,
         "demo_url": f"{api.api_base}/demo/posts/{demo.post_id}",
+        "creator_id": creator.creator_id,
+        "creator_code": creator.code,
+        "creator_link": creator.link_url,
         "aws_endpoint_url": env.aws_endpoint_url,
         "aws_region": env.region,
         "main_table": rt.settings.main_table,
@@ -150,12 +172,17 @@ def announce(info: dict) -> None:
         f"\nShoppable is running at {api}\n"
         f"  demo page      {info['demo_url']} (buy with card 4242 4242 4242 4242)\n"
         f"  demo merchant  {info['merchant_id']}, API key {key}\n"
+        f"  demo creator   {info['creator_id']}: buy through {info['creator_link']}"
+        f" or with the code {info['creator_code']}\n"
         f"  demo post      {api}/v1/storefront/posts/{info['post_id']}\n"
         f"  reference      {info['docs']} (OpenAPI: {api}/v1/openapi.json)\n"
         f"  webhooks       python -m devstack.cli listen   (prints each signed event)\n"
         f"  emulators      AWS {info['aws_endpoint_url']}, Stripe {info['stripe_api_base']}\n"
         f"  consumers      {', '.join(info['consumers']) or 'none'}\n"
         f"  schedules      {schedules or 'none'}\n"
+        f"  connected      Instagram, Facebook, TikTok Shop, X, Pinterest (through OAuth; "
+        f"python -m devstack.cli connect <platform>)\n"
+        f"  platforms      {info['platform_standin_url']}/_requests (what the app sent them)\n"
         f"  details        {dev_dir() / 'dev.json'} (with the dev webhook secrets)\n"
         f"  try            curl -H 'Authorization: Bearer {key}' {api}/v1/products\n"
         "Press Ctrl-C to stop.\n",

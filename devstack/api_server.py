@@ -90,12 +90,17 @@ class DeployedGateway(LocalGateway):
 
 
 class _RequestHandler(ReferenceHandler):
-    """Chalice's request handler with `/docs` (see reference.py), over `DeployedGateway`."""
+    """Chalice's request handler with `/docs` (see reference.py), over `DeployedGateway`, and
+    an access log without query strings: an OAuth callback's carries a code and a state."""
 
     def __init__(self, request, client_address, server, app_object: Chalice, config: Config):
         # As chalice's __init__, with our gateway: the base class serves the request in it.
         self.local_gateway = DeployedGateway(app_object, config)
         BaseHTTPRequestHandler.__init__(self, request, client_address, server)
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        path = self.path.split("?", 1)[0]
+        self.log_message('"%s %s" %s %s', self.command, path, str(code), str(size))
 
 
 def _local_server(app: Chalice, config: Config, port: int) -> LocalDevServer:
@@ -105,12 +110,24 @@ def _local_server(app: Chalice, config: Config, port: int) -> LocalDevServer:
     return LocalDevServer(app, config, LOOPBACK, port, handler_cls=_RequestHandler)
 
 
+def _unless_client_left(report):
+    """socketserver prints a traceback for every failed request; a browser that closed its
+    connection before the answer was written (a page navigated away) is not a failure."""
+
+    def handle_error(request, client_address) -> None:
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            report(request, client_address)
+
+    return handle_error
+
+
 class ApiServer:
     def __init__(self, config: Config, app: Chalice, port: int):
         self._local = _local_server(app, config, port)
         # A flash sale opens dozens of connections at once; the server's default backlog of 5
         # would reset most of them before a thread accepts them.
         self._local.server.socket.listen(LISTEN_BACKLOG)
+        self._local.server.handle_error = _unless_client_left(self._local.server.handle_error)
         self._thread = threading.Thread(
             target=self._local.server.serve_forever,
             kwargs={"poll_interval": 0.2},

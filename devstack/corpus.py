@@ -8,13 +8,15 @@ documents for it. It also lists the accounts the samples are for, and what the p
 that our look-ups read (Graph objects and profiles, mentions, X users and posts, TikTok
 orders and cancellations), seeded into the platform stand-in from the samples themselves.
 
-`make run` connects the accounts to the demo shop and seeds the stand-in, so that
+`make run` connects the accounts to the demo shop (through the platforms' OAuth redirect flow,
+one authorization per account) and seeds the stand-in, so that
 `python -m devstack.cli send-event tests/platform_samples/<platform>/<sample>.json` shows each
 one's effect; the corpus tests check every `expect` through the real routes.
 """
 
 import copy
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -96,15 +98,18 @@ def accounts() -> dict[str, list[str]]:
     return manifest()["accounts"]
 
 
-def connect_accounts(rt, merchant_id: str) -> None:
-    """Connect the samples' accounts to the merchant."""
-    from chalicelib.domain.connections import ConnectionCreate
-    from chalicelib.services.connections import connect_account
-
-    for platform, ids in accounts().items():
-        for account_id in ids:
-            request = ConnectionCreate(platform=platform, account_id=account_id)
-            connect_account(rt.social, merchant_id, request)
+def connect_accounts(standin, connect: Callable[[str], object]) -> None:
+    """Connect the samples' accounts to a merchant through the OAuth redirect flow, as the
+    merchant would: the stand-in's consent screen grants one account at a time, and
+    `connect(platform)` goes through it and back to the API's callback. The stand-in grants
+    its default accounts again afterwards."""
+    try:
+        for platform, ids in accounts().items():
+            for account_id in ids:
+                standin.oauth.grant_accounts(platform, account_id)
+                connect(platform)
+    finally:
+        standin.oauth.grant_defaults()
 
 
 def seed_standin(standin) -> None:

@@ -35,9 +35,27 @@ WEBHOOK_SECRET_VARIABLES = {
     "stripe_webhook_secret": "SHOPPABLE_STRIPE_WEBHOOK_SECRET",
 }
 
+# The platform apps' OAuth clients, and the key that signs OAuth states: set for this run
+# unless already set. The stand-in takes any client id and secret.
+APP_CREDENTIALS = {
+    "SHOPPABLE_META_APP_ID": lambda: "1234567890" + secrets.token_hex(2),
+    "SHOPPABLE_TIKTOK_SERVICE_ID": lambda: "7" + secrets.token_hex(6),
+    "SHOPPABLE_X_CLIENT_ID": lambda: secrets.token_urlsafe(18),
+    "SHOPPABLE_X_CLIENT_SECRET": lambda: secrets.token_urlsafe(36),
+    "SHOPPABLE_PINTEREST_APP_ID": lambda: str(1400000 + secrets.randbelow(99999)),
+    "SHOPPABLE_PINTEREST_APP_SECRET": lambda: secrets.token_hex(20),
+    "SHOPPABLE_OAUTH_STATE_SECRET": lambda: secrets.token_urlsafe(48),
+}
 
-# The vault's blind-index key: any 32 random bytes will do for data that lives one run.
-VAULT_INDEX_KEY_VARIABLE = "SHOPPABLE_VAULT_INDEX_KEY"
+
+# The vault's blind-index key, the caller-assertion keys and the API's digest key: any 32
+# random bytes will do for data that lives one run.
+GENERATED_KEY_VARIABLES = (
+    "SHOPPABLE_VAULT_INDEX_KEY",
+    "SHOPPABLE_EDGE_CALLER_KEY",
+    "SHOPPABLE_WORKER_CALLER_KEY",
+    "SHOPPABLE_REQUEST_DIGEST_KEY",
+)
 
 
 def _generated_secrets() -> dict[str, str]:
@@ -88,7 +106,10 @@ def configure(aws_endpoint_url: str, stripe_api_base: str | None) -> DevEnvironm
         )
     else:
         stripe_api_base = env.get("STRIPE_API_BASE") or REAL_STRIPE_API_BASE
-    env.setdefault(VAULT_INDEX_KEY_VARIABLE, base64.b64encode(secrets.token_bytes(32)).decode())
+    for variable, generate in APP_CREDENTIALS.items():
+        env.setdefault(variable, generate())
+    for variable in GENERATED_KEY_VARIABLES:
+        env.setdefault(variable, base64.b64encode(secrets.token_bytes(32)).decode())
     # Merchants' webhook endpoints may be on this machine (`python -m devstack.cli listen`),
     # and retries come within a minute, so that a stopped receiver catches up soon.
     env.setdefault("SHOPPABLE_WEBHOOK_LOCAL_URLS", "true")

@@ -23,7 +23,9 @@ and with each platform's documented error shape for an object it does not hold:
 Tests read `requests` (method, path, query, headers, JSON body) to assert the exact calls,
 queue failures with `fail(...)`, and seed objects (`tiktok_orders`, `meta_orders`,
 `add_meta_object`, `add_x_user`, …). `GET /_requests` returns the record as JSON, so that a
-developer with `make run` can see the replies the app sent.
+developer with `make run` can see the replies the app sent, and the token each carried.
+`oauth` (`oauth_standin.py`) plays each platform's consent screen and token, refresh and
+revoke endpoints, and refuses API calls without a live token it issued.
 """
 
 import itertools
@@ -36,6 +38,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from .loopback import LOOPBACK
+from .oauth_standin import OAuthStandin
 
 # The sample deliveries' people and objects (events/), so that `send-event` finds them.
 SAMPLE_COMMENTER = {"id": "6950000000000000", "username": "buyer1"}
@@ -157,12 +160,14 @@ class _State:
 class PlatformStandin:
     def __init__(self, port: int = 0):
         self.state = _State()
+        self.oauth = OAuthStandin()
         state = self.state
 
         class Handler(_Handler):
             pass
 
         Handler.state = state
+        Handler.oauth = self.oauth
         self._server = ThreadingHTTPServer((LOOPBACK, port), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
@@ -180,6 +185,7 @@ class PlatformStandin:
             "SHOPPABLE_TIKTOK_API_URL": f"{self.url}/tiktok",
             "SHOPPABLE_PINTEREST_API_URL": f"{self.url}/pinterest",
             "SHOPPABLE_X_API_URL": f"{self.url}/x",
+            **self.oauth.base_urls(self.url),
         }
 
     @property
@@ -277,6 +283,7 @@ class PlatformStandin:
         """Forget every request, failure and object."""
         with self.state.lock:
             self.state.clear()
+        self.oauth.reset()
 
     def start(self) -> None:
         self._thread.start()
@@ -290,6 +297,7 @@ class PlatformStandin:
 
 class _Handler(BaseHTTPRequestHandler):
     state: _State
+    oauth: OAuthStandin
     protocol_version = "HTTP/1.1"
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -314,6 +322,8 @@ class _Handler(BaseHTTPRequestHandler):
             body = json.loads(raw) if raw else None
         except ValueError:
             body = raw.decode(errors="replace")
+        if self.headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded"):
+            body = dict(parse_qsl(raw.decode(errors="replace")))
         recorded = Recorded(
             platform, method, path, dict(parse_qsl(parts.query)),
             {k.lower(): v for k, v in self.headers.items()}, body,
@@ -331,13 +341,21 @@ class _Handler(BaseHTTPRequestHandler):
         if failure is not None:
             self._answer(failure.status, failure.body)
             return
+        oauth = self.oauth.answer(
+            platform, method, path, recorded.query, recorded.headers, recorded.body
+        )
+        if oauth is not None:
+            self._answer(*oauth)
+            return
         with self.state.lock:  # one request at a time changes the platform's objects
             answer = _ANSWERS.get(platform, _not_found)(self.state, recorded, next_id)
         self._answer(*answer)
 
-    def _answer(self, status: int, body: Any) -> None:
+    def _answer(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
         data = json.dumps(body).encode()
         self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
@@ -596,22 +614,12 @@ def _x(state: _State, r: Recorded, next_id: str) -> tuple[int, Any]:
 _ANSWERS = {"meta": _meta, "tiktok": _tiktok, "pinterest": _pinterest, "x": _x}
 
 
-# The sample deliveries' accounts (events/), connected to the demo shop by `make run`, and
-# the demo post as if already published as the samples' Instagram media and X post.
+# The sample deliveries' accounts (events/), which the OAuth stand-in grants by default so
+# that `make run` connects them to the demo shop, and the demo post as if already published
+# as the samples' Instagram media and X post.
 SAMPLE_ACCOUNTS = {
     "instagram": "17841400000000000",
     "tiktok": "7494726673780148744",
     "x": "2244994945000",
 }
 SAMPLE_MEDIA = {"instagram": "17990000000000002", "x": "1460323737035677698"}
-
-
-def seed_sample_accounts(rt, merchant_id: str, post_id: str) -> None:
-    from chalicelib.domain.connections import ConnectionCreate
-    from chalicelib.services.connections import connect_account
-
-    for platform, account_id in SAMPLE_ACCOUNTS.items():
-        request = ConnectionCreate(platform=platform, account_id=account_id)
-        connect_account(rt.social, merchant_id, request)
-    for platform, media_id in SAMPLE_MEDIA.items():
-        rt.post_store.link_media(platform, media_id, post_id)

@@ -114,10 +114,6 @@ def wants_to_buy(text: str, keywords: list[str]) -> bool:
     )
 
 
-def buy_reply(title: str, link: str) -> str:
-    return f"Thanks for asking! {title} is here: {link}"
-
-
 def inbox_item_id(platform: str, account_id: str, external_id: str) -> str:
     """The same object seen by the same account is the same item; by another account, not."""
     digest = hashlib.sha256(f"{platform}:{account_id}:{external_id}".encode()).hexdigest()
@@ -145,7 +141,8 @@ class EngagementDetails(Model):
 
 class InboxAuthor(Model):
     token: str  # the vault's token
-    handle: str  # masked
+    handle: str = ""  # masked; empty once the author is erased
+    erased: bool = False
 
 
 class InboxItem(Model):

@@ -10,12 +10,14 @@ class Prefix(StrEnum):
     VARIANT = "var"
     POST = "post"
     CONNECTION = "conn"
+    GRANT = "grt"  # one authorization at a platform; never shown
     ORDER = "ord"
     CUSTOMER = "cus"
     EVENT = "evt"
     WEBHOOK_ENDPOINT = "we"
     DELIVERY = "dlv"
     DELIVERY_ATTEMPT = "att"
+    CREATOR = "cr"
 
 
 def make_id(prefix: Prefix, random_part: str) -> str:

@@ -107,6 +107,9 @@ class EngagementReceived(InboundEvent):
     media_id: str | None = None  # what it is about: the platform's media or the tweet replied to
     parent_id: str | None = None
     text: str = ""
+    # On the queue the text is left out and waits in the store under this ref (see
+    # services/social.py): a queued message outlives an erasure, the stored text does not.
+    text_ref: str | None = None
     attachments: list[Attachment] = []
     author_id: str | None = None  # a message's sender as the platform ids them, to look up
 
@@ -133,6 +136,13 @@ class CancellationChanged(InboundEvent):
     requested_at: int | None = None  # unix seconds
 
 
+class AccountDeauthorized(InboundEvent):
+    """The seller took our app's access away at the platform (TikTok Shop's
+    SELLER_DEAUTHORIZATION): the account's connection goes, and its tokens are shredded."""
+
+    event: Literal["deauthorization"] = "deauthorization"
+
+
 class SubscriptionTest(InboundEvent):
     """A platform's dashboard test (Meta's "Test" button): acknowledged and logged so an
     operator sees the subscription works, never queued (its account is no one's)."""
@@ -142,12 +152,16 @@ class SubscriptionTest(InboundEvent):
 
 
 PlatformEvent = Annotated[
-    EngagementReceived | OrderStatusChanged | CancellationChanged, Field(discriminator="event")
+    EngagementReceived | OrderStatusChanged | CancellationChanged | AccountDeauthorized,
+    Field(discriminator="event"),
 ]
 
 
-def message_type(event: EngagementReceived | OrderStatusChanged | CancellationChanged) -> str:
-    """Its type on the ingest queue: `platform.engagement`, `platform.order_status_change`."""
+def message_type(
+    event: EngagementReceived | OrderStatusChanged | CancellationChanged | AccountDeauthorized,
+) -> str:
+    """Its type on the ingest queue: `platform.engagement`, `platform.order_status_change`,
+    `platform.cancellation_change`, `platform.deauthorization`."""
     return f"platform.{event.event}"
 
 

@@ -51,6 +51,9 @@ class PostCreate(Model):
     caption: Annotated[str, Field(max_length=MAX_CAPTION)] = ""
     tags: Annotated[list[Tag], Field(max_length=200)] = []
     status: Literal[PostStatus.DRAFT, PostStatus.ACTIVE] = PostStatus.ACTIVE
+    creator_id: ObjectId | None = Field(
+        None, description="a collab post: the creator's own, whose sales are theirs (cr_…)"
+    )
 
     @model_validator(mode="after")
     def _one_tag_per_item(self) -> "PostCreate":
@@ -82,6 +85,7 @@ class Post(Model):
     # per platform: queued, published or failed with the platform's error
     publications: dict[str, Publication] = {}
     engagement: Engagement = Field(default_factory=Engagement)
+    creator_id: str | None = None  # a collab post's creator
 
 
 class PostView(Model):
@@ -94,6 +98,7 @@ class PostView(Model):
     created_at: datetime
     publications: dict[str, Publication] = {}
     engagement: Engagement = Field(default_factory=Engagement)
+    creator_id: str | None = None
 
 
 def post_view(post: Post) -> PostView:
@@ -187,14 +192,15 @@ def checkout_link(storefront_url: str, post_id: str, product_id: str) -> str:
 @dataclass(frozen=True)
 class PostListing:
     """What a platform needs to publish a post: the post, the tagged products with their
-    variants, the storefront link, and the merchant's account on that platform (None when
-    the merchant has connected none)."""
+    variants, the storefront link, the merchant's account on that platform, and (Pinterest)
+    the merchant's board for Pins."""
 
     post: Post
     products: list[Product]
     variants: list[Variant]
     link: str
     account_id: str | None
+    board_id: str | None = None
 
     def variants_of(self, product: Product) -> list[Variant]:
         return [v for v in self.variants if v.product_id == product.id]

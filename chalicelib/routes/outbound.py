@@ -171,8 +171,10 @@ def redeliver_event(call: Call, event_id: str) -> RedeliverView:
 )
 def on_outbox(event: DynamoDBEvent) -> dict[str, Any]:
     rt = runtime()
-    return consume_stream(lambda records: outbound.publish_changes(rt.outbound, records),
-                          event.to_dict())  # fmt: skip
+    return consume_stream(
+        lambda records: outbound.publish_changes(rt.outbound, records, rt.event_consumers),
+        event.to_dict(),
+    )
 
 
 @blueprint.on_sqs_message(queue=WEBHOOK_QUEUE, batch_size=4)

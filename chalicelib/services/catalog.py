@@ -9,6 +9,7 @@ from ..domain.catalog import (
     ProductPatch,
     ProductView,
     Variant,
+    check_price,
     check_variants,
     product_view,
 )
@@ -55,6 +56,7 @@ def create_product(catalog: Catalog, merchant_id: str, request: ProductCreate) -
             merchant_id=merchant_id,
             sku=v.sku,
             price=v.price,
+            free=v.free,
             options=v.options,
             on_hand=v.inventory.on_hand,
             low_stock_threshold=v.inventory.low_stock_threshold,
@@ -110,6 +112,7 @@ def patch_product(
                     merchant_id=merchant_id,
                     sku=change.sku,
                     price=change.price,
+                    free=bool(change.free),
                     options=change.options or {},
                     on_hand=change.inventory.on_hand if change.inventory else 0,
                     low_stock_threshold=(
@@ -140,6 +143,13 @@ def patch_product(
         check_variants([(v.sku, v.price.currency) for v in final.values()])
     except ValueError as error:
         raise ValidationFailed(str(error), param="variants") from error
+    patched = {v.id: v for v in [*changed, *added]}
+    for index, change in enumerate(patch.variants or []):
+        variant = patched[change.id] if change.id else added[_added_index(patch, index)]
+        try:
+            check_price(variant.price, variant.free)
+        except ValueError as error:
+            raise ValidationFailed(str(error), param=f"variants[{index}].price") from error
 
     fields = patch.model_dump(exclude_unset=True, exclude={"variants"})
     updated = product.model_copy(
@@ -165,3 +175,8 @@ def patch_product(
             param=f"variants[{index}].inventory.on_hand",
         ) from short
     return product_view(updated, list(final.values()))
+
+
+def _added_index(patch: ProductPatch, index: int) -> int:
+    """Which of the added variants the patch's `index`-th entry is."""
+    return sum(1 for change in (patch.variants or [])[:index] if change.id is None)

@@ -8,7 +8,9 @@ the masked handle or name. Handles held without an email are filed in the vault 
 synthetic address, `<platform user id>@<platform>.invalid` (a reserved domain nothing is
 delivered to), so that the vault's blind index recognises the same person writing again. A
 look-up the platform refuses (no consent, no permission, no such object) leaves the author
-unknown, or the text empty, and the item is filed all the same.
+unknown, or the text empty, and the item is filed all the same. Everything the platform is
+asked here, it is asked as the merchant's own connection (its token); a connection that
+cannot be used (waiting to be authorized again) is a refusal like any other.
 
 Each step is idempotent: the inbox item and the post's counter are written together once
 (`InboxStore.add`), and the reply is sent while the item says `pending`, so a redelivery
@@ -18,6 +20,7 @@ keeps the item; a removal marks it removed, whichever of them arrives first.
 
 from datetime import UTC, datetime
 
+from ..domain.connections import Connection
 from ..domain.engagement import (
     EngagementDetails,
     EngagementKind,
@@ -25,7 +28,6 @@ from ..domain.engagement import (
     InboxItem,
     InboxItemView,
     SocialAuthor,
-    buy_reply,
     inbox_item_id,
     inbox_view,
     wants_to_buy,
@@ -36,6 +38,7 @@ from ..domain.inbound import EngagementAction, EngagementReceived
 from ..domain.outbound import Event, EventType, InboxMessageData, new_event
 from ..domain.posts import Post, checkout_link
 from ..domain.scopes import Scope
+from ..domain.settings import render_reply
 from ..observability import logger
 from ..vault.models import Caller, CustomerCreate
 from .social import Social
@@ -48,40 +51,62 @@ def _post_of(social: Social, merchant_id: str, event: EngagementReceived) -> Pos
     return post if post is not None and post.merchant_id == merchant_id else None
 
 
-def engagement_received(social: Social, merchant_id: str, event: EngagementReceived) -> None:
+def engagement_received(social: Social, connection: Connection, event: EngagementReceived) -> None:
+    merchant_id = connection.merchant_id
     item_id = inbox_item_id(event.platform, event.account_id, event.external_id)
+    handled = False  # a redelivery whose stashed text was taken already
+    if event.text_ref:  # the text waited in the store, not on the queue
+        text = social.inbox.stashed_text(event.text_ref)
+        handled = text is None
+        event = event.model_copy(update={"text": text or ""})
     if event.action == EngagementAction.REMOVE:
         _removed(social, merchant_id, item_id, event)
+        _drop_text(social, event)
         return
     post = _post_of(social, merchant_id, event)
     item = social.inbox.get(item_id)
     if item is not None and event.action == EngagementAction.EDIT:
         at = _time(event.occurred_at)
         attachments = event.attachments or None  # an edit without any keeps the item's
-        if social.inbox.edit(item_id, event.text, attachments, at):
+        if not handled and social.inbox.edit(item_id, event.text, attachments, at):
             logger.info("inbox item edited", extra={"item_id": item_id})
+        _drop_text(social, event)
         return
     if item is None:
-        item = _first_seen(social, merchant_id, item_id, event, post)
+        item = _first_seen(social, connection, item_id, event, post)
         if not social.inbox.add(item, _COUNTERS.get(event.kind), _created(social, item)):
             item = social.inbox.get(item_id) or item
+    _drop_text(social, event)  # the inbox holds it now
     if item.reply == "pending" and post is not None:
-        _send_checkout_link(social, item, post, event)
+        _send_checkout_link(social, connection, item, post, event)
+
+
+def _drop_text(social: Social, event: EngagementReceived) -> None:
+    if event.text_ref:
+        social.inbox.drop_text(event.text_ref)
 
 
 def _first_seen(
-    social: Social, merchant_id: str, item_id: str, event: EngagementReceived, post: Post | None
+    social: Social,
+    connection: Connection,
+    item_id: str,
+    event: EngagementReceived,
+    post: Post | None,
 ) -> InboxItem:
     """The item as first filed: the webhook's content, completed by the platform's API."""
-    details = social.platforms.engagement(event.source).details_of(event)
+    merchant_id = connection.merchant_id
+    details = _details(social, connection, event)
     text = event.text or details.text or ""
     edited = event.action == EngagementAction.EDIT
+    keywords, _ = social.merchant_settings.get(merchant_id).comment_to_buy(
+        post.id if post else None
+    )
     asks = (
         not edited  # an edit seen before its object is filed, never answered
         and event.kind != EngagementKind.MESSAGE
         and post is not None
         and bool(post.tags)
-        and wants_to_buy(text, social.settings.comment_keywords)
+        and wants_to_buy(text, keywords)
     )
     occurred = details.occurred_at or event.occurred_at  # the object's own time, if known
     return InboxItem(
@@ -99,6 +124,20 @@ def _first_seen(
         edited_at=_time(event.occurred_at) if edited else None,
         reply="pending" if asks else "none",
     )
+
+
+def _details(
+    social: Social, connection: Connection, event: EngagementReceived
+) -> EngagementDetails:
+    """The platform's look-ups as the connection; a connection that cannot be used (waiting
+    to be authorized again) leaves them unknown, as a refused look-up does."""
+    try:
+        return social.platforms.engagement(connection).details_of(event)
+    except PlatformError as error:
+        if error.retryable:
+            raise  # the message comes back
+        logger.warning("details not available", extra={"platform": error.platform})
+        return EngagementDetails()
 
 
 def _created(social: Social, item: InboxItem) -> Event:
@@ -141,7 +180,7 @@ def _author(
     if customer is None:
         return None
     caller = Caller.service(merchant_id, "engagement", frozenset({Scope.CUSTOMERS_WRITE}))
-    tokenized = social.vault.tokenize(caller, customer)
+    tokenized = social.vault.identify(caller, customer)
     return InboxAuthor(token=tokenized.token, handle=tokenized.masked.name)
 
 
@@ -168,14 +207,17 @@ def _time(seconds: int) -> datetime:
 
 
 def _send_checkout_link(
-    social: Social, item: InboxItem, post: Post, event: EngagementReceived
+    social: Social, connection: Connection, item: InboxItem, post: Post, event: EngagementReceived
 ) -> None:
     tag = post.tags[0]
     products = social.products.products([tag.product_id])
     title = products[0].title if products else "It"
     link = checkout_link(social.settings.storefront_url, post.id, tag.product_id)
+    _, template = social.merchant_settings.get(connection.merchant_id).comment_to_buy(post.id)
     try:
-        social.platforms.engagement(event.source).send_checkout_link(event, buy_reply(title, link))
+        social.platforms.engagement(connection).send_checkout_link(
+            event, render_reply(template, title, link)
+        )
     except PlatformError as error:
         if error.retryable:
             raise  # the message comes back; the item still says pending

@@ -22,6 +22,7 @@ from pydantic import ValidationError
 
 from ..domain.catalog import Variant
 from ..domain.claims import CancellationRejection, CancellationRequest, CancellationStatus
+from ..domain.connections import Connection, Platform
 from ..domain.customers import ShippingAddress
 from ..domain.errors import AlreadyExists, OutOfStock, PlatformError
 from ..domain.inbound import CancellationChanged, OrderStatusChanged
@@ -42,14 +43,15 @@ from ..domain.platform_orders import PlatformOrder, catch_up
 from ..errors import Conflict, ServiceUnavailable, ValidationFailed
 from ..observability import count, logger
 from ..vault.models import CustomerCreate
+from .connections import connection_for
 from .orders import (
     NotEnoughStock,
     Sales,
     get_order,
+    identify_buyer,
     move,
     order_event,
     owned_order,
-    tokenize_buyer,
 )
 from .social import Social
 
@@ -112,7 +114,7 @@ def _place(sales: Sales, merchant_id: str, found: PlatformOrder) -> Order:
         notes=[f"{found.platform} order {found.external_id}"],
     )
     try:
-        sales.orders.place(order, order_event(sales, order, "created"))
+        sales.orders.place(order, event=order_event(sales, order, "created"))
     except AlreadyExists:  # imported meanwhile by another delivery
         return sales.orders.get(order.id) or order
     except OutOfStock as short:
@@ -122,7 +124,7 @@ def _place(sales: Sales, merchant_id: str, found: PlatformOrder) -> Order:
 
 
 def _paid(sales: Sales, order: Order, found: PlatformOrder) -> Order:
-    buyer = _tokenize_buyer(sales, order.merchant_id, found)
+    buyer = _identify_buyer(sales, order, found)
     try:
         return move(
             sales, order, OrderStatus.PAID, stock=StockMove.COMMIT,
@@ -143,7 +145,7 @@ def _advance(sales: Sales, order: Order, target: OrderStatus, platform: str) -> 
         return sales.orders.get(order.id) or order
 
 
-def _tokenize_buyer(sales: Sales, merchant_id: str, found: PlatformOrder) -> BuyerRef | None:
+def _identify_buyer(sales: Sales, order: Order, found: PlatformOrder) -> BuyerRef | None:
     """The buyer to the vault. Platforms mask some fields (TikTok's phone numbers): what does
     not validate is left out, and never logged."""
     buyer = dict(found.buyer or {})
@@ -162,7 +164,7 @@ def _tokenize_buyer(sales: Sales, merchant_id: str, found: PlatformOrder) -> Buy
     if customer is None:
         logger.warning("platform buyer not tokenized: email or name missing")
         return None
-    return tokenize_buyer(sales, merchant_id, customer, f"{found.platform}-orders")
+    return identify_buyer(sales, order.merchant_id, customer, order.id, f"{found.platform}-orders")
 
 
 def _variants_by_sku(sales: Sales, merchant_id: str) -> dict[str, Variant]:
@@ -180,20 +182,24 @@ def _variants_by_sku(sales: Sales, merchant_id: str) -> dict[str, Variant]:
 # The consumer and the schedule
 
 
-def order_status_changed(social: Social, merchant_id: str, event: OrderStatusChanged) -> None:
-    """The webhook carries the id and a status; the order itself is fetched, so the status
-    applied is always the current one, whatever order the notifications arrive in."""
-    found = _platform_order(social, event.source, event.order_id)
+def order_status_changed(social: Social, connection: Connection, event: OrderStatusChanged) -> None:
+    """The webhook carries the id and a status; the order itself is fetched (as the shop's own
+    connection), so the status applied is always the current one, whatever order the
+    notifications arrive in."""
+    found = _platform_order(social, connection, event.order_id)
     if found is not None:
-        import_or_update(social.sales, merchant_id, found)
+        import_or_update(social.sales, connection.merchant_id, found)
 
 
-def cancellation_changed(social: Social, merchant_id: str, event: CancellationChanged) -> None:
+def cancellation_changed(
+    social: Social, connection: Connection, event: CancellationChanged
+) -> None:
     """Keep the request on the order it is about. The order is read from the platform first:
     one paid there that we have not imported yet is imported, and one the platform has
     cancelled meanwhile is moved on. An order not imported (unpaid on the platform) has no
     copy here to keep a request on."""
-    found = _platform_order(social, event.source, event.order_id)
+    merchant_id = connection.merchant_id
+    found = _platform_order(social, connection, event.order_id)
     order = (
         import_or_update(social.sales, merchant_id, found)
         if found is not None
@@ -215,11 +221,13 @@ def cancellation_changed(social: Social, merchant_id: str, event: CancellationCh
                     extra={"order_id": order.id, "status": request.status})  # fmt: skip
 
 
-def _platform_order(social: Social, source: str, order_id: str) -> PlatformOrder | None:
-    """The order as the platform has it; None if the platform refuses to say (logged,
-    counted): the notification is acknowledged with what it told."""
+def _platform_order(social: Social, connection: Connection, order_id: str) -> PlatformOrder | None:
+    """The order as the platform has it, read as the shop's own connection; None if the
+    platform refuses to say, or the connection cannot be used (logged, counted): the
+    notification is acknowledged with what it told."""
+    source = str(connection.platform)
     try:
-        return social.platforms.order_lookup(source).order(order_id)
+        return social.platforms.order_lookup(connection).order(order_id)
     except PlatformError as error:
         if error.retryable:
             raise
@@ -247,8 +255,14 @@ def answer_cancellation(
             "The order has no cancellation request from the buyer awaiting an answer.",
             code="invalid_transition",
         )
-    platform = social.platforms.order_lookup(order.source.value)
+    connection = connection_for(social.connections, merchant_id, Platform(order.source.value))
+    if connection is None:
+        raise Conflict(
+            f"No {order.source} account is connected: connect it again to answer.",
+            code="account_not_connected",
+        )
     try:
+        platform = social.platforms.order_lookup(connection)
         if rejection is None:
             platform.approve_cancellation(request.id, f"approve-{request.id}")
         else:
@@ -280,23 +294,41 @@ def answer_cancellation(
 
 
 def pull_meta_orders(social: Social) -> int:
-    """Meta Shops has no order webhook: import each commerce account's new orders, then
-    acknowledge them (idempotently) so that Meta moves them to IN_PROGRESS."""
-    feed = social.platforms.order_feed("meta")
+    """Meta Shops has no order webhook: for each merchant that named its commerce account,
+    import the account's new orders, then acknowledge them (idempotently) so that Meta moves
+    them to IN_PROGRESS. Each pull acts as the merchant's own Facebook or Instagram
+    connection: a commerce account that token may not read yields nothing."""
     imported = 0
-    for cms_id in social.settings.meta_commerce_accounts:
-        connection = social.connections.for_account(
-            "facebook", cms_id
-        ) or social.connections.for_account("instagram", cms_id)
-        if connection is None:
-            logger.warning("commerce account not connected", extra={"account_id": cms_id})
-            continue
-        for found in feed.new_orders(cms_id, connection.platform):
-            try:
-                order = import_or_update(social.sales, connection.merchant_id, found)
-                if order is not None:
-                    feed.acknowledge_order(found, order.id)
-                    imported += 1
-            except Exception:  # one bad order must not hold the others; the next pull retries
-                logger.exception("meta order not imported", extra={"meta_order": found.external_id})
+    cursor = None
+    while True:
+        merchants, cursor = social.merchant_settings.with_meta_commerce_account(100, cursor)
+        for merchant_id, cms_id in merchants:
+            imported += _pull_commerce_account(social, merchant_id, cms_id)
+        if cursor is None:
+            return imported
+
+
+def _pull_commerce_account(social: Social, merchant_id: str, cms_id: str) -> int:
+    connection = connection_for(
+        social.connections, merchant_id, Platform.FACEBOOK
+    ) or connection_for(social.connections, merchant_id, Platform.INSTAGRAM)
+    if connection is None:
+        logger.warning("commerce account without a Meta connection", extra={"account_id": cms_id})
+        return 0
+    try:
+        feed = social.platforms.order_feed(connection)
+        orders = feed.new_orders(cms_id, connection.platform)
+    except PlatformError as error:
+        logger.warning("meta orders not pulled", extra={"account_id": cms_id,
+                                                        "error": error.message})  # fmt: skip
+        return 0
+    imported = 0
+    for found in orders:
+        try:
+            order = import_or_update(social.sales, merchant_id, found)
+            if order is not None:
+                feed.acknowledge_order(found, order.id)
+                imported += 1
+        except Exception:  # one bad order must not hold the others; the next pull retries
+            logger.exception("meta order not imported", extra={"meta_order": found.external_id})
     return imported

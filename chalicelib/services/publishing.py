@@ -1,15 +1,17 @@
 """Publishing a shoppable post to the platforms: one queued job per platform.
 
 `POST /v1/posts/{id}/publish` marks each platform `queued` on the post and queues one job
-each on the ingest queue. The job hands the post, its products and the merchant's account to
-the platform's module; a failure the platform calls temporary (5xx, 429, no answer) is queued
-again with a growing delay (SQS `DelaySeconds`, 30 s, 60 s, … within SQS's 15 minutes) and an
-attempt counter; after the last attempt, or at once for a refusal (4xx), the post shows
-`failed` with the platform's error. A job repeated after success finds the platform
-`published` and does nothing.
+each on the ingest queue. The job hands the post and its products to the platform's module
+acting for the merchant's own connected account, with that connection's token (no account
+connected, or one waiting to be authorized again, fails at once with that reason); a failure
+the platform calls temporary (5xx, 429, no answer) is queued again with a growing delay
+(SQS `DelaySeconds`, 30 s, 60 s, … within SQS's 15 minutes) and an attempt counter; after
+the last attempt, or at once for a refusal (4xx), the post shows `failed` with the
+platform's error. A job repeated after success finds the platform `published` and does
+nothing.
 """
 
-from ..domain.connections import Platform
+from ..domain.connections import Connection, Platform
 from ..domain.errors import PlatformError
 from ..domain.events import Message
 from ..domain.ids import Prefix
@@ -19,7 +21,7 @@ from ..domain.publications import Publication, PublicationStatus, PublishRequest
 from ..errors import ValidationFailed
 from ..observability import logger
 from .access import owned
-from .connections import account_of
+from .connections import connection_for
 from .social import Social
 
 JOB = "publish.post"
@@ -59,8 +61,9 @@ def publish_job(social: Social, message: Message) -> None:
     if current is not None and current.status == PublicationStatus.PUBLISHED:
         return  # a repeated job
     try:
-        external_id = social.platforms.publisher(platform).publish(
-            platform, _listing(social, post, platform)
+        connection = _connection(social, post, platform)
+        external_id = social.platforms.publisher(connection).publish(
+            platform, _listing(social, post, connection)
         )
     except PlatformError as error:
         last = attempt >= social.settings.publish_max_attempts or not error.retryable
@@ -107,7 +110,18 @@ def _post_event(social: Social, post: Post, kind: EventType, data: PostEventData
     )
 
 
-def _listing(social: Social, post: Post, platform: Platform) -> PostListing:
+def _connection(social: Social, post: Post, platform: Platform) -> Connection:
+    connection = connection_for(social.connections, post.merchant_id, platform)
+    if connection is None:
+        message = (
+            f"no {platform} account is connected: connect one with "
+            f"POST /v1/connections/{platform}/authorize"
+        )
+        raise PlatformError(str(platform), 0, message, retryable=False)
+    return connection
+
+
+def _listing(social: Social, post: Post, connection: Connection) -> PostListing:
     products = social.products.products([t.product_id for t in post.tags])
     variants = social.products.variants([v for p in products for v in p.variant_ids])
     first = post.tags[0].product_id if post.tags else ""
@@ -116,5 +130,6 @@ def _listing(social: Social, post: Post, platform: Platform) -> PostListing:
         products=products,
         variants=variants,
         link=checkout_link(social.settings.storefront_url, post.id, first),
-        account_id=account_of(social, post.merchant_id, platform),
+        account_id=connection.account_id,
+        board_id=social.merchant_settings.get(post.merchant_id).pinterest_board_id,
     )

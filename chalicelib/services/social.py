@@ -10,8 +10,11 @@ delivery, and the consumers are idempotent anyway. A delivery for an account no 
 connected is acknowledged and dropped there with a log line, so the platform does not retry
 it for days.
 
-Nothing personal goes onto the queue: the events hold object ids, text and attachment links,
-and the consumer asks the platform for an author and hands it straight to the vault.
+Nothing personal goes onto the queue: the events hold object ids and attachment links, the
+text of a comment or message waits in the store under a ref for a few days at most (a queued
+or dead-lettered message outlives an erasure; the stored text goes to the inbox, whose copy
+erasure strips), and the consumer asks the platform for an author and hands it straight to
+the vault.
 
 A platform's dashboard test (Meta's "Test" button, for an account id no one can connect) is
 acknowledged and logged as `webhook test received` with the field it tests, and counted; it
@@ -30,6 +33,7 @@ from ..domain.connections import Connection, Platform
 from ..domain.engagement import Attachment, EngagementDetails, InboxItem
 from ..domain.events import Message
 from ..domain.inbound import (
+    AccountDeauthorized,
     CancellationChanged,
     EngagementReceived,
     Handshake,
@@ -48,22 +52,18 @@ from ..errors import InvalidRequest, InvalidSignature
 from ..observability import count, logger
 from .catalog import ProductStore
 from .orders import Sales
-from .ports import RECEIPT_DAYS, Clock, CustomerVault, Publisher, WebhookReceipts
+from .ports import (
+    RECEIPT_DAYS,
+    Clock,
+    ConnectionStore,
+    CustomerVault,
+    Publisher,
+    SettingsStore,
+    WebhookReceipts,
+)
 from .posts import PostStore
 
 # Ports: what the social use cases need of the stores and of each platform's module.
-
-
-class ConnectionStore(Protocol):
-    def add(self, connection: Connection) -> None:
-        """AlreadyExists when the account is linked to any merchant already."""
-        ...
-
-    def for_account(self, platform: str, account_id: str) -> Connection | None: ...
-
-    def page(
-        self, merchant_id: str, limit: int, cursor: str | None
-    ) -> tuple[list[Connection], str | None]: ...
 
 
 class InboxStore(Protocol):
@@ -88,6 +88,14 @@ class InboxStore(Protocol):
         ...
 
     def set_reply(self, item_id: str, outcome: str, error: str | None = None) -> None: ...
+
+    def stash_texts(self, texts: dict[str, str], expires_at: int) -> None:
+        """Keep each text under its ref for the consumer (until `expires_at`, unix seconds)."""
+        ...
+
+    def stashed_text(self, ref: str) -> str | None: ...
+
+    def drop_text(self, ref: str) -> None: ...
 
     def page(
         self, merchant_id: str, limit: int, cursor: str | None
@@ -139,30 +147,32 @@ class OrderFeed(Protocol):
 
 
 class Platforms(Protocol):
+    """Each platform's module; acting for an account, with that account's own token (a
+    PlatformError when the connection cannot be used)."""
+
     def webhook(self, source: str) -> WebhookSource: ...
 
-    def engagement(self, source: str) -> EngagementApi: ...
+    def engagement(self, connection: Connection) -> EngagementApi: ...
 
-    def publisher(self, platform: Platform) -> PostPublisher: ...
+    def publisher(self, connection: Connection) -> PostPublisher: ...
 
-    def order_lookup(self, source: str) -> OrderLookup: ...
+    def order_lookup(self, connection: Connection) -> OrderLookup: ...
 
-    def order_feed(self, source: str) -> OrderFeed: ...
+    def order_feed(self, connection: Connection) -> OrderFeed: ...
 
 
 @dataclass(frozen=True)
 class SocialSettings:
-    comment_keywords: list[str]
     storefront_url: str
     publish_max_attempts: int
     publish_retry_seconds: int
-    meta_commerce_accounts: list[str]
 
 
 @dataclass(frozen=True)
 class Social:
     platforms: Platforms
     connections: ConnectionStore
+    merchant_settings: SettingsStore
     posts: PostStore
     products: ProductStore
     inbox: InboxStore
@@ -191,16 +201,23 @@ def receive_webhook(
         found = platform.events(parse_delivery(raw))
     except (NotAnEvent, ValueError) as error:  # ValueError: a field of an unexpected type
         raise InvalidRequest(f"Not a {source} webhook delivery.", code="invalid_event") from error
-    events: list[EngagementReceived | OrderStatusChanged | CancellationChanged] = []
+    kinds = EngagementReceived | OrderStatusChanged | CancellationChanged | AccountDeauthorized
+    events: list[
+        EngagementReceived | OrderStatusChanged | CancellationChanged | AccountDeauthorized
+    ] = []
     for event in found:
         if isinstance(event, SubscriptionTest):
             logger.info("webhook test received", extra={"source": source, "field": event.field})
             count("WebhookTestsReceived", source=source, field=event.field)
-        elif isinstance(event, EngagementReceived | OrderStatusChanged | CancellationChanged):
+        elif isinstance(event, kinds):
             events.append(event)
     if not found:
         logger.info("webhook delivery with nothing we act on", extra={"source": source})
     now = social.clock.now()
+    texts: dict[str, str] = {}
+    queued = [_without_text(source, event, texts) for event in events]
+    if texts:
+        social.inbox.stash_texts(texts, int(now.timestamp()) + TEXT_STASH_SECONDS)
     social.queue.publish_all(
         [
             Message(
@@ -209,10 +226,28 @@ def receive_webhook(
                 occurred_at=now,
                 data=event.model_dump(mode="json"),
             )
-            for event in events
+            for event in queued
         ]
     )
     return {"received": True, "events": len(events)}
+
+
+# A stashed text waits this long for its consumer: longer than the ingest queue keeps a message
+# (SQS's default, 4 days), so a retried message still finds it.
+TEXT_STASH_SECONDS = 4 * 24 * 3600 + 3600
+
+
+def _without_text(
+    source: str,
+    event: EngagementReceived | OrderStatusChanged | CancellationChanged | AccountDeauthorized,
+    texts: dict[str, str],
+) -> EngagementReceived | OrderStatusChanged | CancellationChanged | AccountDeauthorized:
+    """The event as queued: its text left in `texts` under a ref the event carries."""
+    if not isinstance(event, EngagementReceived) or not event.text:
+        return event
+    ref = f"{source}-{event.account_id}-{event.dedupe_id}"[:200]
+    texts[ref] = event.text
+    return event.model_copy(update={"text": "", "text_ref": ref})
 
 
 # The consumer side
@@ -220,8 +255,11 @@ def receive_webhook(
 _EVENT: TypeAdapter[PlatformEvent] = TypeAdapter(PlatformEvent, config=ConfigDict(defer_build=True))
 
 
-def routed(handler: Callable[[Social, str, Any], None]) -> Callable[[Social, Message], None]:
-    """Wrap an event handler: drop repeats, find the merchant, handle, then remember it."""
+def routed(
+    handler: Callable[[Social, Connection, Any], None],
+) -> Callable[[Social, Message], None]:
+    """Wrap an event handler: drop repeats, find the merchant's connection of the account,
+    handle (acting for the account with that connection's token), then remember it."""
 
     def handle(social: Social, message: Message) -> None:
         event = _EVENT.validate_python(message.data)
@@ -229,7 +267,7 @@ def routed(handler: Callable[[Social, str, Any], None]) -> Callable[[Social, Mes
             logger.info("repeated delivery dropped", extra={"dedupe_id": event.dedupe_id})
             return
         connection = social.connections.for_account(event.platform, event.account_id)
-        if connection is None:
+        if connection is None:  # never connected, or disconnected: its webhooks stop here
             logger.warning(
                 "no merchant has connected this account; event dropped",
                 extra={"platform": event.platform, "account_id": event.account_id,
@@ -237,7 +275,7 @@ def routed(handler: Callable[[Social, str, Any], None]) -> Callable[[Social, Mes
             )  # fmt: skip
             count("WebhookEventsIgnored", source=event.source, reason="not_connected")
             return
-        handler(social, connection.merchant_id, event)
+        handler(social, connection, event)
         expires = int(social.clock.now().timestamp()) + RECEIPT_DAYS * 86400
         social.receipts.remember(event.source, event.receipt_key, expires)
 

@@ -38,6 +38,9 @@ class Http:
     def post(self, path: str, body, **kw):
         return self.request("POST", path, body, **kw)
 
+    def delete(self, path: str, **kw):
+        return self.request("DELETE", path, **kw)
+
 
 @pytest.fixture
 def api(devstack) -> Http:

@@ -8,7 +8,7 @@ import pytest
 from chalicelib.services.platform_orders import order_id_for
 from devstack.platform_standin import tiktok_order
 
-from .platform_helpers import connect, tiktok_signed
+from .platform_helpers import connect, tiktok_signed, token_of
 from .sales_helpers import drain, inventory
 
 SHOP = "7494049642642441621"
@@ -46,7 +46,7 @@ def requested(status="CANCELLATION_REQUEST_PENDING", role="BUYER"):
 @pytest.fixture
 def pending(api, rt, merchant, product, platforms):
     """A paid TikTok order whose buyer asked to cancel it."""
-    connect(rt, merchant, "tiktok", SHOP)
+    connect(api, platforms, merchant, "tiktok", SHOP)
     platforms.tiktok_orders[ORDER] = tiktok_order(ORDER, sku="SHIRT-S", quantity=2)
     platforms.tiktok_cancellations[CANCEL] = {
         "cancel_id": CANCEL,
@@ -86,7 +86,9 @@ def test_approving_goes_through_tiktok_once_and_its_notification_cancels_the_ord
         "tiktok", "POST", f"/return_refund/202309/cancellations/{CANCEL}/approve"
     )
     assert call.query["idempotency_key"] == f"approve-{CANCEL}" and call.body == {}
-    assert call.headers["x-tts-access-token"] == "tiktok-token"
+    # as the shop's own connection: its seller's token and the shop's cipher
+    assert call.headers["x-tts-access-token"] == token_of(platforms, "tiktok", SHOP)
+    assert call.query["shop_cipher"] == f"GCP_{SHOP}"
 
     notify(api, requested("CANCELLATION_REQUEST_SUCCESS"), notification="n2")
     notify(
@@ -163,6 +165,22 @@ def test_tiktok_unavailable_is_a_503_and_nothing_is_recorded(api, merchant, pend
     assert order["cancellation"]["status"] == "pending"
 
 
+def test_a_shop_no_longer_connected_cannot_answer_and_nothing_reaches_tiktok(
+    api, merchant, pending, platforms
+):
+    (shop,) = api.get("/v1/connections", key=merchant.secret).json["data"]
+    assert api.delete(f"/v1/connections/{shop['id']}", key=merchant.secret).status_code == 200
+    calls_before = len(platforms.calls("tiktok", "POST"))
+    response = api.post(f"/v1/orders/{pending}/cancellation/approve", key=merchant.secret)
+    assert (response.status_code, response.json["error"]["code"]) == (
+        409,
+        "account_not_connected",
+    )
+    assert len(platforms.calls("tiktok", "POST")) == calls_before
+    order = api.get(f"/v1/orders/{pending}", key=merchant.secret).json
+    assert order["cancellation"]["status"] == "pending"
+
+
 def test_answers_need_the_orders_write_scope_and_the_merchants_own_order(
     api, rt, merchant, other_merchant, pending
 ):
@@ -185,7 +203,7 @@ def test_answers_need_the_orders_write_scope_and_the_merchants_own_order(
 def test_a_request_for_an_unpaid_order_is_acknowledged_without_an_order(
     api, rt, merchant, product, platforms
 ):
-    connect(rt, merchant, "tiktok", SHOP)
+    connect(api, platforms, merchant, "tiktok", SHOP)
     platforms.tiktok_orders[ORDER] = tiktok_order(ORDER, status="UNPAID", sku="SHIRT-S")
     notify(api, requested())
     drain(api, rt)

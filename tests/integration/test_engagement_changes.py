@@ -10,7 +10,7 @@ import pytest
 from chalicelib.domain.engagement import inbox_item_id
 from devstack import corpus
 
-from .platform_helpers import connect, meta_signed, tiktok_signed, x_signed
+from .platform_helpers import connect, meta_signed, tiktok_signed, token_of, x_signed
 from .queue_helpers import run_ingest_batch
 from .sales_helpers import drain
 
@@ -24,7 +24,7 @@ def _platforms(platforms):
 
 
 @pytest.fixture
-def fb_post(api, rt, merchant, product):
+def fb_post(api, rt, merchant, product, platforms):
     """A shoppable post published on the Page as post PAGE_42."""
     body = {
         "media": {"url": "https://cdn.example.com/look.jpg", "width": 1080, "height": 1350},
@@ -32,7 +32,7 @@ def fb_post(api, rt, merchant, product):
     }
     created = api.post("/v1/posts", body, key=merchant.secret).json
     rt.post_store.link_media("facebook", f"{PAGE}_42", created["id"])
-    connect(rt, merchant, "facebook", PAGE)
+    connect(api, platforms, merchant, "facebook", PAGE)
     return created
 
 
@@ -124,7 +124,7 @@ def test_the_pages_own_comments_are_not_filed(api, rt, merchant, fb_post):
 
 
 def test_a_keyword_at_the_end_of_a_long_post_is_seen(api, rt, merchant, post, platforms):
-    connect(rt, merchant, "x", "2244994945000")
+    connect(api, platforms, merchant, "x")
     long_text = "Love the summer linen look " + "really " * 30 + "how much?"
     tweet = {
         "id_str": "1460323737035677700",
@@ -151,8 +151,8 @@ def test_a_keyword_at_the_end_of_a_long_post_is_seen(api, rt, merchant, post, pl
 def test_the_same_post_seen_by_two_merchants_accounts_reaches_both(
     api, rt, merchant, other_merchant, platforms
 ):
-    connect(rt, merchant, "x", "111")
-    connect(rt, other_merchant, "x", "222")
+    connect(api, platforms, merchant, "x", "111")
+    connect(api, platforms, other_merchant, "x", "222")
     platforms.add_x_user("333", "shared_fan")
     platforms.add_x_tweet("900", "@a @b love both", "333")
     tweet = {
@@ -180,7 +180,7 @@ def test_an_x_message_names_its_sender_through_the_api_and_never_on_the_queue(
     api, rt, merchant, platforms
 ):
     delivery = next(d for d in corpus.deliveries() if d.sample == "x/direct_message_events.json")
-    connect(rt, merchant, "x", "4337869213")
+    connect(api, platforms, merchant, "x", "4337869213")
     platforms.add_x_user("3001969357", "furiouscamper", "Jordan Brinks")
     send(api, delivery.body, x_signed, "/v1/webhooks/x")
     url = rt.sqs.get_queue_url(QueueName=rt.settings.ingest_queue)["QueueUrl"]
@@ -192,7 +192,8 @@ def test_an_x_message_names_its_sender_through_the_api_and_never_on_the_queue(
     assert item["author"]["token"].startswith("cus_")
     assert "furiouscamper" not in json.dumps(item)
     (lookup,) = platforms.calls("x", "GET", "/2/users/3001969357")
-    assert lookup.headers["authorization"] == "Bearer x-token"
+    # as the merchant's own connection of the account
+    assert lookup.headers["authorization"] == f"Bearer {token_of(platforms, 'x', '4337869213')}"
 
 
 def test_facebook_commenters_never_reach_the_queue(api, rt, merchant, fb_post):
@@ -206,7 +207,7 @@ def test_facebook_commenters_never_reach_the_queue(api, rt, merchant, fb_post):
 def test_a_profile_the_platform_refuses_leaves_the_author_unknown(
     api, rt, merchant, platforms, log_lines
 ):
-    connect(rt, merchant, "instagram", IG)
+    connect(api, platforms, merchant, "instagram", IG)
     platforms.refuse_meta_object(
         "6500000000000009", 230, "User consent is required to access user profile"
     )
@@ -232,7 +233,8 @@ def test_a_profile_the_platform_refuses_leaves_the_author_unknown(
 
 
 def test_a_mention_whose_text_is_refused_is_filed_with_what_is_known(api, rt, merchant, platforms):
-    connect(rt, merchant, "instagram", IG)  # the stand-in holds no such mention: error 100/33
+    # the stand-in holds no such mention: error 100/33
+    connect(api, platforms, merchant, "instagram", IG)
     mention = {"field": "mentions", "value": {"comment_id": "999", "media_id": "888"}}
     send(
         api,
@@ -244,7 +246,7 @@ def test_a_mention_whose_text_is_refused_is_filed_with_what_is_known(api, rt, me
 
 
 def test_a_look_up_that_fails_for_now_is_tried_again(api, rt, merchant, platforms):
-    connect(rt, merchant, "instagram", IG)
+    connect(api, platforms, merchant, "instagram", IG)
     platforms.add_meta_object("6500000000000010", name="Ana", username="ana")
     platforms.fail("meta", "^/6500000000000010$", status=503, times=1)
     message = {
@@ -263,7 +265,7 @@ def test_a_look_up_that_fails_for_now_is_tried_again(api, rt, merchant, platform
 
 
 def test_a_message_deleted_by_its_sender_is_marked_removed(api, rt, merchant, platforms):
-    connect(rt, merchant, "instagram", IG)
+    connect(api, platforms, merchant, "instagram", IG)
     sent = {
         "sender": {"id": "65"},
         "recipient": {"id": IG},
@@ -355,7 +357,7 @@ def test_a_signed_delivery_of_an_unexpected_shape_is_never_a_500(api, rt, body):
 
 
 def test_an_edited_message_keeps_its_attachments(api, rt, merchant, platforms):
-    connect(rt, merchant, "instagram", IG)
+    connect(api, platforms, merchant, "instagram", IG)
     photo = {"type": "image", "payload": {"url": "https://cdn.test/photo.jpg"}}
     sent = {
         "sender": {"id": "65"},

@@ -5,7 +5,7 @@ import pytest
 
 from devstack.platform_standin import SAMPLE_COMMENTER, SAMPLE_X_USER
 
-from .platform_helpers import IG_ACCOUNT, comment, connect, meta_signed, x_signed
+from .platform_helpers import IG_ACCOUNT, comment, connect, meta_signed, token_of, x_signed
 from .sales_helpers import drain
 
 
@@ -28,7 +28,7 @@ def post(api, rt, merchant, product):
 
 
 def test_a_comment_asking_the_price_gets_the_checkout_link(api, rt, merchant, post, platforms):
-    connect(rt, merchant, "instagram", IG_ACCOUNT)
+    connect(api, platforms, merchant, "instagram")
     platforms.add_meta_object("c9", text="Price??", **{"from": SAMPLE_COMMENTER})
     raw, headers = meta_signed({"object": "instagram", "entry": [comment("c9", "Price??")]})
     api.post("/v1/webhooks/meta", raw=raw, headers=headers)
@@ -41,7 +41,7 @@ def test_a_comment_asking_the_price_gets_the_checkout_link(api, rt, merchant, po
         "recipient": {"comment_id": "c9"},
         "message": {"text": f"Thanks for asking! Linen shirt is here: {link}"},
     }
-    assert reply.headers["authorization"] == "Bearer meta-token"
+    assert reply.headers["authorization"] == f"Bearer {token_of(platforms, 'instagram', '')}"
     (item,) = api.get("/v1/inbox", key=merchant.secret).json["data"]
     assert (item["kind"], item["post_id"], item["text"], item["reply"]) == (
         "comment",
@@ -56,7 +56,7 @@ def test_a_comment_asking_the_price_gets_the_checkout_link(api, rt, merchant, po
 
 
 def test_a_comment_without_a_keyword_is_only_filed(api, rt, merchant, post, platforms):
-    connect(rt, merchant, "instagram", IG_ACCOUNT)
+    connect(api, platforms, merchant, "instagram")
     raw, headers = meta_signed({"object": "instagram", "entry": [comment("c10", "priceless")]})
     api.post("/v1/webhooks/meta", raw=raw, headers=headers)
     drain(api, rt)
@@ -65,7 +65,7 @@ def test_a_comment_without_a_keyword_is_only_filed(api, rt, merchant, post, plat
 
 
 def test_a_refused_reply_shows_on_the_inbox_item(api, rt, merchant, post, platforms):
-    connect(rt, merchant, "instagram", IG_ACCOUNT)
+    connect(api, platforms, merchant, "instagram")
     platforms.fail("meta", "/messages$", status=400, message="(#10) outside allowed window")
     raw, headers = meta_signed({"object": "instagram", "entry": [comment("c11", "buy")]})
     api.post("/v1/webhooks/meta", raw=raw, headers=headers)
@@ -75,7 +75,7 @@ def test_a_refused_reply_shows_on_the_inbox_item(api, rt, merchant, post, platfo
 
 
 def test_an_x_reply_to_a_post_asking_to_buy_gets_a_reply(api, rt, merchant, post, platforms):
-    connect(rt, merchant, "x", "2244994945000")
+    connect(api, platforms, merchant, "x")
     platforms.add_x_user(SAMPLE_X_USER["id"], SAMPLE_X_USER["username"])
     platforms.add_x_tweet("1460323737035677699", "@shop how much?", SAMPLE_X_USER["id"])
     delivery = {
@@ -95,16 +95,55 @@ def test_an_x_reply_to_a_post_asking_to_buy_gets_a_reply(api, rt, merchant, post
     drain(api, rt)
     (sent,) = platforms.calls("x", "POST", "/2/tweets")
     assert sent.body["reply"] == {"in_reply_to_tweet_id": "1460323737035677699"}
-    assert sent.headers["authorization"] == "Bearer x-token"
+    assert sent.headers["authorization"] == f"Bearer {token_of(platforms, 'x', '')}"
     got = api.get(f"/v1/posts/{post['id']}", key=merchant.secret).json
     assert got["engagement"]["mentions"] == 1
+
+
+def test_each_merchant_answers_its_own_keywords_with_its_own_reply(
+    api, rt, merchant, post, platforms
+):
+    connect(api, platforms, merchant, "instagram")
+    changed = api.patch(
+        "/v1/settings",
+        {"comment_keywords": ["combien", "dispo"], "reply_template": "Par ici : {link} ({title})"},
+        key=merchant.secret,
+    )
+    assert changed.status_code == 200, changed.body
+    raw, headers = meta_signed(
+        {"object": "instagram", "entry": [comment("c20", "price?"), comment("c21", "Combien ?")]}
+    )
+    api.post("/v1/webhooks/meta", raw=raw, headers=headers)
+    drain(api, rt)
+    (reply,) = platforms.calls("meta", "POST", f"/{IG_ACCOUNT}/messages")
+    link = f"https://shop.test/posts/{post['id']}?product={post['tags'][0]['product_id']}"
+    assert reply.body["recipient"] == {"comment_id": "c21"}
+    assert reply.body["message"]["text"] == f"Par ici : {link} (Linen shirt)"
+    inbox = {
+        i["external_id"]: i["reply"] for i in api.get("/v1/inbox", key=merchant.secret).json["data"]
+    }
+    assert inbox == {"c20": "none", "c21": "sent"}
+
+
+def test_a_post_can_have_its_own_comment_to_buy(api, rt, merchant, post, platforms):
+    connect(api, platforms, merchant, "instagram")
+    override = {"posts": {post["id"]: {"comment_keywords": ["mine"]}}}
+    assert api.patch("/v1/settings", override, key=merchant.secret).status_code == 200
+    raw, headers = meta_signed(
+        {"object": "instagram", "entry": [comment("c30", "price?"), comment("c31", "MINE!")]}
+    )
+    api.post("/v1/webhooks/meta", raw=raw, headers=headers)
+    drain(api, rt)
+    (reply,) = platforms.calls("meta", "POST", f"/{IG_ACCOUNT}/messages")
+    assert reply.body["recipient"] == {"comment_id": "c31"}
+    assert reply.body["message"]["text"].startswith("Thanks for asking! Linen shirt is here: ")
 
 
 def test_a_new_comment_is_announced_once_with_its_authors_token(api, rt, merchant, post, platforms):
     from .outbound_helpers import Outbox
 
     outbox = Outbox(api, rt)
-    connect(rt, merchant, "instagram", IG_ACCOUNT)
+    connect(api, platforms, merchant, "instagram")
     platforms.add_meta_object("c11", text="Lovely", **{"from": SAMPLE_COMMENTER})
     raw, headers = meta_signed({"object": "instagram", "entry": [comment("c11", "Lovely")]})
     api.post("/v1/webhooks/meta", raw=raw, headers=headers)

@@ -7,7 +7,7 @@ from chalicelib.adapters.platforms.tiktok import request_sign
 from chalicelib.services.platform_orders import order_id_for
 from devstack.platform_standin import meta_order, tiktok_order
 
-from .platform_helpers import TIKTOK_SECRET, connect, tiktok_signed
+from .platform_helpers import TIKTOK_SECRET, connect, run_schedule, tiktok_signed, token_of
 from .sales_helpers import drain, inventory
 
 SHOP = "7494726673780148744"
@@ -40,7 +40,7 @@ def test_a_tiktok_order_is_imported_paid_with_its_stock_committed(
     product,
     platforms,
 ):
-    connect(rt, merchant, "tiktok", SHOP)
+    connect(api, platforms, merchant, "tiktok")
     platforms.tiktok_orders["5766"] = tiktok_order("5766", sku="SHIRT-S", quantity=2)
     deliver(api, status_change("5766", "AWAITING_SHIPMENT", "n1"))
     drain(api, rt)
@@ -54,10 +54,10 @@ def test_a_tiktok_order_is_imported_paid_with_its_stock_committed(
     assert order["customer"]["name"] != "Ada Buyer"  # masked; the name is in the vault only
     assert inventory(api, merchant, product) == {"on_hand": 3, "reserved": 0, "available": 3}
 
-    (call,) = platforms.calls("tiktok")
-    assert (call.method, call.path) == ("GET", "/order/202309/orders")
+    (call,) = platforms.calls("tiktok", "GET", "/order/202309/orders")
     assert call.query["ids"] == "5766" and call.query["app_key"] == "ttkeytests"
-    assert call.headers["x-tts-access-token"] == "tiktok-token"
+    assert call.query["shop_cipher"] == "GCP_XF90igAAAABh00qsWgtvOiGFNqyubMt3"
+    assert call.headers["x-tts-access-token"] == token_of(platforms, "tiktok", SHOP)
     unsigned = {k: v for k, v in call.query.items() if k != "sign"}
     assert call.query["sign"] == request_sign(TIKTOK_SECRET, call.path, unsigned, b"")
 
@@ -69,7 +69,7 @@ def test_later_statuses_move_the_order_and_repeats_change_nothing(
     product,
     platforms,
 ):
-    connect(rt, merchant, "tiktok", SHOP)
+    connect(api, platforms, merchant, "tiktok")
     platforms.tiktok_orders["77"] = tiktok_order("77", sku="SHIRT-S")
     deliver(api, status_change("77", "AWAITING_SHIPMENT", "a"))
     deliver(api, status_change("77", "AWAITING_SHIPMENT", "a"))  # the same notification again
@@ -88,7 +88,7 @@ def test_later_statuses_move_the_order_and_repeats_change_nothing(
 
 
 def test_a_cancelled_tiktok_order_puts_its_stock_back(api, rt, merchant, product, platforms):
-    connect(rt, merchant, "tiktok", SHOP)
+    connect(api, platforms, merchant, "tiktok")
     platforms.tiktok_orders["88"] = tiktok_order("88", sku="SHIRT-S")
     deliver(api, status_change("88", "AWAITING_SHIPMENT", "c1"))
     drain(api, rt)
@@ -106,30 +106,22 @@ def test_meta_orders_are_pulled_imported_and_acknowledged(
     merchant,
     product,
     platforms,
-    monkeypatch,
 ):
-    monkeypatch.setenv("SHOPPABLE_META_COMMERCE_ACCOUNTS", "cms1")
-    from chalicelib import runtime as runtime_module
-
-    runtime_module.reset()
-    rt = runtime_module.runtime()
-    connect(rt, merchant, "instagram", "cms1")
+    connect(api, platforms, merchant, "instagram")  # and its Page, 106000000000001
+    platforms.oauth.commerce_accounts["cms1"] = "106000000000001"
+    named = api.patch("/v1/settings", {"meta_commerce_account_id": "cms1"}, key=merchant.secret)
+    assert named.status_code == 200, named.body
     platforms.meta_orders.append(meta_order("m100", sku="SHIRT-S", currency="EUR"))
 
-    event = api.client.events.generate_cw_event(
-        source="aws.events",
-        detail_type="Scheduled Event",
-        detail={},
-        resources=["arn:aws:events:us-east-1:123456789012:rule/pull"],
-    )
-    assert api.client.lambda_.invoke("pull_meta_orders", event).payload == {"imported": 1}
-    assert api.client.lambda_.invoke("pull_meta_orders", event).payload == {"imported": 0}
+    assert run_schedule(api, "pull_meta_orders") == {"imported": 1}
+    assert run_schedule(api, "pull_meta_orders") == {"imported": 0}
 
-    our_id = order_id_for("instagram", "m100")
+    our_id = order_id_for("facebook", "m100")
     order = api.get(f"/v1/orders/{our_id}", key=merchant.secret).json
-    assert (order["status"], order["source"]) == ("paid", "instagram")
+    assert (order["status"], order["source"]) == ("paid", "facebook")
     listed = platforms.calls("meta", "GET", "/cms1/commerce_orders")[0]
     assert listed.query["state"] == "CREATED"
-    assert listed.headers["authorization"] == "Bearer meta-token"
+    page_token = token_of(platforms, "facebook", "106000000000001")
+    assert listed.headers["authorization"] == f"Bearer {page_token}"
     (ack,) = platforms.calls("meta", "POST", "/m100/acknowledge_order")
     assert ack.body == {"merchant_order_reference": our_id, "idempotency_key": "ack-m100"}

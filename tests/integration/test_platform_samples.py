@@ -9,7 +9,7 @@ from devstack import corpus
 from devstack.sample_events import signed
 
 from .corpus_helpers import problems
-from .platform_helpers import SAMPLE_SECRETS, seed_sample_shop
+from .platform_helpers import SAMPLE_SECRETS, connect, seed_sample_shop
 from .sales_helpers import drain
 
 DELIVERIES = corpus.deliveries()
@@ -23,7 +23,7 @@ def _platforms(platforms):
 @pytest.fixture
 def shop(api, rt, platforms):
     merchant = seed_sample_shop(api, rt, platforms)
-    corpus.connect_accounts(rt, merchant.merchant.id)
+    corpus.connect_accounts(platforms, lambda platform: connect(api, platforms, merchant, platform))
     corpus.seed_standin(platforms)
     return merchant
 

@@ -1,11 +1,12 @@
 """Publishing a post: one queued job per platform; each platform gets the exact request its
-API expects; failures are retried, then the post shows `failed` with the platform's error."""
+API expects, with the merchant's own token; failures are retried, then the post shows
+`failed` with the platform's error."""
 
 import json
 
 import pytest
 
-from .platform_helpers import IG_ACCOUNT, connect
+from .platform_helpers import IG_ACCOUNT, connect, token_of
 from .sales_helpers import drain
 
 
@@ -24,7 +25,10 @@ def test_publish_queues_one_job_per_platform_and_each_gets_its_request(
     post,
     platforms,
 ):
-    connect(rt, merchant, "instagram", IG_ACCOUNT)
+    for platform in ("instagram", "pinterest", "tiktok"):
+        connect(api, platforms, merchant, platform)
+    settings = api.patch("/v1/settings", {"pinterest_board_id": "board1"}, key=merchant.secret)
+    assert settings.status_code == 200, settings.body
     body = {"platforms": ["instagram", "pinterest", "tiktok"]}
     response = api.post(f"/v1/posts/{post['id']}/publish", body, key=merchant.secret)
     assert response.status_code == 202, response.body
@@ -46,6 +50,8 @@ def test_publish_queues_one_job_per_platform_and_each_gets_its_request(
     }
     published = platforms.calls("meta", "POST", f"/{IG_ACCOUNT}/media_publish")[0]
     assert published.body == {"creation_id": "container" + published.body["creation_id"][9:]}
+    page_token = token_of(platforms, "instagram", IG_ACCOUNT)  # its Page's token
+    assert {c.headers["authorization"] for c in (container, published)} == {f"Bearer {page_token}"}
 
     batch = platforms.calls("pinterest", "POST", "/v5/catalogs/items/batch")[0]
     assert batch.body["operation"] == "UPSERT"
@@ -69,9 +75,11 @@ def test_publish_queues_one_job_per_platform_and_each_gets_its_request(
         "link": link,
         "media_source": {"source_type": "image_url", "url": "https://cdn.example.com/look.jpg"},
     }
-    assert pin.headers["authorization"] == "Bearer pinterest-token"
+    assert pin.headers["authorization"] == f"Bearer {token_of(platforms, 'pinterest', '')}"
 
     product_call = platforms.calls("tiktok", "POST", "/product/202309/products")[0]
+    assert product_call.headers["x-tts-access-token"] == token_of(platforms, "tiktok", "")
+    assert product_call.query["shop_cipher"] == "GCP_XF90igAAAABh00qsWgtvOiGFNqyubMt3"
     assert product_call.body["skus"][0] == {
         "seller_sku": "SHIRT-S",
         "price": {"amount": "49.00", "currency": "EUR"},
@@ -96,6 +104,7 @@ def test_a_failing_platform_is_retried_then_shows_failed_with_its_error(
     post,
     platforms,
 ):
+    connect(api, platforms, merchant, "x")
     platforms.fail("x", "/2/tweets", status=503, message="Service Unavailable")
     api.post(f"/v1/posts/{post['id']}/publish", {"platforms": ["x"]}, key=merchant.secret)
     drain(api, rt)
@@ -109,7 +118,9 @@ def test_a_refusal_fails_at_once(api, rt, merchant, post, platforms):
     drain(api, rt)  # no facebook page connected
     got = api.get(f"/v1/posts/{post['id']}", key=merchant.secret).json["publications"]
     assert got["facebook"]["status"] == "failed"
-    assert "no facebook account connected" in got["facebook"]["error"]
+    assert got["facebook"]["error"] == (
+        "no facebook account is connected: connect one with POST /v1/connections/facebook/authorize"
+    )
 
 
 def test_published_and_finally_failed_publications_are_announced(
@@ -118,7 +129,8 @@ def test_published_and_finally_failed_publications_are_announced(
     from .outbound_helpers import Outbox
 
     outbox = Outbox(api, rt)
-    connect(rt, merchant, "instagram", IG_ACCOUNT)
+    connect(api, platforms, merchant, "instagram")
+    connect(api, platforms, merchant, "x")
     platforms.fail("x", "/2/tweets", status=403)
     body = {"platforms": ["instagram", "x"]}
     assert api.post(f"/v1/posts/{post['id']}/publish", body, key=merchant.secret).status_code == 202

@@ -5,12 +5,11 @@ import json
 
 import pytest
 
-from chalicelib.domain.connections import ConnectionCreate
-from chalicelib.services.connections import connect_account
-
 from .platform_helpers import (
     META_VERIFY,
     X_SECRET,
+    comment,
+    connect,
     meta_signed,
     queued,
     tiktok_signed,
@@ -18,35 +17,10 @@ from .platform_helpers import (
 )
 from .sales_helpers import drain
 
-IG_ACCOUNT = "17841400000000000"
-
 
 @pytest.fixture(autouse=True)
 def _platforms(platforms):
     return platforms
-
-
-def comment(comment_id="17890000000000001", text="price?", account=IG_ACCOUNT, media="1799"):
-    return {
-        "id": account,
-        "time": 1717000000,
-        "changes": [
-            {
-                "field": "comments",
-                "value": {
-                    "id": comment_id,
-                    "from": {"id": "6950000000000000", "username": "buyer1"},
-                    "text": text,
-                    "media": {"id": media, "media_product_type": "FEED"},
-                },
-            }
-        ],
-    }
-
-
-def connect(rt, merchant, platform, account_id):
-    request = ConnectionCreate(platform=platform, account_id=account_id)
-    return connect_account(rt.social, merchant.merchant.id, request)
 
 
 def test_meta_subscription_check_answers_the_bare_challenge(api):
@@ -101,9 +75,9 @@ def test_the_signature_is_checked_on_the_raw_bytes(api, rt):
 
 
 def test_one_delivery_becomes_one_event_per_entry_and_repeats_are_dropped(
-    api, rt, merchant, product
+    api, rt, merchant, product, platforms
 ):
-    connect(rt, merchant, "instagram", IG_ACCOUNT)
+    connect(api, platforms, merchant, "instagram")
     body = {
         "object": "instagram",
         "entry": [comment("c1", "nice"), comment("c2", "love it"), comment("c3", "wow")],

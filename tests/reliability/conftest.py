@@ -1,4 +1,5 @@
-"""Reliability tests: faults, duplicates, fuzzing, forgery, tenant isolation, abuse, flash sale.
+"""Reliability tests: faults, duplicates, fuzzing, forgery, tenant isolation, abuse, flash sale,
+and the attacks on trust (issue #11).
 
 The fixtures are the shared ones (tests/fixtures): the app in-process (`rt`, `api`,
 `merchant`, …) and the `make run` stack (`devstack`). Tests add what they did to `figures`;
@@ -118,6 +119,27 @@ FIGURES_EXPLAINED = {
 LABELS = {name: label for name, (label, _) in FIGURES_EXPLAINED.items()}
 _STARTED = time.monotonic()
 
+# The attacker suite (test_attacks.py): for each promise, attempts, refusals, and what got
+# through (must be 0).
+TRUST = {
+    "guest_input": "anonymous checkouts with a known buyer's email (accepted and rejected)",
+    "keys": "revoked, rolled, expired, wrong-mode and escalating API keys",
+    "vault_callers": "vault commands with missing, forged, expired, misdirected assertions",
+    "idempotency": "storefront Idempotency-Keys claimed first by someone else",
+    "hoarding": "checkouts beyond the merchant's caps",
+    "small_leaks": "health versions, an unflagged zero price",
+}
+for _name, _what in TRUST.items():
+    LABELS[f"trust_{_name}_attempts"] = f"attacks: {_what}, attempts"
+    LABELS[f"trust_{_name}_refused"] = f"attacks: {_what}, refused"
+    LABELS[f"trust_{_name}_through"] = f"attacks: {_what}, got through (must be 0)"
+LABELS["trust_vault_callers_audited"] = "attacks: refused vault commands audited"
+LABELS["trust_hoarding_stock_counts_told"] = "attacks: refusals telling the stock count (must be 0)"
+LABELS["trust_erasure_values_searched"] = (
+    "erasure scan: an erased person's values looked for (tables, queues, logs)"
+)
+LABELS["trust_erasure_values_found"] = "erasure scan: values found (must be 0)"
+
 
 @pytest.fixture(scope="session")
 def figures() -> Counter:
@@ -137,6 +159,12 @@ def pytest_sessionfinish(session, exitstatus):
         f"| {label} | {FIGURES.get(name, 0)} | {how} |"
         for name, (label, how) in FIGURES_EXPLAINED.items()
     )
+    attacks = "\n".join(
+        f"| {label} | {FIGURES.get(name, 0)} | the attacker suite (test_attacks.py) over HTTP on "
+        "the make-run stack; a 'got through' or 'found' is non-zero if that promise broke |"
+        for name, label in LABELS.items()
+        if name not in FIGURES_EXPLAINED
+    )
     extra = sorted(set(FIGURES) - set(LABELS))
     details = "".join(f"\n| {name} | {FIGURES[name]} |" for name in extra)
     dead = (
@@ -154,7 +182,7 @@ def pytest_sessionfinish(session, exitstatus):
         f"{_OUTCOMES.get('skipped', 0)} skipped (exit status {int(exitstatus)})\n"
         f"- run time: {minutes:.0f} min\n\n"
         "| figure | value | how it is measured; what would make it non-zero |\n|---|---|---|\n"
-        f"{rows}\n\n"
+        f"{rows}\n{attacks}\n\n"
         "## Dead-lettered messages (each redriven and handled after its run)\n"
         f"{dead}\n\n"
         "## Details\n\n| count | value |\n|---|---|"

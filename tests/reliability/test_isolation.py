@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from chalicelib.services.merchants import create_merchant
 from tests.fixtures.app import product_body
+from tests.integration.platform_helpers import connect
 
 BUYER = {
     "customer": {"email": "iso@example.com", "name": "Iso Lation"},
@@ -33,13 +34,27 @@ ROUTES = [
     ("GET", "/v1/customers/{customer}/export", "customer", None),
     ("GET", "/v1/customers/{customer}/audit", "customer", None),
     ("DELETE", "/v1/customers/{customer}", "customer", None),
+    ("DELETE", "/v1/connections/{connection}", "connection", None),
 ]
 LISTINGS = ["/v1/products", "/v1/posts", "/v1/orders", "/v1/connections", "/v1/inbox"]
-PREFIX = {"product": "prod_", "post": "post_", "order": "ord_", "customer": "cus_"}
+PREFIX = {
+    "product": "prod_",
+    "post": "post_",
+    "order": "ord_",
+    "customer": "cus_",
+    "connection": "conn_",
+}
+
+
+@pytest.fixture(autouse=True)
+def _platforms(platforms):
+    """The platforms' settings, set before the app reads them; each shop connects an X
+    account through the OAuth stand-in."""
+    return platforms
 
 
 @pytest.fixture
-def shops(api, rt):
+def shops(platforms, api, rt):
     shops = []
     for index in range(3):
         new = create_merchant(rt.merchants, f"Shop {index}")
@@ -58,10 +73,11 @@ def shops(api, rt):
         customer = api.post(
             "/v1/customers", {"email": f"c{index}@example.com", "name": "Cus Tomer"}, key=key
         ).json
-        api.post("/v1/connections", {"platform": "x", "account_id": f"acct{index}"}, key=key)
+        connection = connect(api, platforms, new, "x", account_id=f"100{index}")
         shops.append({
             "merchant_id": new.merchant.id, "key": key, "product": product["id"],
             "post": post["id"], "order": order["order_id"], "customer": customer["token"],
+            "connection": connection["id"],
         })  # fmt: skip
     return shops
 
@@ -73,6 +89,7 @@ def _snapshot(api, shop):
         api.get(f"/v1/posts/{shop['post']}", key=key).json,
         api.get(f"/v1/orders/{shop['order']}", key=key).json,
         api.get(f"/v1/customers/{shop['customer']}/export", key=key).status_code,
+        api.get("/v1/connections", key=key).json,
     ], sort_keys=True)  # fmt: skip
 
 

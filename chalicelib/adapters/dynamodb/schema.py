@@ -1,4 +1,7 @@
-"""The main table, defined once: `infra/` deploys it and `make run` and the tests create it."""
+"""The main table, and the table of the platform tokens' data keys, defined once: `infra/`
+deploys them and `make run` and the tests create them."""
+
+from ...vault.schema import TableSpec
 
 TTL_ATTRIBUTE = "ttl"
 GSI1 = "gsi1"  # one merchant's objects of one kind, by creation time
@@ -57,3 +60,34 @@ def create_main_table(client, table_name: str) -> None:
         TableName=table_name,
         TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE},
     )
+
+
+# The wrapped data keys of merchants' platform tokens, one per grant (adapters/platform_tokens.py).
+# Like the vault's keys table: no point-in-time recovery and out of backup plans, so that
+# deleting a grant's key shreds every copy of the tokens it sealed, the main table's backups
+# included; deletion protection guards it instead.
+PLATFORM_TOKEN_KEYS = TableSpec(
+    setting="platform_token_keys_table",
+    definition={
+        "AttributeDefinitions": [
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        "KeySchema": [
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        "BillingMode": "PAY_PER_REQUEST",
+    },
+    point_in_time_recovery=False,  # never: a restored copy would bring shredded keys back
+    deletion_protection=True,
+)
+
+
+def create_platform_token_keys_table(client, table_name: str) -> None:
+    client.create_table(
+        TableName=table_name,
+        DeletionProtectionEnabled=PLATFORM_TOKEN_KEYS.deletion_protection,
+        **PLATFORM_TOKEN_KEYS.definition,
+    )
+    client.get_waiter("table_exists").wait(TableName=table_name)

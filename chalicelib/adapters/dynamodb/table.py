@@ -75,21 +75,31 @@ class Page:
 
 @dataclass
 class Transaction:
-    """Write items gathered for one `TransactWriteItems` (100 items at most)."""
+    """Write items gathered for one `TransactWriteItems` (100 items at most), in this table
+    or, where `table` is given, another of the stack's."""
 
     table_name: str
     items: list[dict] = field(default_factory=list)
 
-    def put(self, item: dict[str, Any], condition: str | None = None, **expression: Any) -> None:
-        op: dict[str, Any] = {"TableName": self.table_name, "Item": to_attributes(item)}
+    def put(
+        self,
+        item: dict[str, Any],
+        condition: str | None = None,
+        *,
+        table: str | None = None,
+        **expression: Any,
+    ) -> None:
+        op: dict[str, Any] = {"TableName": table or self.table_name, "Item": to_attributes(item)}
         self.items.append({"Put": _with_condition(op, condition, expression)})
 
     def update(self, key: dict, update: str, condition: str | None = None, **expression) -> None:
         op = {"TableName": self.table_name, "Key": to_attributes(key), "UpdateExpression": update}
         self.items.append({"Update": _with_condition(op, condition, expression)})
 
-    def delete(self, key: dict, condition: str | None = None, **expression: Any) -> None:
-        op = {"TableName": self.table_name, "Key": to_attributes(key)}
+    def delete(
+        self, key: dict, condition: str | None = None, *, table: str | None = None, **expression
+    ) -> None:
+        op = {"TableName": table or self.table_name, "Key": to_attributes(key)}
         self.items.append({"Delete": _with_condition(op, condition, expression)})
 
     def check(self, key: dict, condition: str, **expression: Any) -> None:
@@ -186,10 +196,6 @@ class MainTable:
             response = self.client.update_item(**op, ReturnValues="ALL_NEW")
         return from_attributes(response.get("Attributes", {}))
 
-    def delete(self, key: dict[str, str]) -> None:
-        with self._translated():
-            self.client.delete_item(TableName=self.name, Key=to_attributes(key))
-
     def transaction(self) -> Transaction:
         return Transaction(self.name)
 
@@ -241,6 +247,43 @@ class MainTable:
         items = [from_attributes(i) for i in response.get("Items", [])]
         last = response.get("LastEvaluatedKey")
         return Page(items, _encode_cursor(from_attributes(last)) if last else None)
+
+    def query_between(self, pk: str, sk_from: str, sk_to: str) -> list[dict[str, Any]]:
+        """Every item of partition `pk` whose sort key is between the two, in order, read
+        page by page (for bounded partitions: a month of a merchant's funnel, a statement)."""
+        request: dict[str, Any] = {
+            "TableName": self.name,
+            "KeyConditionExpression": "pk = :p AND sk BETWEEN :from AND :to",
+            "ExpressionAttributeValues": to_attributes({":p": pk, ":from": sk_from, ":to": sk_to}),
+        }
+        items: list[dict[str, Any]] = []
+        while True:
+            with self._translated():
+                response = self.client.query(**request)
+            items += [from_attributes(i) for i in response.get("Items", [])]
+            last = response.get("LastEvaluatedKey")
+            if not last:
+                return items
+            request["ExclusiveStartKey"] = last
+
+    def partition(self, pk: str, limit: int = 100) -> list[dict[str, Any]]:
+        """The items under one partition key (pointers kept beside each other)."""
+        with self._translated():
+            response = self.client.query(
+                TableName=self.name,
+                KeyConditionExpression="pk = :p",
+                ExpressionAttributeValues=to_attributes({":p": pk}),
+                ConsistentRead=True,
+                Limit=limit,
+            )
+        return [from_attributes(i) for i in response.get("Items", [])]
+
+    def delete(self, key: dict[str, str], condition: str | None = None, **expression: Any) -> None:
+        op = _with_condition(
+            {"TableName": self.name, "Key": to_attributes(key)}, condition, expression
+        )
+        with self._translated():
+            self.client.delete_item(**op)
 
     def due(self, gsi2pk: str, until: str, limit: int = 100) -> list[dict[str, Any]]:
         """Keys of the items in a GSI2 partition whose sort key is at or before `until`."""

@@ -36,13 +36,19 @@ class JsonHttp:
         query: dict[str, Any] | None = None,
         body: Any = None,
         headers: dict[str, str] | None = None,
+        form: dict[str, str] | None = None,
     ) -> Any:
+        """JSON in and out; `form` sends an `application/x-www-form-urlencoded` body instead
+        (OAuth 2.0 token endpoints)."""
         url = self.base_url + path
         if query:
             url += "?" + urlencode({k: v for k, v in query.items() if v is not None})
         sent = {"Accept": "application/json", **(headers or {})}
         payload = None
-        if body is not None:
+        if form is not None:
+            payload = urlencode(form).encode()
+            sent["Content-Type"] = "application/x-www-form-urlencoded"
+        elif body is not None:
             payload = body if isinstance(body, bytes) else json.dumps(body).encode()
             sent.setdefault("Content-Type", "application/json")
         try:
@@ -65,16 +71,27 @@ class JsonHttp:
 
 def _message(answer: Any) -> str | None:
     """The error text of Meta (`error.message`), X (`detail`, `title`), Pinterest and TikTok
-    (`message`)."""
+    (`message`), and OAuth 2.0 token endpoints (`error_description`, `error`)."""
     if not isinstance(answer, dict):
         return None
     error = answer.get("error")
     if isinstance(error, dict) and error.get("message"):
         return str(error["message"])[:500]
-    for key in ("detail", "message", "title"):
+    for key in ("detail", "message", "title", "error_description", "error"):
         if answer.get(key):
             return str(answer[key])[:500]
     return None
+
+
+def basic_auth(user: str, password: str) -> dict[str, str]:
+    """HTTP Basic credentials: how OAuth 2.0 confidential clients authenticate (X, Pinterest)."""
+    import base64
+
+    return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
 
 
 def unless_refused(platform: str, lookup: str, call: Callable[[], T]) -> T | None:

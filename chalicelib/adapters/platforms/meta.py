@@ -21,18 +21,27 @@ Our own comments, posts and messages come back as deliveries too; they are skipp
 `entry.time` is in seconds for changes and in milliseconds for messaging.
 """
 
+import base64
+import copy
 import hashlib
 import hmac
 import json
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...config import Settings
 from ...domain.base import Model
-from ...domain.connections import Platform
+from ...domain.connections import (
+    AccountAccess,
+    Authorization,
+    GrantedAccount,
+    Platform,
+    Tokens,
+)
 from ...domain.engagement import (
     EngagementDetails,
     EngagementKind,
@@ -56,7 +65,7 @@ from ...domain.platform_orders import PlatformLine, PlatformOrder
 from ...domain.posts import PostListing
 from ...errors import PermissionDenied
 from ...observability import logger
-from .http import JsonHttp, unless_refused
+from .http import JsonHttp, bearer, unless_refused
 
 SIGNATURE_HEADER = "x-hub-signature-256"
 
@@ -360,8 +369,14 @@ class Meta:
     def __init__(self, settings: Settings):
         self._app_secret = settings.meta_app_secret.get_secret_value()
         self._verify_token = settings.meta_verify_token.get_secret_value()
-        self._token = settings.meta_access_token.get_secret_value()
+        self._token: str | None = None  # acting for no one until `acting_as`
         self.http = JsonHttp("meta", settings.meta_graph_url, settings.platform_timeout_seconds)
+
+    def acting_as(self, access: AccountAccess) -> "Meta":
+        """This client acting for one merchant's account, with that account's Page token."""
+        acting = copy.copy(self)
+        acting._token = access.token
+        return acting
 
     # Webhooks
 
@@ -381,6 +396,8 @@ class Meta:
     # The Graph API
 
     def _call(self, method: str, path: str, query=None, body=None) -> Any:
+        if not self._token:
+            raise PlatformError("meta", 0, "not acting for a connected account", retryable=False)
         headers = {"Authorization": f"Bearer {self._token}"}
         return self.http.request(method, path, query=query, body=body, headers=headers)
 
@@ -501,6 +518,148 @@ class Meta:
                 "idempotency_key": f"ack-{order.external_id}",
             },
         )
+
+
+# Connecting accounts (OAuth 2.0: Facebook Login for Business), and Meta's callbacks
+#
+# The merchant approves our app in Facebook's dialog; the code we get back is exchanged for a
+# short-lived user token, that one for a long-lived user token (~60 days, renewed by the same
+# exchange), and `/me/accounts` lists the Pages granted, each with its own Page token (which
+# does not expire when derived from a long-lived user token) and the Instagram business account
+# linked to it. An Instagram account is reached through its Page: the Page token acts for both.
+
+PAGE_FIELDS = "id,name,access_token,instagram_business_account{id,username}"
+
+
+def _unpadded_b64decode(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def sign_request(app_secret: str, payload: dict[str, Any]) -> str:
+    """A `signed_request` as Meta makes it (for the stand-in and the tests)."""
+    encoded = base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
+    digest = hmac.new(app_secret.encode(), encoded.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=") + "." + encoded
+
+
+def parse_signed_request(app_secret: str, signed_request: str | None) -> dict[str, Any] | None:
+    """The payload of a deauthorize or data deletion callback if our app secret signed it,
+    else None. `signed_request` is `base64url(signature) + "." + base64url(payload)`; the
+    signature is HMAC-SHA256, keyed with the app secret, of the payload part as sent; the
+    payload is JSON with `algorithm` ("HMAC-SHA256"), `user_id` and `issued_at`."""
+    if not app_secret or not signed_request or signed_request.count(".") != 1:
+        return None
+    encoded_signature, encoded_payload = signed_request.split(".")
+    expected = hmac.new(app_secret.encode(), encoded_payload.encode(), hashlib.sha256).digest()
+    try:
+        if not hmac.compare_digest(_unpadded_b64decode(encoded_signature), expected):
+            return None
+        payload = json.loads(_unpadded_b64decode(encoded_payload))
+    except (ValueError, TypeError):  # binascii.Error is a ValueError
+        return None
+    if not isinstance(payload, dict) or str(payload.get("algorithm", "")).upper() != "HMAC-SHA256":
+        return None
+    return payload if payload.get("user_id") else None
+
+
+def _expiry(now: datetime, seconds: Any) -> datetime | None:
+    return now + timedelta(seconds=int(seconds)) if seconds else None
+
+
+class MetaOAuth:
+    source = "meta"
+    uses_pkce = False
+
+    def __init__(self, settings: Settings):
+        self._app_id = settings.meta_app_id
+        self._app_secret = settings.meta_app_secret.get_secret_value()
+        self._authorize_url = settings.meta_authorize_url
+        self._config_id = settings.meta_login_config_id
+        self._scopes = settings.meta_scopes
+        self.http = JsonHttp("meta", settings.meta_graph_url, settings.platform_timeout_seconds)
+
+    @property
+    def configured(self) -> bool:
+        return bool(self._app_id and self._app_secret)
+
+    def authorize_url(self, state: str, redirect_uri: str, code_challenge: str | None) -> str:
+        params = {"client_id": self._app_id, "redirect_uri": redirect_uri, "state": state,
+                  "response_type": "code"}  # fmt: skip
+        if self._config_id:
+            params["config_id"] = self._config_id  # Login for Business: the scopes are in it
+        else:
+            params["scope"] = ",".join(self._scopes)
+        return f"{self._authorize_url}?{urlencode(params)}"
+
+    def _long_lived(self, token: str) -> dict[str, Any]:
+        answer: dict[str, Any] = self.http.request(
+            "GET",
+            "/oauth/access_token",
+            query={"grant_type": "fb_exchange_token", "client_id": self._app_id,
+                   "client_secret": self._app_secret, "fb_exchange_token": token},
+        )  # fmt: skip
+        return answer
+
+    def exchange(
+        self, code: str, redirect_uri: str, code_verifier: str | None, now: datetime
+    ) -> Authorization:
+        short = self.http.request(
+            "GET",
+            "/oauth/access_token",
+            query={"client_id": self._app_id, "redirect_uri": redirect_uri,
+                   "client_secret": self._app_secret, "code": code},
+        )  # fmt: skip
+        long = self._long_lived(str(short["access_token"]))
+        user_token = str(long["access_token"])
+        me = self.http.request(
+            "GET", "/me", query={"fields": "id,name"}, headers=bearer(user_token)
+        )
+        pages = self.http.request(
+            "GET", "/me/accounts", query={"fields": PAGE_FIELDS, "limit": "100"},
+            headers=bearer(user_token),
+        ).get("data") or []  # fmt: skip
+        accounts, page_tokens = [], {}
+        for page in pages:
+            if not page.get("id") or not page.get("access_token"):
+                continue  # a Page the user cannot act for
+            page_id = str(page["id"])
+            page_tokens[page_id] = str(page["access_token"])
+            accounts.append(GrantedAccount(platform=Platform.FACEBOOK, account_id=page_id,
+                                           name=page.get("name")))  # fmt: skip
+            instagram = page.get("instagram_business_account") or {}
+            if instagram.get("id"):
+                accounts.append(GrantedAccount(
+                    platform=Platform.INSTAGRAM, account_id=str(instagram["id"]),
+                    name=instagram.get("username"), details={"page_id": page_id},
+                ))  # fmt: skip
+        return Authorization(
+            user_id=str(me["id"]),
+            tokens=Tokens(
+                access_token=user_token,
+                access_expires_at=_expiry(now, long.get("expires_in")),
+                account_tokens=page_tokens,
+            ),
+            accounts=accounts,
+        )
+
+    def refresh(self, tokens: Tokens, now: datetime) -> Tokens:
+        """Exchange the long-lived user token for a new one; the Page tokens do not expire."""
+        renewed = self._long_lived(tokens.access_token)
+        return tokens.model_copy(update={
+            "access_token": str(renewed["access_token"]),
+            "access_expires_at": _expiry(now, renewed.get("expires_in")),
+        })  # fmt: skip
+
+    def revoke(self, tokens: Tokens) -> bool:
+        """No revoke call here: `DELETE /{user-id}/permissions` would take the app away from
+        every merchant that person connected, not just this one. Shredding is ours."""
+        return False
+
+    def signed_request_user(self, signed_request: str | None) -> str | None:
+        """The Facebook user a deauthorize or data deletion callback is about, if Meta signed
+        it with our app secret."""
+        payload = parse_signed_request(self._app_secret, signed_request)
+        return str(payload["user_id"]) if payload else None
 
 
 def _dict(value: Any) -> dict[str, Any]:

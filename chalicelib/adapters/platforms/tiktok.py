@@ -11,21 +11,25 @@ the platform; a buyer's pending request is answered with the approve and reject 
 The others (product, return, authorization notices) are acknowledged and ignored.
 """
 
+import copy
 import hashlib
 import hmac
 import json
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from pydantic import BaseModel
 
 from ...config import Settings
 from ...domain.claims import CancellationStatus, Requester
-from ...domain.connections import Platform
+from ...domain.connections import AccountAccess, Authorization, GrantedAccount, Platform, Tokens
 from ...domain.errors import PlatformError
 from ...domain.inbound import (
+    AccountDeauthorized,
     CancellationChanged,
     Handshake,
     InboundEvent,
@@ -222,9 +226,18 @@ class TikTokShop:
     def __init__(self, settings: Settings, clock: Callable[[], float] = time.time):
         self._app_key = settings.tiktok_app_key.get_secret_value()
         self._app_secret = settings.tiktok_app_secret.get_secret_value()
-        self._token = settings.tiktok_access_token.get_secret_value()
+        self._token: str | None = None  # acting for no shop until `acting_as`
+        self._shop_cipher: str | None = None
         self.http = JsonHttp("tiktok", settings.tiktok_api_url, settings.platform_timeout_seconds)
         self._clock = clock
+
+    def acting_as(self, access: AccountAccess) -> "TikTokShop":
+        """This client acting for one merchant's shop: its seller's token and the shop's
+        cipher, which every shop API call carries."""
+        acting = copy.copy(self)
+        acting._token = access.token
+        acting._shop_cipher = access.details.get("shop_cipher")
+        return acting
 
     # Webhooks
 
@@ -237,12 +250,16 @@ class TikTokShop:
         )
 
     def events(self, payload: Any) -> list[InboundEvent]:
-        return webhook_events(payload)
+        return deauthorization_events(payload) or webhook_events(payload)
 
     # The Open API
 
     def _call(self, method: str, path: str, query: dict | None = None, body: Any = None) -> dict:
+        if not self._token:
+            raise PlatformError("tiktok", 0, "not acting for a connected shop", retryable=False)
         params = {"app_key": self._app_key, "timestamp": str(int(self._clock())), **(query or {})}
+        if self._shop_cipher and not path.startswith("/authorization/"):
+            params["shop_cipher"] = self._shop_cipher
         raw = json.dumps(body, separators=(",", ":")).encode() if body is not None else b""
         params["sign"] = request_sign(self._app_secret, path, params, raw)
         answer = self.http.request(
@@ -295,3 +312,119 @@ class TikTokShop:
             for product in product_payload(listing)
         ]
         return ids[0] if ids else ""
+
+
+# Connecting shops (TikTok Shop Partner API authorization)
+#
+# The seller authorizes our service at `services.tiktokshop.com/open/authorize?service_id=…`;
+# TikTok redirects to the URL registered for the app with `code` and our `state`. The code is
+# exchanged at `auth.tiktok-shops.com/api/v2/token/get`; the answer's `*_expire_in` fields are
+# the Unix times the tokens expire at, and a non-zero `code` is an error (on HTTP 200). The
+# shops the seller authorized, with the `cipher` each shop call carries, come from
+# `GET /authorization/202309/shops`, signed like every Open API call.
+
+
+def deauthorization_events(payload: Any) -> list[InboundEvent]:
+    """SELLER_DEAUTHORIZATION: the seller took our access away; the shop's connection goes."""
+    if not isinstance(payload, dict) or not payload.get("shop_id"):
+        return []
+    name = payload.get("event_type") or TYPES.get(payload.get("type"), "")  # type: ignore[arg-type]
+    if name != "SELLER_DEAUTHORIZATION":
+        return []
+    notification = payload.get("tts_notification_id") or entry_digest(payload)
+    return [
+        AccountDeauthorized(
+            source="tiktok",
+            platform=Platform.TIKTOK,
+            account_id=str(payload["shop_id"]),
+            dedupe_id=str(notification),
+            occurred_at=_seconds(payload.get("timestamp")),
+        )
+    ]
+
+
+def _unix(value: Any) -> datetime | None:
+    return datetime.fromtimestamp(int(value), UTC) if value else None
+
+
+class TikTokShopOAuth:
+    source = "tiktok"
+    uses_pkce = False
+
+    def __init__(self, settings: Settings):
+        self._settings = settings
+        self._app_key = settings.tiktok_app_key.get_secret_value()
+        self._app_secret = settings.tiktok_app_secret.get_secret_value()
+        self._service_id = settings.tiktok_service_id
+        self._authorize_url = settings.tiktok_authorize_url
+        self.http = JsonHttp("tiktok", settings.tiktok_auth_url, settings.platform_timeout_seconds)
+
+    @property
+    def configured(self) -> bool:
+        return bool(self._app_key and self._app_secret and self._service_id)
+
+    def authorize_url(self, state: str, redirect_uri: str, code_challenge: str | None) -> str:
+        """The redirect URI is the one registered for the app in Partner Center."""
+        return (
+            f"{self._authorize_url}?{urlencode({'service_id': self._service_id, 'state': state})}"
+        )
+
+    def _token(self, path: str, query: dict[str, str]) -> dict[str, Any]:
+        params = {"app_key": self._app_key, "app_secret": self._app_secret, **query}
+        answer = self.http.request("GET", path, query=params)
+        if answer.get("code", 0) != 0:  # errors come in the body of a 200
+            raise PlatformError("tiktok", 200, str(answer.get("message")), retryable=False)
+        data: dict[str, Any] = answer.get("data") or {}
+        return data
+
+    @staticmethod
+    def _tokens(data: dict[str, Any]) -> Tokens:
+        return Tokens(
+            access_token=str(data["access_token"]),
+            access_expires_at=_unix(data.get("access_token_expire_in")),
+            refresh_token=str(data["refresh_token"]) if data.get("refresh_token") else None,
+            refresh_expires_at=_unix(data.get("refresh_token_expire_in")),
+        )
+
+    def exchange(
+        self, code: str, redirect_uri: str, code_verifier: str | None, now: datetime
+    ) -> Authorization:
+        data = self._token(
+            "/api/v2/token/get", {"auth_code": code, "grant_type": "authorized_code"}
+        )
+        tokens = self._tokens(data)
+        seller = TikTokShop(self._settings).acting_as(AccountAccess("", tokens.access_token))
+        shops = seller._call("GET", "/authorization/202309/shops").get("shops") or []
+        scopes = data.get("granted_scopes") or []
+        return Authorization(
+            user_id=str(data.get("open_id") or ""),
+            scopes=[str(s) for s in scopes] if isinstance(scopes, list) else [],
+            tokens=tokens,
+            accounts=[
+                GrantedAccount(
+                    platform=Platform.TIKTOK,
+                    account_id=str(shop["id"]),
+                    name=shop.get("name"),
+                    details={
+                        "shop_cipher": str(shop.get("cipher") or ""),
+                        "region": str(shop.get("region") or ""),
+                    },
+                )
+                for shop in shops
+                if shop.get("id")
+            ],
+        )
+
+    def refresh(self, tokens: Tokens, now: datetime) -> Tokens:
+        if not tokens.refresh_token:
+            raise PlatformError("tiktok", 0, "no refresh token was issued", retryable=False)
+        data = self._token(
+            "/api/v2/token/refresh",
+            {"refresh_token": tokens.refresh_token, "grant_type": "refresh_token"},
+        )
+        return self._tokens(data)
+
+    def revoke(self, tokens: Tokens) -> bool:
+        """TikTok Shop has no token revocation call: the seller deauthorizes in Seller
+        Center (and we hear of it by SELLER_DEAUTHORIZATION). Shredding is ours."""
+        return False

@@ -7,25 +7,28 @@ consumer secret, raw body)>`, checked on the raw bytes in constant time.
 Events acted on: `tweet_create_events` (mentions and replies; v1.1 Tweet objects, whose whole
 text is `extended_tweet.full_text` when `truncated`, `full_text` in the extended mode, `text`
 otherwise, and whose time is `timestamp_ms` or else `created_at`), `direct_message_events`
-(`message_create`, the sender in `sender_id`) and `tweet_delete_events` (another user's post
-deleted: its inbox item is marked removed). Likes, follows, blocks, typing and read receipts
-and `user_event` (a revocation, which names no `for_user_id`) are acknowledged and ignored.
+(`message_create`, the sender in `sender_id`), `tweet_delete_events` (another user's post
+deleted: its inbox item is marked removed) and `user_event.revoke` (the user took our app's
+access away: the account's connection goes; it names the user in `source.user_id`, not in
+`for_user_id`). Likes, follows, blocks, typing and read receipts are acknowledged and ignored.
 Authors are looked up through the API v2 (`/2/tweets/:id` with the author expanded,
 `/2/users/:id`), which answers a missing object with `errors` in a 200.
 """
 
 import base64
+import copy
 import hashlib
 import hmac
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...config import Settings
 from ...domain.base import Model
-from ...domain.connections import Platform
+from ...domain.connections import AccountAccess, Authorization, GrantedAccount, Platform, Tokens
 from ...domain.engagement import (
     Attachment,
     EngagementDetails,
@@ -33,7 +36,9 @@ from ...domain.engagement import (
     SocialAuthor,
     attachment,
 )
+from ...domain.errors import PlatformError
 from ...domain.inbound import (
+    AccountDeauthorized,
     EngagementAction,
     EngagementReceived,
     Handshake,
@@ -42,7 +47,7 @@ from ...domain.inbound import (
     entry_digest,
 )
 from ...domain.posts import PostListing
-from .http import JsonHttp, unless_refused
+from .http import JsonHttp, basic_auth, bearer, unless_refused
 
 SIGNATURE_HEADER = "x-twitter-webhooks-signature"
 
@@ -188,7 +193,19 @@ class X:
     def __init__(self, settings: Settings):
         self._consumer_secret = settings.x_consumer_secret.get_secret_value()
         self.http = JsonHttp("x", settings.x_api_url, settings.platform_timeout_seconds)
-        self._headers = {"Authorization": f"Bearer {settings.x_access_token.get_secret_value()}"}
+        self._token: str | None = None  # acting for no one until `acting_as`
+
+    def acting_as(self, access: AccountAccess) -> "X":
+        """This client acting for one merchant's X account, with its user token."""
+        acting = copy.copy(self)
+        acting._token = access.token
+        return acting
+
+    @property
+    def _headers(self) -> dict[str, str]:
+        if not self._token:
+            raise PlatformError("x", 0, "not acting for a connected account", retryable=False)
+        return bearer(self._token)
 
     # Webhooks
 
@@ -200,7 +217,7 @@ class X:
         return verify_signature(self._consumer_secret, body, headers.get(SIGNATURE_HEADER))
 
     def events(self, payload: Any) -> list[InboundEvent]:
-        return webhook_events(payload)
+        return revocation_events(payload) or webhook_events(payload)
 
     # The API
 
@@ -241,6 +258,122 @@ class X:
         text = f"{listing.post.caption} {listing.link}".strip()
         sent = self.http.request("POST", "/2/tweets", body={"text": text}, headers=self._headers)
         return str(sent["data"]["id"])
+
+
+# Connecting accounts (OAuth 2.0 Authorization Code with PKCE)
+#
+# The user revoking our app arrives as Account Activity's `user_event` (`revoke`): the
+# account's connection goes.
+# `x.com/i/oauth2/authorize` with `code_challenge` (S256); the code is exchanged at
+# `POST /2/oauth2/token` (form: `code`, `grant_type=authorization_code`, `redirect_uri`,
+# `code_verifier`; we are a confidential client: HTTP Basic `client_id:client_secret`).
+# Access tokens last two hours; `offline.access` brings a refresh token, renewed with
+# `grant_type=refresh_token`; `POST /2/oauth2/revoke` revokes a token.
+
+
+def revocation_events(payload: Any) -> list[InboundEvent]:
+    """`user_event.revoke`: a user took our app's access away. X's published delivery names
+    no `for_user_id`; the user is `revoke.source.user_id` (the subscribed user)."""
+    if not isinstance(payload, dict):
+        return []
+    revoke = _dict(payload.get("user_event")).get("revoke")
+    if not isinstance(revoke, dict):
+        return []
+    user = _dict(revoke.get("source")).get("user_id") or payload.get("for_user_id")
+    if not isinstance(user, str | int) or not str(user):
+        return []
+    return [
+        AccountDeauthorized(
+            source="x",
+            platform=Platform.X,
+            account_id=str(user),
+            dedupe_id=f"revoke-{entry_digest(revoke)}",
+            occurred_at=0,
+        )
+    ]
+
+
+class XOAuth:
+    source = "x"
+    uses_pkce = True
+
+    def __init__(self, settings: Settings):
+        self._client_id = settings.x_client_id
+        self._client_secret = settings.x_client_secret.get_secret_value()
+        self._authorize_url = settings.x_authorize_url
+        self._scopes = settings.x_scopes
+        self.http = JsonHttp("x", settings.x_api_url, settings.platform_timeout_seconds)
+
+    @property
+    def configured(self) -> bool:
+        return bool(self._client_id and self._client_secret)
+
+    def authorize_url(self, state: str, redirect_uri: str, code_challenge: str | None) -> str:
+        assert code_challenge, "X requires PKCE"
+        params = {
+            "response_type": "code",
+            "client_id": self._client_id,
+            "redirect_uri": redirect_uri,
+            "scope": " ".join(self._scopes),
+            "state": state,
+            "code_challenge": code_challenge,
+            "code_challenge_method": "S256",
+        }
+        return f"{self._authorize_url}?{urlencode(params)}"
+
+    def _token(self, form: dict[str, str], now: datetime) -> tuple[Tokens, list[str]]:
+        answer = self.http.request(
+            "POST", "/2/oauth2/token", form=form,
+            headers=basic_auth(self._client_id, self._client_secret),
+        )  # fmt: skip
+        expires = answer.get("expires_in")
+        tokens = Tokens(
+            access_token=str(answer["access_token"]),
+            access_expires_at=now + timedelta(seconds=int(expires)) if expires else None,
+            refresh_token=str(answer["refresh_token"]) if answer.get("refresh_token") else None,
+        )
+        return tokens, str(answer.get("scope") or "").split()
+
+    def exchange(
+        self, code: str, redirect_uri: str, code_verifier: str | None, now: datetime
+    ) -> Authorization:
+        tokens, scopes = self._token(
+            {"code": code, "grant_type": "authorization_code", "redirect_uri": redirect_uri,
+             "code_verifier": code_verifier or ""},
+            now,
+        )  # fmt: skip
+        me = self.http.request("GET", "/2/users/me", headers=bearer(tokens.access_token))
+        user = me.get("data") or {}
+        return Authorization(
+            user_id=str(user["id"]),
+            scopes=scopes,
+            tokens=tokens,
+            accounts=[
+                GrantedAccount(
+                    platform=Platform.X, account_id=str(user["id"]), name=user.get("username")
+                )
+            ],
+        )
+
+    def refresh(self, tokens: Tokens, now: datetime) -> Tokens:
+        if not tokens.refresh_token:
+            raise PlatformError("x", 0, "no refresh token: offline.access was not granted", False)
+        renewed, _ = self._token(
+            {"grant_type": "refresh_token", "refresh_token": tokens.refresh_token}, now
+        )
+        return renewed
+
+    def revoke(self, tokens: Tokens) -> bool:
+        """Revoke the refresh token, then the access token."""
+        pairs = [(tokens.refresh_token, "refresh_token"), (tokens.access_token, "access_token")]
+        for token, hint in pairs:
+            if token:
+                self.http.request(
+                    "POST", "/2/oauth2/revoke",
+                    form={"token": token, "token_type_hint": hint},
+                    headers=basic_auth(self._client_id, self._client_secret),
+                )  # fmt: skip
+        return True
 
 
 def _dict(value: Any) -> dict[str, Any]:
