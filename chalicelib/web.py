@@ -304,6 +304,12 @@ def run_once(
     return _outcome(outcome)
 
 
+# A 429 or 503 is worth retrying (the same request, under the same Idempotency-Key): when, in
+# whole seconds, as RFC 9110's Retry-After says.
+RETRY_LATER = frozenset({429, 503})
+RETRY_AFTER_SECONDS = 1
+
+
 def respond(
     op: Operation, request: Request, rt: Runtime, request_id: str, status: int, body: Any
 ) -> Response:
@@ -313,6 +319,8 @@ def respond(
     }
     if op.public:
         headers.update(_cors_headers(request.headers.get("origin"), rt))
+    if status in RETRY_LATER:
+        headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     if isinstance(body, Response):  # a handler that answers other than JSON (handshakes)
         body.headers = {**headers, **(body.headers or {})}
         return body

@@ -15,12 +15,13 @@ them).
 """
 
 import hmac
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ..domain.attribution import Attribution, attribute
 from ..domain.catalog import Variant
-from ..domain.errors import AlreadyExists, HoldLimitReached, OutOfStock
+from ..domain.errors import AlreadyExists, ConcurrentUpdate, HoldLimitReached, OutOfStock
 from ..domain.ids import Prefix, has_prefix
 from ..domain.merchants import CheckoutSettings
 from ..domain.orders import (
@@ -142,7 +143,10 @@ def checkout(sales: Sales, request: CheckoutRequest, client: Client | None = Non
         )
     except Exception:
         try:
-            sales.orders.discard(order)
+            # Already released: by the expiry schedule, or by an earlier attempt of this
+            # discard whose answer was lost. The buyer gets the error that stopped the checkout.
+            with suppress(ConcurrentUpdate):
+                sales.orders.discard(order)
         finally:
             _forget_buyer(sales, merchant_id, customer, order.id)
         raise
