@@ -161,6 +161,19 @@ def _floor_operation(rt, variant_id: str, n: int) -> None:
 
     table = rt.settings.main_table
     variant_key = {k: {"S": v} for k, v in keys.variant(variant_id).items()}
+    try:
+        _reserve_and_place(rt, table, variant_key, n)
+    except rt.dynamodb.exceptions.TransactionCanceledException as cancelled:
+        # The SDK retried a transaction whose answer was lost and the emulator, unlike
+        # DynamoDB, ignores the retry's ClientRequestToken: the order is there, as a checkout
+        # treats it (services/checkout.py, AlreadyExists).
+        reasons = [r.get("Code") for r in cancelled.response.get("CancellationReasons", [])]
+        if reasons[1:] != ["ConditionalCheckFailed"]:
+            raise
+    rt.dynamodb.get_item(TableName=table, Key=variant_key, ConsistentRead=True)
+
+
+def _reserve_and_place(rt, table: str, variant_key: dict, n: int) -> None:
     rt.dynamodb.transact_write_items(
         TransactItems=[
             {
@@ -185,7 +198,6 @@ def _floor_operation(rt, variant_id: str, n: int) -> None:
             },
         ]
     )
-    rt.dynamodb.get_item(TableName=table, Key=variant_key, ConsistentRead=True)
 
 
 def _counter(client, service: str) -> list[int]:
