@@ -85,7 +85,8 @@ class FakeProducts:
         if product.id in self.products_by_id:
             raise AlreadyExists(product.id)
         self.products_by_id[product.id] = product
-        self.variants_by_id.update({v.id: v for v in variants})
+        titled = [v.model_copy(update={"product_title": product.title}) for v in variants]
+        self.variants_by_id.update({v.id: v for v in titled})
 
     def product(self, product_id: str) -> Product | None:
         return self.products_by_id.get(product_id)
@@ -113,7 +114,13 @@ class FakeProducts:
         more = start + limit < len(ours)
         return page, str(start + limit) if more else None
 
-    def replace(self, product: Product, changed: list[Variant], added: list[Variant]) -> None:
+    def replace(
+        self,
+        product: Product,
+        changed: list[Variant],
+        added: list[Variant],
+        retitled: bool = False,
+    ) -> None:
         stored = self.products_by_id.get(product.id)
         if stored is None or stored.version != product.version - 1:
             raise ConcurrentUpdate(product.id)
@@ -128,6 +135,11 @@ class FakeProducts:
                 update={"reserved": reserved, "available": variant.on_hand - reserved}
             )
         self.variants_by_id.update({v.id: v for v in added})
+        for variant_id in product.variant_ids if retitled else [v.id for v in changed + added]:
+            titled = {"product_title": product.title}
+            self.variants_by_id[variant_id] = self.variants_by_id[variant_id].model_copy(
+                update=titled
+            )
 
 
 @dataclass

@@ -123,6 +123,11 @@ class Variant(Model):
     on_hand: int
     reserved: int = 0
     low_stock_threshold: int | None = None
+    product_title: str | None = Field(
+        None,
+        description="The product's title, kept on the variant's item with its price, so that "
+        "pricing a checkout reads the variants only (items written before it read the product).",
+    )
     available: int = Field(
         -1,
         description="on_hand - reserved, stored so that a reservation can be a condition "

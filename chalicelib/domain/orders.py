@@ -353,17 +353,18 @@ def client_secret_digest(client_secret: str) -> str:
 def price_lines(
     lines: list[CheckoutLine], variants: dict[str, Variant], products: dict[str, Product]
 ) -> tuple[list[OrderLine], Amounts]:
-    """Amounts from the catalog's prices, never the client's. One currency per order."""
+    """Amounts from the catalog's prices, never the client's. One currency per order.
+    A variant carries its product's title; `products` is needed only for one that does not."""
     priced = []
     for line in lines:
         variant = variants[line.variant_id]
-        product = products[variant.product_id]
+        title = variant.product_title or products[variant.product_id].title
         priced.append(
             OrderLine(
                 variant_id=variant.id,
-                product_id=product.id,
+                product_id=variant.product_id,
                 sku=variant.sku,
-                title=product.title,
+                title=title,
                 options=variant.options,
                 quantity=line.quantity,
                 unit_price=variant.price,

@@ -33,10 +33,17 @@ class ProductStore(Protocol):
         self, merchant_id: str, limit: int, cursor: str | None
     ) -> tuple[list[Product], str | None]: ...
 
-    def replace(self, product: Product, changed: list[Variant], added: list[Variant]) -> None:
+    def replace(
+        self,
+        product: Product,
+        changed: list[Variant],
+        added: list[Variant],
+        retitled: bool = False,
+    ) -> None:
         """Write a patched product if it is still at `product.version - 1`, else raise
         ConcurrentUpdate; a changed variant's `on_hand` below its reserved units raises
-        BelowReserved. `reserved` itself is never written, so checkouts keep their holds."""
+        BelowReserved. `reserved` itself is never written, so checkouts keep their holds.
+        Each variant keeps the product's title for pricing; `retitled`: the title changed."""
         ...
 
 
@@ -161,7 +168,7 @@ def patch_product(
         }
     )
     try:
-        catalog.products.replace(updated, changed, added)
+        catalog.products.replace(updated, changed, added, updated.title != product.title)
     except ConcurrentUpdate as error:
         raise Conflict(
             "The product changed while this update was made; read it again and retry.",

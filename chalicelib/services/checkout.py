@@ -78,7 +78,9 @@ def checkout(sales: Sales, request: CheckoutRequest, client: Client | None = Non
     if over is not None:
         param, message = over
         raise ValidationFailed(message, code="quantity_limit", param=param)
-    products = {p.id: p for p in sales.products.products([v.product_id for v in variants.values()])}
+    products = {p.id: p for p in sales.products.products(
+        [v.product_id for v in variants.values() if v.product_title is None]
+    )}  # fmt: skip
     try:
         lines, amounts = price_lines(request.lines, variants, products)
     except ValueError as error:
