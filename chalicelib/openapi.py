@@ -194,7 +194,10 @@ def _operation(op: Operation, refs: dict, schemas: dict) -> dict:
 def _errors(op: Operation, has_path_params: bool) -> dict:
     """The error answers this route can give, each with the contract's error body."""
     codes = ["400", "429", "500", "503"]
-    if not op.public or op.path.startswith("/v1/webhooks/"):  # keys, or platforms' signatures
+    signed = op.path.startswith("/v1/webhooks/") or (
+        op.method == "POST" and op.path.startswith("/v1/connections/meta/")  # signed_request
+    )
+    if not op.public or signed:  # keys, or platforms' signatures
         codes += ["401", "403"]
     if op.path.startswith("/v1/customers/"):
         codes.append("410")
