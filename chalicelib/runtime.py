@@ -22,6 +22,7 @@ from .config import Settings, get_settings
 
 if TYPE_CHECKING:
     from .adapters.dynamodb.catalog import CatalogRepository
+    from .adapters.dynamodb.channels import ListingRepository
     from .adapters.dynamodb.connections import ConnectionRepository
     from .adapters.dynamodb.idempotency import IdempotencyStore
     from .adapters.dynamodb.inbox import InboxRepository
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from .consumers import Handler
     from .domain.events import Message
     from .services.catalog import Catalog
+    from .services.channels import Channels
     from .services.connections import Connections
     from .services.merchants import Merchants
     from .services.orders import Sales
@@ -106,6 +108,12 @@ class Runtime:
         from .adapters.dynamodb.catalog import CatalogRepository
 
         return CatalogRepository(self.table)
+
+    @cached_property
+    def listing_store(self) -> "ListingRepository":
+        from .adapters.dynamodb.channels import ListingRepository
+
+        return ListingRepository(self.table)
 
     @cached_property
     def post_store(self) -> "PostRepository":
@@ -238,7 +246,7 @@ class Runtime:
     def catalog(self) -> "Catalog":
         from .services.catalog import Catalog
 
-        return Catalog(self.product_store, self.clock)
+        return Catalog(self.product_store, self.clock, self.listing_store)
 
     @cached_property
     def posts(self) -> "Posts":
@@ -292,6 +300,23 @@ class Runtime:
                 publish_max_attempts=s.publish_max_attempts,
                 publish_retry_seconds=s.publish_retry_seconds,
             ),
+        )
+
+    @cached_property
+    def channels(self) -> "Channels":
+        from .adapters.dynamodb import outbox
+        from .services.channels import Channels
+
+        return Channels(
+            listings=self.listing_store,
+            products=self.product_store,
+            connections=self.connection_store,
+            merchant_settings=self.settings_store,
+            platforms=self.platforms,
+            stream=outbox,
+            queue=self.ingest_queue,
+            clock=self.clock,
+            storefront_url=self.settings.storefront_url,
         )
 
     @cached_property
@@ -353,7 +378,7 @@ class Runtime:
     def ingest_handlers(self) -> dict[str, "Handler"]:
         """Message type -> the service that handles it, with its area's dependencies. Each
         entry builds its area on its first message."""
-        from .services import engagement, payments, platform_orders, publishing
+        from .services import channels, engagement, payments, platform_orders, publishing
         from .services.connections import account_deauthorized
         from .services.social import routed
 
@@ -373,6 +398,8 @@ class Runtime:
         )
         handlers["platform.deauthorization"] = with_social(routed(account_deauthorized))
         handlers[publishing.JOB] = with_social(publishing.publish_job)
+        handlers[channels.LIST_JOB] = lambda m: channels.list_product_job(self.channels, m)
+        handlers[channels.STOCK_JOB] = lambda m: channels.push_stock_job(self.channels, m)
         return handlers
 
 

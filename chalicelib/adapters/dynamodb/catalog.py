@@ -68,7 +68,8 @@ class CatalogRepository:
             tx.update(
                 keys.variant(variant.id),
                 "SET sku = :sku, price = :price, options = :options, on_hand = :on_hand,"
-                " available = :on_hand - reserved, low_stock_threshold = :low",
+                " available = :on_hand - reserved, low_stock_threshold = :low,"
+                " stock_version = if_not_exists(stock_version, :zero) + :one",
                 "attribute_exists(pk) AND product_id = :pid AND reserved <= :on_hand",
                 values={
                     ":sku": variant.sku,
@@ -77,6 +78,8 @@ class CatalogRepository:
                     ":on_hand": variant.on_hand,
                     ":low": variant.low_stock_threshold,
                     ":pid": product.id,
+                    ":zero": 0,
+                    ":one": 1,
                 },
             )
         for variant in added:

@@ -16,6 +16,7 @@ import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
+from ...domain.channels import CatalogChange, ProductChanged, StockChanged
 from ...domain.ids import Prefix
 from ...domain.outbound import (
     Event,
@@ -78,3 +79,28 @@ def _inventory_low(record: dict[str, Any], variant: dict[str, Any]) -> Event:
         ),
         at,
     )
+
+
+def catalog_changes(record: dict[str, Any]) -> list[CatalogChange]:
+    """What one stream record tells the channels: a product created or changed (its
+    `version` moved), or a variant whose available stock moved."""
+    change = record.get("dynamodb") or {}
+    if record.get("eventName") not in ("INSERT", "MODIFY") or "NewImage" not in change:
+        return []
+    new = from_attributes(change["NewImage"])
+    old = from_attributes(change["OldImage"]) if "OldImage" in change else {}
+    pk = str(new.get("pk", ""))
+    if pk.startswith(keys.PRODUCT_PREFIX) and new.get("sk") == "PRODUCT":
+        if old and old.get("version") == new.get("version"):
+            return []
+        return [ProductChanged(product_id=new["id"], merchant_id=new["merchant_id"])]
+    if pk.startswith(keys.VARIANT_PREFIX) and old and old.get("available") != new.get("available"):
+        return [
+            StockChanged(
+                variant_id=new["id"],
+                product_id=new["product_id"],
+                merchant_id=new["merchant_id"],
+                version=int(new.get("stock_version") or 0),
+            )
+        ]
+    return []
