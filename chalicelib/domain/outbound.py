@@ -56,6 +56,7 @@ class EventType(StrEnum):
     CONNECTION_NEEDS_REAUTH = "connection.needs_reauth"
     CUSTOMER_ERASED = "customer.erased"
     WEBHOOK_ENDPOINT_DISABLED = "webhook_endpoint.disabled"
+    PLATFORM_ORDER_OVERSOLD = "platform_order.oversold"
 
 
 # Data of each event type
@@ -124,6 +125,20 @@ class WebhookEndpointDisabledData(Model):
     failing_since: datetime | None = None
 
 
+class PlatformOrderOversoldData(Model):
+    """A platform order arrived for stock already sold elsewhere: what the merchant's
+    `platform_oversell` setting made of it."""
+
+    object: Literal["platform_order"] = "platform_order"
+    platform: str
+    external_order_id: str
+    action: Literal["cancelled", "backordered", "cancel_refused"]
+    skus: list[str]
+    order_id: str | None = Field(None, description="backordered: our order")
+    reason: str | None = Field(None, description="cancel_refused: the platform's error")
+    inbox_item_id: str
+
+
 EVENT_DATA: dict[EventType, type[Model]] = {
     **{t: OrderEventData for t in EventType if t.value.startswith("order.")},
     EventType.INVENTORY_LOW: InventoryLowData,
@@ -133,6 +148,7 @@ EVENT_DATA: dict[EventType, type[Model]] = {
     EventType.CONNECTION_NEEDS_REAUTH: ConnectionNeedsReauthData,
     EventType.CUSTOMER_ERASED: CustomerErasedData,
     EventType.WEBHOOK_ENDPOINT_DISABLED: WebhookEndpointDisabledData,
+    EventType.PLATFORM_ORDER_OVERSOLD: PlatformOrderOversoldData,
 }
 
 

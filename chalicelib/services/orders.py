@@ -48,9 +48,10 @@ from .posts import PostStore
 
 
 class OrderStore(Protocol):
-    def place(self, order: Order, event: Event | None = None) -> None:
+    def place(self, order: Order, event: Event | None = None, backorder: bool = False) -> None:
         """Write the order and reserve every line's stock, all or nothing. Raises OutOfStock
-        for the first line short of stock, AlreadyExists if the order is there already."""
+        for the first line short of stock (unless `backorder`: then available may go below
+        zero), AlreadyExists if the order is there already."""
         ...
 
     def attach_payment(

@@ -128,6 +128,11 @@ class OrderLookup(Protocol):
         self, cancel_id: str, reason: str, comment: str | None, idempotency_key: str
     ) -> None: ...
 
+    def cancel_out_of_stock(self, order_id: str, skus: list[str]) -> None:
+        """The seller cancels the order for want of stock, with the platform's own reason;
+        one cancelled already counts as done."""
+        ...
+
 
 class OrderFeed(Protocol):
     def new_orders(self, account_id: str, platform: Platform) -> list[PlatformOrder]: ...
