@@ -295,6 +295,7 @@ class Runtime:
             vault=self.vault,
             sales=self.sales,
             clock=self.clock,
+            channels=self.channels,
             settings=SocialSettings(
                 storefront_url=s.storefront_url,
                 publish_max_attempts=s.publish_max_attempts,

@@ -191,7 +191,9 @@ def list_product_job(channels: Channels, message: Message) -> None:
     list_product(channels, product)
 
 
-def list_product(channels: Channels, product: Product) -> list[ChannelListing]:
+def list_product(
+    channels: Channels, product: Product, only: Channel | None = None
+) -> list[ChannelListing]:
     """Create or edit the product on each of its merchant's channels and keep the
     platforms' verdicts. A temporary platform failure is raised (the job is delivered
     again; channels done already are edited, not created twice); a refusal rejects the
@@ -203,6 +205,8 @@ def list_product(channels: Channels, product: Product) -> list[ChannelListing]:
     link = product_link(channels.storefront_url, product.id)
     done: list[ChannelListing] = []
     for account in channel_accounts(channels, product.merchant_id):
+        if only is not None and account.channel != only:
+            continue
         current = existing.get((account.channel, account.account_id))
         try:
             outcome = channels.platforms.channel(account.connection).list_product(

@@ -48,6 +48,7 @@ from ..domain.posts import PostListing
 from ..errors import InvalidRequest, InvalidSignature
 from ..observability import count, logger
 from .catalog import ProductStore
+from .channels import Channels
 from .orders import Sales
 from .ports import (
     RECEIPT_DAYS,
@@ -175,6 +176,7 @@ class Social:
     vault: CustomerVault
     sales: Sales
     clock: Clock
+    channels: Channels  # Instagram's product tags take the Meta catalog's product ids
     settings: SocialSettings
 
 

@@ -503,7 +503,10 @@ class Meta:
             raise PlatformError(str(platform), 0, f"no {platform} account connected", False)
         post = listing.post
         if platform == Platform.INSTAGRAM:
-            tags = [{"product_id": t.product_id, "x": t.x, "y": t.y} for t in post.tags]
+            if len(listing.catalog_product_ids) != len(post.tags):
+                raise PlatformError("instagram", 0, "tags without Meta catalog products", False)
+            pairs = zip(post.tags, listing.catalog_product_ids, strict=True)
+            tags = [{"product_id": catalog_id, "x": t.x, "y": t.y} for t, catalog_id in pairs]
             return self._publish_instagram(listing.account_id, post.media.url, post.caption, tags)
         published = self._call(
             "POST",
