@@ -276,6 +276,23 @@ class PlatformStandin:
         with self.state.lock:
             return self.state.pinterest_items.get(item_id)
 
+    def drift(self, platform: str, item_id: str, **changes: Any) -> None:
+        """Change an item as a merchant could in the platform's own seller tools: TikTok's
+        SKU (by seller SKU: `quantity`), Meta's or Pinterest's item (attributes)."""
+        with self.state.lock:
+            if platform == "tiktok":
+                for product in self.state.tiktok_products.values():
+                    for sku in product["skus"]:
+                        if sku["seller_sku"] == item_id:
+                            sku["inventory"] = [{"warehouse_id": DEFAULT_WAREHOUSE,
+                                                 "quantity": changes["quantity"]}]  # fmt: skip
+            elif platform == "meta":
+                for (_, retailer), item in self.state.meta_items.items():
+                    if retailer == item_id:
+                        item.update(changes)
+            else:
+                self.state.pinterest_items[item_id].update(changes)
+
     def refuse_item(self, platform: str, item_id: str, message: str) -> None:
         """The platform's batch refuses the item (Meta's retailer id, Pinterest's item id)
         with this message, as a per-item error."""
@@ -524,8 +541,8 @@ def _meta_catalog(state: _State, r: Recorded, catalog_id: str, edge: str, next_i
         return 200, {"data": [batch]}
     if r.method == "GET" and edge == "products":
         wanted = (json.loads(r.query.get("filter") or "{}").get("retailer_id") or {}).get("is_any")
-        found = [{"id": i["id"], "retailer_id": i["retailer_id"],
-                  "review_status": i["review_status"]}
+        fields = (r.query.get("fields") or "id").split(",")
+        found = [{"id": i["id"], **{f: i[f] for f in fields if f in i}}
                  for (catalog, retailer), i in state.meta_items.items()
                  if catalog == catalog_id and (wanted is None or retailer in wanted)]  # fmt: skip
         return 200, {"data": found, "paging": {}}
@@ -596,6 +613,12 @@ def _tiktok(state: _State, r: Recorded, next_id: str) -> tuple[int, Any]:
                                           "skus": skus}  # fmt: skip
         answered = [{"id": s["id"], "seller_sku": s["seller_sku"]} for s in skus]
         return _tiktok_ok({"product_id": next_id, "skus": answered, "warnings": []})
+    read = re.fullmatch(r"/product/202309/products/(\w+)", r.path)
+    if r.method == "GET" and read:
+        product = state.tiktok_products.get(read[1])
+        if product is None:
+            return _tiktok_refused(12052048, "The product does not exist.")
+        return _tiktok_ok(product)
     product_match = _PRODUCT.match(r.path)
     if r.method == "POST" and product_match:
         return _tiktok_product(state, product_match[1], product_match[2], r.body or {})
@@ -731,6 +754,13 @@ def _pinterest_batch(state: _State, body: dict, next_id: str) -> tuple[int, Any]
 def _pinterest(state: _State, r: Recorded, next_id: str) -> tuple[int, Any]:
     if r.method == "POST" and r.path == "/v5/catalogs/items/batch":
         return _pinterest_batch(state, r.body or {}, next_id)
+    if r.method == "GET" and r.path == "/v5/catalogs/items":
+        wanted = r.query.get("item_ids", "").split(",")
+        items = [{"catalog_type": "RETAIL", "item_id": i,
+                  "attributes": {k: v for k, v in state.pinterest_items[i].items()
+                                 if k != "item_id"}}
+                 for i in wanted if i in state.pinterest_items]  # fmt: skip
+        return 200, {"items": items}
     batch_match = re.fullmatch(r"/v5/catalogs/items/batch/(\w+)", r.path)
     if r.method == "GET" and batch_match:
         batch = state.batches.get(batch_match[1])

@@ -179,3 +179,51 @@ CatalogChange = ProductChanged | StockChanged
 def product_link(storefront_url: str, product_id: str) -> str:
     """The product's page on the storefront: the `link` of its catalog items."""
     return f"{storefront_url.rstrip('/')}/products/{product_id}"
+
+
+# Reconciliation: what a channel shows against what we hold
+
+
+class ChannelItemState(Model):
+    """What a channel shows for one listed variant; None where it does not say."""
+
+    in_stock: bool | None = None
+    quantity: int | None = None
+    price: str | None = None  # as the catalogs write it: "49.00 EUR"
+
+
+class Drift(Model):
+    channel: Channel
+    account_id: str
+    variant_id: str
+    field: Literal["availability", "quantity", "price", "missing"]
+    ours: str
+    theirs: str | None = None
+
+
+def drift_of(
+    listing: ChannelListing,
+    variant_id: str,
+    available: int,
+    price: str,
+    shown: ChannelItemState | None,
+) -> list[Drift]:
+    """Where the channel differs from us for one variant (`available` and `price` ours)."""
+    common = {"channel": listing.channel, "account_id": listing.account_id,
+              "variant_id": variant_id}  # fmt: skip
+    if shown is None:
+        return [Drift(**common, field="missing", ours=str(shown_available(available)))]
+    found = []
+    ours = shown_available(available)
+    if shown.in_stock is not None and shown.in_stock != (ours > 0):
+        found.append(Drift(**common, field="availability", ours=_stock_word(ours > 0),
+                           theirs=_stock_word(shown.in_stock)))  # fmt: skip
+    if shown.quantity is not None and shown.quantity != ours:
+        found.append(Drift(**common, field="quantity", ours=str(ours), theirs=str(shown.quantity)))
+    if shown.price is not None and shown.price != price:
+        found.append(Drift(**common, field="price", ours=price, theirs=shown.price))
+    return found
+
+
+def _stock_word(in_stock: bool) -> str:
+    return "in stock" if in_stock else "out of stock"

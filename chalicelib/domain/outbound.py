@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 from pydantic import ConfigDict, Field, field_validator
 
 from .base import Model
+from .channels import Drift
 
 API_VERSION = "2026-12-01"
 EVENT_RETENTION_DAYS = 30
@@ -57,6 +58,7 @@ class EventType(StrEnum):
     CUSTOMER_ERASED = "customer.erased"
     WEBHOOK_ENDPOINT_DISABLED = "webhook_endpoint.disabled"
     PLATFORM_ORDER_OVERSOLD = "platform_order.oversold"
+    CHANNEL_DRIFT = "channel.drift"
 
 
 # Data of each event type
@@ -139,6 +141,15 @@ class PlatformOrderOversoldData(Model):
     inbox_item_id: str
 
 
+class ChannelDriftData(Model):
+    """The reconciliation found a channel showing a product otherwise than we hold it, and
+    repaired it (stock pushed again, catalog item edited or listed again)."""
+
+    object: Literal["product"] = "product"
+    product_id: str
+    drift: list[Drift]
+
+
 EVENT_DATA: dict[EventType, type[Model]] = {
     **{t: OrderEventData for t in EventType if t.value.startswith("order.")},
     EventType.INVENTORY_LOW: InventoryLowData,
@@ -149,6 +160,7 @@ EVENT_DATA: dict[EventType, type[Model]] = {
     EventType.CUSTOMER_ERASED: CustomerErasedData,
     EventType.WEBHOOK_ENDPOINT_DISABLED: WebhookEndpointDisabledData,
     EventType.PLATFORM_ORDER_OVERSOLD: PlatformOrderOversoldData,
+    EventType.CHANNEL_DRIFT: ChannelDriftData,
 }
 
 

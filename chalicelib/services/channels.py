@@ -18,6 +18,7 @@ the one recorded, so an older push can never be recorded over a newer one. Only 
 path writes stock to a channel once a variant is listed: catalog edits leave it out.
 """
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol
@@ -26,14 +27,17 @@ from ..domain.catalog import Product, Variant
 from ..domain.channels import (
     CatalogChange,
     Channel,
+    ChannelItemState,
     ChannelListing,
     ChannelView,
+    Drift,
     ListedVariant,
     ListingOutcome,
     ListingStatus,
     ProductChanged,
     StockLevel,
     channel_view,
+    drift_of,
     overall_status,
     product_link,
     shown_available,
@@ -43,6 +47,8 @@ from ..domain.connections import Connection, ConnectionStatus, Platform
 from ..domain.errors import PlatformError
 from ..domain.events import Message, RetryLater
 from ..domain.ids import Prefix
+from ..domain.money import price_label
+from ..domain.outbound import ChannelDriftData, Event, EventType, new_event
 from ..domain.settings import MerchantSettings
 from ..observability import count, logger
 from .catalog import ProductStore
@@ -63,6 +69,14 @@ class ListingStore(Protocol):
         self, listing: ChannelListing, variant_id: str, version: int, available: int, at: Any
     ) -> bool: ...
 
+    def listed_products(self) -> Iterator[str]: ...
+
+    def forget_push(self, listing: ChannelListing, variant_id: str) -> None: ...
+
+    def forget_variant(self, listing: ChannelListing, variant_id: str) -> None: ...
+
+    def report(self, event: Event) -> None: ...
+
     def claim_push(self, variant_id: str, now: Any, until: Any) -> bool: ...
 
     def release_push(self, variant_id: str, until: Any) -> None: ...
@@ -81,6 +95,10 @@ class ChannelCatalog(Protocol):
     ) -> ListingOutcome: ...
 
     def push_stock(self, listing: ChannelListing, levels: list[StockLevel]) -> None: ...
+
+    def listed_state(self, listing: ChannelListing) -> dict[str, ChannelItemState]:
+        """What the channel shows for each listed variant (left out: not found there)."""
+        ...
 
 
 class ChannelPlatforms(Protocol):
@@ -367,3 +385,75 @@ def channels_of(channels: Channels, product: Product) -> list[ChannelView]:
         for listing in channels.listings.of_product(product.id)
         if listing.merchant_id == product.merchant_id
     ]
+
+
+# Reconciliation (the schedule)
+
+
+def reconcile(channels: Channels) -> dict[str, int]:
+    """Read back what every channel shows for every listed variant and compare it with our
+    stock and price. A variant whose stock moved since its last push is skipped (its push is
+    on its way). Drift is repaired: stock pushed again whatever the version, a price or a
+    missing item through the catalog job; and reported, one `channel.drift` event per
+    product. Returns the run's figures (also counted: `ChannelItemsChecked`,
+    `ChannelDrift`)."""
+    checked = drifted = 0
+    for product_id in list(channels.listings.listed_products()):
+        product = channels.products.product(product_id)
+        if product is None:
+            continue
+        variants = {v.id: v for v in channels.products.variants(product.variant_ids)}
+        found: list[Drift] = []
+        relist = False
+        for listing in channels.listings.of_product(product_id):
+            connection = channels.connections.get(listing.connection_id)
+            if (
+                listing.merchant_id != product.merchant_id
+                or connection is None
+                or connection.merchant_id != product.merchant_id
+                or connection.status != ConnectionStatus.ACTIVE
+            ):
+                continue
+            try:
+                shown = channels.platforms.channel(connection).listed_state(listing)
+            except PlatformError as error:
+                logger.warning("channel not readable", extra={"channel": listing.channel,
+                                                              "error": error.message})  # fmt: skip
+                continue
+            for variant_id, listed in listing.variants.items():
+                variant = variants.get(variant_id)
+                if variant is None or not listed.external_id:
+                    continue
+                if stale(listed, variant.stock_version):
+                    continue
+                checked += 1
+                drift = drift_of(listing, variant_id, variant.available,
+                                 price_label(variant.price), shown.get(variant_id))  # fmt: skip
+                if not drift:
+                    continue
+                found += drift
+                fields = {d.field for d in drift}
+                if "missing" in fields:
+                    channels.listings.forget_variant(listing, variant_id)
+                elif fields & {"availability", "quantity"}:
+                    channels.listings.forget_push(listing, variant_id)
+                    _queue(channels, STOCK_JOB, product.merchant_id, variant_id=variant_id)
+                relist = relist or bool(fields & {"price", "missing"})
+        if relist:
+            _queue(channels, LIST_JOB, product.merchant_id, product_id=product.id)
+        if found:
+            drifted += len({(d.channel, d.variant_id) for d in found})
+            for d in found:
+                count("ChannelDrift", channel=d.channel, field=d.field)
+            channels.listings.report(
+                new_event(
+                    channels.clock.new_id(Prefix.EVENT),
+                    EventType.CHANNEL_DRIFT,
+                    product.merchant_id,
+                    product.id,
+                    ChannelDriftData(product_id=product.id, drift=found),
+                    channels.clock.now(),
+                )
+            )
+    count("ChannelItemsChecked", times=checked)
+    return {"checked": checked, "drifted": drifted}

@@ -210,3 +210,49 @@ def _expire_all(api, rt):
     later = datetime.now(UTC) + timedelta(hours=2)
     with mock.patch.object(rt.clock, "now", return_value=later):
         expire(api)
+
+
+def test_reconciliation_repairs_and_reports_what_drifted_on_the_channels(
+    api, rt, outbox, merchant, platforms
+):
+    from .platform_helpers import run_schedule
+
+    product = listed_product(api, rt, outbox, merchant, platforms)
+    assert run_schedule(api, "reconcile_channels") == {"checked": 6, "drifted": 0}
+
+    # changed in the platforms' own seller tools
+    platforms.drift("tiktok", "SHIRT-S", quantity=9)
+    platforms.drift("meta", "SHIRT-M", availability="in stock", inventory=3)
+    platforms.drift("pinterest", "SHIRT-S", price="1.00 EUR")
+    assert run_schedule(api, "reconcile_channels") == {"checked": 6, "drifted": 3}
+    settle(api, rt, outbox)
+
+    assert platforms.tiktok_stock("SHIRT-S") == 5
+    assert platforms.meta_item(CATALOG, "SHIRT-M")["availability"] == "out of stock"
+    assert platforms.meta_item(CATALOG, "SHIRT-M")["inventory"] == 0
+    assert platforms.pinterest_item("SHIRT-S")["price"] == "49.00 EUR"
+    assert platforms.pinterest_item("SHIRT-S")["availability"] == "in stock"
+    assert run_schedule(api, "reconcile_channels") == {"checked": 6, "drifted": 0}
+
+    events = api.get("/v1/events?type=channel.drift", key=merchant.secret).json["data"]
+    (event,) = events
+    assert event["object_id"] == product["id"]
+    drift = {(d["channel"], d["field"], d["ours"], d["theirs"]) for d in event["data"]["drift"]}
+    assert drift == {
+        ("tiktok", "quantity", "5", "9"),
+        ("meta", "availability", "out of stock", "in stock"),
+        ("meta", "quantity", "0", "3"),
+        ("pinterest", "price", "49.00 EUR", "1.00 EUR"),
+    }
+
+
+def test_an_item_gone_from_a_channel_is_listed_again(api, rt, outbox, merchant, platforms):
+    from .platform_helpers import run_schedule
+
+    listed_product(api, rt, outbox, merchant, platforms)
+    with platforms.state.lock:
+        del platforms.state.pinterest_items["SHIRT-M"]
+    assert run_schedule(api, "reconcile_channels")["drifted"] == 1
+    settle(api, rt, outbox)
+    assert platforms.pinterest_item("SHIRT-M")["availability"] == "out of stock"
+    assert platforms.pinterest_item("SHIRT-M")["price"] == "54.00 EUR"

@@ -6,12 +6,15 @@ and a stock push records the version it sent with a condition on that item alone
 (`synced_version < :version`), so that of two pushes the older can never be recorded last.
 """
 
+from collections.abc import Iterator
 from contextlib import suppress
 from datetime import datetime
 from typing import Any
 
 from ...domain.channels import ChannelListing, ListedVariant
+from ...domain.outbound import Event
 from . import keys
+from .outbox import add_event
 from .table import ConditionFailed, MainTable, model_item, without_keys
 
 LISTINGS = "LISTINGS"
@@ -47,7 +50,10 @@ class ListingRepository:
         head = listing.model_copy(update={"variants": {}})
         item = model_item(
             head,
-            keys.channel_listing(listing.product_id, listing.channel, listing.account_id),
+            {
+                **keys.channel_listing(listing.product_id, listing.channel, listing.account_id),
+                **keys.listed_everywhere(listing.product_id, listing.channel, listing.account_id),
+            },
             kind="listing",
         )
         item.pop("variants", None)
@@ -108,6 +114,40 @@ class ListingRepository:
         self.table.delete(
             keys.channel_listing(listing.product_id, listing.channel, listing.account_id)
         )
+
+    def listed_products(self) -> Iterator[str]:
+        """The id of every product listed somewhere (the reconciliation schedule)."""
+        for partition in keys.listed_partitions():
+            seen: set[str] = set()
+            for item in self.table.index_partition(partition):
+                product_id = str(item["gsi2sk"]).split("#", 1)[0]
+                if product_id not in seen:
+                    seen.add(product_id)
+                    yield product_id
+
+    def forget_push(self, listing: ChannelListing, variant_id: str) -> None:
+        """The channel was found to hold something else than we told it: the next stock
+        push sends the variant again whatever its version."""
+        self.table.update(
+            keys.listed_variant(
+                listing.product_id, listing.channel, listing.account_id, variant_id
+            ),
+            "SET synced_version = :never",
+            "attribute_exists(pk)",
+            values={":never": -1},
+        )
+
+    def forget_variant(self, listing: ChannelListing, variant_id: str) -> None:
+        """The channel no longer has the variant's item: the next catalog job lists it anew."""
+        self.table.delete(
+            keys.listed_variant(listing.product_id, listing.channel, listing.account_id, variant_id)
+        )
+
+    def report(self, event: Event) -> None:
+        """An event about listings, through the outbox."""
+        tx = self.table.transaction()
+        add_event(tx, event)
+        self.table.commit(tx)
 
     # One worker at a time pushes a variant's stock
 

@@ -166,6 +166,19 @@ def channel_listing(product_id: str, channel: str, account_id: str) -> dict:
     return {"pk": listings_of_product(product_id), "sk": f"CHANNEL#{channel}#{account_id}"}
 
 
+# Every listing on GSI2, spread over a few partitions, for the reconciliation schedule.
+LISTED_SHARDS = 4
+
+
+def listed_everywhere(product_id: str, channel: str, account_id: str) -> dict:
+    shard = sum(product_id.encode()) % LISTED_SHARDS
+    return {"gsi2pk": f"LISTED#{shard}", "gsi2sk": f"{product_id}#{channel}#{account_id}"}
+
+
+def listed_partitions() -> list[str]:
+    return [f"LISTED#{n}" for n in range(LISTED_SHARDS)]
+
+
 def listed_variant(product_id: str, channel: str, account_id: str, variant_id: str) -> dict:
     """One variant's item on one channel: written apart from its listing, so that a stock
     push records its version with a condition on this item alone."""

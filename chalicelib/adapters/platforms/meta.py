@@ -37,6 +37,7 @@ from ...config import Settings
 from ...domain.base import Model
 from ...domain.catalog import Product, Variant
 from ...domain.channels import (
+    ChannelItemState,
     ChannelListing,
     ListedVariant,
     ListingOutcome,
@@ -613,6 +614,32 @@ class Meta:
               "data": {"id": level.external_id, **stock_fields(level.available)}}
              for level in levels],
         )  # fmt: skip
+
+    def listed_state(self, listing: ChannelListing) -> dict[str, ChannelItemState]:
+        """The catalog's items by retailer id: availability and quantity. Prices are left
+        out: the Graph API answers them formatted for a locale, not as they were sent."""
+        retailer_ids = [v.external_id for v in listing.variants.values() if v.external_id]
+        found = self._call(
+            "GET",
+            f"/{listing.account_id}/products",
+            query={
+                "filter": json.dumps({"retailer_id": {"is_any": retailer_ids}}),
+                "fields": "retailer_id,availability,inventory",
+            },
+        )
+        items = {str(p.get("retailer_id")): p for p in _list(_dict(found).get("data"))
+                 if isinstance(p, dict)}  # fmt: skip
+        shown = {}
+        for variant_id, listed in listing.variants.items():
+            item = items.get(str(listed.external_id))
+            if item is None:
+                continue
+            inventory = item.get("inventory")
+            shown[variant_id] = ChannelItemState(
+                in_stock=item.get("availability") == "in stock",
+                quantity=int(inventory) if isinstance(inventory, int) else None,
+            )
+        return shown
 
     def _items_batch(self, catalog_id: str, requests: list[dict[str, Any]]) -> str:
         answer = self._call(

@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from ...config import Settings
 from ...domain.catalog import Product, Variant
 from ...domain.channels import (
+    ChannelItemState,
     ChannelListing,
     ListedVariant,
     ListingOutcome,
@@ -139,6 +140,31 @@ class Pinterest:
             )  # fmt: skip
             verdicts[variant_id] = item.model_copy(update={"status": status, "reason": reason})
         return ListingOutcome(variants=verdicts)
+
+    def listed_state(self, listing: ChannelListing) -> dict[str, ChannelItemState]:
+        """Get catalogs items by item id: availability and price."""
+        item_ids = [v.external_id for v in listing.variants.values() if v.external_id]
+        found = self.http.request(
+            "GET",
+            "/v5/catalogs/items",
+            query={"item_ids": ",".join(item_ids), "country": "US", "language": "EN"},
+            headers=self._headers,
+        )
+        items = {str(i.get("item_id")): i for i in found.get("items") or []
+                 if isinstance(i, dict)}  # fmt: skip
+        shown = {}
+        for variant_id, listed in listing.variants.items():
+            item = items.get(str(listed.external_id))
+            if item is None:
+                continue
+            attributes = item.get("attributes") or {}
+            shown[variant_id] = ChannelItemState(
+                in_stock=attributes.get("availability") == "in stock"
+                if attributes.get("availability")
+                else None,
+                price=attributes.get("price"),
+            )
+        return shown
 
     def push_stock(self, listing: ChannelListing, levels: list[StockLevel]) -> None:
         """One UPDATE batch carrying only availability (not polled)."""

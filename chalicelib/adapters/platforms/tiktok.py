@@ -27,6 +27,7 @@ from pydantic import BaseModel
 from ...config import Settings
 from ...domain.catalog import Product, Variant
 from ...domain.channels import (
+    ChannelItemState,
     ChannelListing,
     ListedVariant,
     ListingOutcome,
@@ -402,6 +403,24 @@ class TikTokShop:
             f"/product/202309/products/{listing.external_product_id}/inventory/update",
             body=inventory_update(levels, None),
         )
+
+    def listed_state(self, listing: ChannelListing) -> dict[str, ChannelItemState]:
+        """Get Product: each listed SKU's quantity (over its warehouses) and price."""
+        found = self._call("GET", f"/product/202309/products/{listing.external_product_id}")
+        skus = {str(s.get("id")): s for s in found.get("skus") or [] if isinstance(s, dict)}
+        shown = {}
+        for variant_id, listed in listing.variants.items():
+            sku = skus.get(str(listed.external_id))
+            if sku is None:
+                continue
+            quantity = sum(int(i.get("quantity") or 0) for i in sku.get("inventory") or [])
+            price = sku.get("price") or {}
+            shown[variant_id] = ChannelItemState(
+                in_stock=quantity > 0,
+                quantity=quantity,
+                price=f"{price['amount']} {price['currency']}" if price.get("amount") else None,
+            )
+        return shown
 
     def cancel_out_of_stock(self, order_id: str, skus: list[str]) -> None:
         """The seller cancels the order (Return & Refund API, Cancel Order) for want of
