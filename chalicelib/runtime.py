@@ -401,6 +401,7 @@ class Runtime:
         handlers[publishing.JOB] = with_social(publishing.publish_job)
         handlers[channels.LIST_JOB] = lambda m: channels.list_product_job(self.channels, m)
         handlers[channels.STOCK_JOB] = lambda m: channels.push_stock_job(self.channels, m)
+        handlers[channels.LIST_ALL_JOB] = lambda m: channels.list_catalog_job(self.channels, m)
         return handlers
 
 

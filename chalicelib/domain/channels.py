@@ -173,7 +173,13 @@ class StockChanged(Model):
     version: int
 
 
-CatalogChange = ProductChanged | StockChanged
+class ChannelsChanged(Model):
+    """A merchant connected an account or named its Meta catalog: its products go there."""
+
+    merchant_id: str
+
+
+CatalogChange = ProductChanged | StockChanged | ChannelsChanged
 
 
 def product_link(storefront_url: str, product_id: str) -> str:

@@ -29,6 +29,7 @@ from ..domain.channels import (
     Channel,
     ChannelItemState,
     ChannelListing,
+    ChannelsChanged,
     ChannelView,
     Drift,
     ListedVariant,
@@ -55,6 +56,7 @@ from .catalog import ProductStore
 from .ports import Clock, ConnectionStore, Publisher
 
 LIST_JOB = "channel.list_product"
+LIST_ALL_JOB = "channel.list_catalog"
 STOCK_JOB = "channel.push_stock"
 LEASE = timedelta(seconds=30)
 WAITS = 3  # deliveries a stock job waits for another worker's lease, then leaves it to it
@@ -171,6 +173,12 @@ def catalog_changed(channels: Channels, records: list[dict[str, Any]]) -> int:
     queued = 0
     for record in records:
         for change in channels.stream.catalog_changes(record):
+            if isinstance(change, ChannelsChanged):
+                products, _ = channels.products.page(change.merchant_id, 1, None)
+                if products and channel_accounts(channels, change.merchant_id):
+                    _queue(channels, LIST_ALL_JOB, change.merchant_id)
+                    queued += 1
+                continue
             if isinstance(change, ProductChanged):
                 if channel_accounts(channels, change.merchant_id):
                     _queue(channels, LIST_JOB, change.merchant_id, product_id=change.product_id)
@@ -209,8 +217,20 @@ def list_product_job(channels: Channels, message: Message) -> None:
     list_product(channels, product)
 
 
+def list_catalog_job(channels: Channels, message: Message) -> None:
+    """A merchant's channels changed: each of its products goes where it is not listed."""
+    merchant_id = str(message.merchant_id)
+    cursor = None
+    while True:
+        products, cursor = channels.products.page(merchant_id, 100, cursor)
+        for product in products:
+            list_product(channels, product, new_only=True)
+        if cursor is None:
+            return
+
+
 def list_product(
-    channels: Channels, product: Product, only: Channel | None = None
+    channels: Channels, product: Product, only: Channel | None = None, new_only: bool = False
 ) -> list[ChannelListing]:
     """Create or edit the product on each of its merchant's channels and keep the
     platforms' verdicts. A temporary platform failure is raised (the job is delivered
@@ -226,6 +246,8 @@ def list_product(
         if only is not None and account.channel != only:
             continue
         current = existing.get((account.channel, account.account_id))
+        if new_only and current is not None:
+            continue
         try:
             outcome = channels.platforms.channel(account.connection).list_product(
                 account.account_id, product, variants, current, link

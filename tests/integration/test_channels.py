@@ -256,3 +256,62 @@ def test_an_item_gone_from_a_channel_is_listed_again(api, rt, outbox, merchant, 
     settle(api, rt, outbox)
     assert platforms.pinterest_item("SHIRT-M")["availability"] == "out of stock"
     assert platforms.pinterest_item("SHIRT-M")["price"] == "54.00 EUR"
+
+
+def test_products_made_before_a_channel_was_connected_are_listed_there(
+    api, rt, outbox, merchant, platforms
+):
+    from .platform_helpers import connect
+
+    product = api.post("/v1/products", product_body(), key=merchant.secret).json
+    settle(api, rt, outbox)  # no channel yet: nothing listed
+    assert channels_of(api, merchant, product["id"]) == {}
+    connect(api, platforms, merchant, "tiktok")
+    connect(api, platforms, merchant, "instagram")
+    settle(api, rt, outbox)
+    assert set(channels_of(api, merchant, product["id"])) == {"tiktok"}
+    api.patch("/v1/settings", {"meta_catalog_id": CATALOG}, key=merchant.secret)
+    settle(api, rt, outbox)
+    assert set(channels_of(api, merchant, product["id"])) == {"tiktok", "meta"}
+    assert len(platforms.calls("tiktok", "POST", "/product/202309/products")) == 1  # once
+
+
+def test_a_product_edit_reaches_the_catalogs_without_touching_their_stock(
+    api, rt, outbox, merchant, platforms
+):
+    product = listed_product(api, rt, outbox, merchant, platforms)
+    small = product["variants"][0]["id"]
+    before = len(platforms.requests)
+    patch = {"title": "Linen shirt, washed",
+             "variants": [{"id": small, "price": {"amount": 4500, "currency": "EUR"}}]}  # fmt: skip
+    assert api.patch(f"/v1/products/{product['id']}", patch, key=merchant.secret).status_code == 200
+    settle(api, rt, outbox)
+    sent = platforms.requests[before:]
+    (edit,) = [r for r in sent if r.platform == "tiktok" and r.method == "POST"]
+    assert edit.path.endswith("/partial_edit")
+    assert edit.body["title"] == "Linen shirt, washed"
+    assert edit.body["skus"][0]["price"] == {"amount": "45.00", "currency": "EUR"}
+    assert all("inventory" not in sku for sku in edit.body["skus"])
+    (meta,) = [r for r in sent if r.platform == "meta" and r.method == "POST"]
+    assert meta.body["requests"][0]["data"]["price"] == "45.00 EUR"
+    assert "availability" not in meta.body["requests"][0]["data"]
+    (pin,) = [r for r in sent if r.platform == "pinterest" and r.method == "POST"]
+    assert pin.body["operation"] == "UPDATE"
+    assert "availability" not in pin.body["items"][0]["attributes"]
+    assert platforms.pinterest_item("SHIRT-S")["price"] == "45.00 EUR"
+    assert platforms.pinterest_item("SHIRT-S")["title"] == "Linen shirt, washed"
+    assert platforms.pinterest_item("SHIRT-S")["availability"] == "in stock"
+
+
+def test_prices_are_written_in_each_currencys_minor_units(api, rt, outbox, merchant, platforms):
+    connect_channels(api, platforms, merchant)
+    body = product_body()
+    for variant in body["variants"]:
+        variant["price"] = {"amount": 4900, "currency": "JPY"}
+    created = api.post("/v1/products", body, key=merchant.secret).json
+    settle(api, rt, outbox)
+    assert platforms.meta_item(CATALOG, "SHIRT-S")["price"] == "4900 JPY"
+    assert platforms.pinterest_item("SHIRT-S")["price"] == "4900 JPY"
+    (create,) = platforms.calls("tiktok", "POST", "/product/202309/products")
+    assert create.body["skus"][0]["price"] == {"amount": "4900", "currency": "JPY"}
+    assert channels_of(api, merchant, created["id"])["meta"]["status"] == "live"

@@ -155,6 +155,8 @@ def listing_entry(merchant_id: str, kind: str, created_at: str, object_id: str) 
 
 
 PRODUCT_PREFIX = "PROD#"
+CONNECTION_PREFIX = "CONN#"
+MERCHANT_PREFIX = "MER#"
 
 
 def listings_of_product(product_id: str) -> str:
