@@ -164,6 +164,7 @@ def shown_available(available: int) -> int:
 class ProductChanged(Model):
     product_id: str
     merchant_id: str
+    created: bool = False
 
 
 class StockChanged(Model):

@@ -181,7 +181,9 @@ def catalog_changed(channels: Channels, records: list[dict[str, Any]]) -> int:
                 continue
             if isinstance(change, ProductChanged):
                 if channel_accounts(channels, change.merchant_id):
-                    _queue(channels, LIST_JOB, change.merchant_id, product_id=change.product_id)
+                    new = "new" if change.created else "changed"
+                    _queue(channels, LIST_JOB, change.merchant_id, product_id=change.product_id,
+                           change=new)  # fmt: skip
                     queued += 1
                 continue
             listings = channels.listings.of_product(change.product_id)
@@ -214,7 +216,8 @@ def list_product_job(channels: Channels, message: Message) -> None:
     product = channels.products.product(str(message.data.get("product_id")))
     if product is None:
         return
-    list_product(channels, product)
+    # a new product may have gone to the channels already with its merchant's catalog
+    list_product(channels, product, new_only=message.data.get("change") == "new")
 
 
 def list_catalog_job(channels: Channels, message: Message) -> None:

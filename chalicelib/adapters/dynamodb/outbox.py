@@ -94,7 +94,9 @@ def catalog_changes(record: dict[str, Any]) -> list[CatalogChange]:
     if pk.startswith(keys.PRODUCT_PREFIX) and new.get("sk") == "PRODUCT":
         if old and old.get("version") == new.get("version"):
             return []
-        return [ProductChanged(product_id=new["id"], merchant_id=new["merchant_id"])]
+        return [
+            ProductChanged(product_id=new["id"], merchant_id=new["merchant_id"], created=not old)
+        ]
     if pk.startswith(keys.CONNECTION_PREFIX) and not old and new.get("merchant_id"):
         return [ChannelsChanged(merchant_id=new["merchant_id"])]
     if pk.startswith(keys.MERCHANT_PREFIX) and new.get("sk") == "SETTINGS":
