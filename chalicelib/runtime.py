@@ -318,6 +318,7 @@ class Runtime:
             queue=self.ingest_queue,
             clock=self.clock,
             storefront_url=self.settings.storefront_url,
+            reconcile_every=timedelta(minutes=self.settings.channel_reconcile_minutes),
         )
 
     @cached_property

@@ -18,7 +18,6 @@ the one recorded, so an older push can never be recorded over a newer one. Only 
 path writes stock to a channel once a variant is listed: catalog edits leave it out.
 """
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol
@@ -65,13 +64,15 @@ WAITS = 3  # deliveries a stock job waits for another worker's lease, then leave
 class ListingStore(Protocol):
     def of_product(self, product_id: str) -> list[ChannelListing]: ...
 
-    def save(self, listing: ChannelListing) -> None: ...
+    def save(self, listing: ChannelListing, check_at: Any) -> None: ...
 
     def record_push(
         self, listing: ChannelListing, variant_id: str, version: int, available: int, at: Any
     ) -> bool: ...
 
-    def listed_products(self) -> Iterator[str]: ...
+    def due_products(self, now: Any, limit: int = 100) -> list[str]: ...
+
+    def checked(self, listing: ChannelListing, check_at: Any) -> None: ...
 
     def forget_push(self, listing: ChannelListing, variant_id: str) -> None: ...
 
@@ -126,6 +127,7 @@ class Channels:
     queue: Publisher
     clock: Clock
     storefront_url: str
+    reconcile_every: timedelta = timedelta(minutes=30)
 
 
 # The channel accounts a merchant sells through
@@ -263,8 +265,8 @@ def list_product(
             count("ChannelListingsRefused", channel=account.channel)
             outcome = _refused(current, variants, error.message)
         listing = _listing(channels, product, account, outcome)
-        channels.listings.save(listing)
         now = channels.clock.now()
+        channels.listings.save(listing, now + channels.reconcile_every)
         for variant in variants:  # new on the channel: sent with this version's stock
             known = current is not None and variant.id in current.variants
             if not known and listing.variants.get(variant.id, _NONE).external_id:
@@ -416,14 +418,15 @@ def channels_of(channels: Channels, product: Product) -> list[ChannelView]:
 
 
 def reconcile(channels: Channels) -> dict[str, int]:
-    """Read back what every channel shows for every listed variant and compare it with our
-    stock and price. A variant whose stock moved since its last push is skipped (its push is
-    on its way). Drift is repaired: stock pushed again whatever the version, a price or a
-    missing item through the catalog job; and reported, one `channel.drift` event per
-    product. Returns the run's figures (also counted: `ChannelItemsChecked`,
-    `ChannelDrift`)."""
+    """Read back what each channel shows for the listings due (written or checked
+    `reconcile_every` ago; a bounded number per run) and compare it with our stock and
+    price. A variant whose stock moved since its last push is skipped (its push is on its
+    way). Drift is repaired: stock pushed again whatever the version, a price or a missing
+    item through the catalog job; and reported, one `channel.drift` event per product.
+    Returns the run's figures (also counted: `ChannelItemsChecked`, `ChannelDrift`)."""
     checked = drifted = 0
-    for product_id in list(channels.listings.listed_products()):
+    now = channels.clock.now()
+    for product_id in channels.listings.due_products(now):
         product = channels.products.product(product_id)
         if product is None:
             continue
@@ -445,6 +448,7 @@ def reconcile(channels: Channels) -> dict[str, int]:
                 logger.warning("channel not readable", extra={"channel": listing.channel,
                                                               "error": error.message})  # fmt: skip
                 continue
+            channels.listings.checked(listing, now + channels.reconcile_every)
             for variant_id, listed in listing.variants.items():
                 variant = variants.get(variant_id)
                 if variant is None or not listed.external_id:

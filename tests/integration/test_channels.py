@@ -212,11 +212,28 @@ def _expire_all(api, rt):
         expire(api)
 
 
+def reconcile_at_once(rt):
+    """Listings are read back as soon as written or checked (30 minutes in production)."""
+    rt.settings.channel_reconcile_minutes = 0
+    for area in ("channels", "social", "catalog", "ingest_handlers"):
+        rt.__dict__.pop(area, None)
+
+
+def test_listings_are_read_back_only_once_due(api, rt, outbox, merchant, platforms):
+    from .platform_helpers import run_schedule
+
+    listed_product(api, rt, outbox, merchant, platforms)
+    before = len(platforms.requests)
+    assert run_schedule(api, "reconcile_channels") == {"checked": 0, "drifted": 0}
+    assert len(platforms.requests) == before  # due in 30 minutes: nothing read yet
+
+
 def test_reconciliation_repairs_and_reports_what_drifted_on_the_channels(
     api, rt, outbox, merchant, platforms
 ):
     from .platform_helpers import run_schedule
 
+    reconcile_at_once(rt)
     product = listed_product(api, rt, outbox, merchant, platforms)
     assert run_schedule(api, "reconcile_channels") == {"checked": 6, "drifted": 0}
 
@@ -249,6 +266,7 @@ def test_reconciliation_repairs_and_reports_what_drifted_on_the_channels(
 def test_an_item_gone_from_a_channel_is_listed_again(api, rt, outbox, merchant, platforms):
     from .platform_helpers import run_schedule
 
+    reconcile_at_once(rt)
     listed_product(api, rt, outbox, merchant, platforms)
     with platforms.state.lock:
         del platforms.state.pinterest_items["SHIRT-M"]

@@ -6,7 +6,6 @@ and a stock push records the version it sent with a condition on that item alone
 (`synced_version < :version`), so that of two pushes the older can never be recorded last.
 """
 
-from collections.abc import Iterator
 from contextlib import suppress
 from datetime import datetime
 from typing import Any
@@ -44,15 +43,18 @@ class ListingRepository:
             for sk, found in listings.items()
         ]
 
-    def save(self, listing: ChannelListing) -> None:
-        """The listing's own fields and each variant's ids and verdict; the versions a
-        stock push recorded are left as they are (`record_push` alone writes them)."""
+    def save(self, listing: ChannelListing, check_at: datetime) -> None:
+        """The listing's own fields and each variant's ids and verdict, due to be read back
+        at `check_at`; the versions a stock push recorded are left as they are (`record_push`
+        alone writes them)."""
         head = listing.model_copy(update={"variants": {}})
         item = model_item(
             head,
             {
                 **keys.channel_listing(listing.product_id, listing.channel, listing.account_id),
-                **keys.listed_everywhere(listing.product_id, listing.channel, listing.account_id),
+                **keys.reconcile_due(
+                    listing.product_id, listing.channel, listing.account_id, check_at.isoformat()
+                ),
             },
             kind="listing",
         )
@@ -115,15 +117,26 @@ class ListingRepository:
             keys.channel_listing(listing.product_id, listing.channel, listing.account_id)
         )
 
-    def listed_products(self) -> Iterator[str]:
-        """The id of every product listed somewhere (the reconciliation schedule)."""
+    def due_products(self, now: datetime, limit: int = 100) -> list[str]:
+        """Products with a listing due to be read back (at most `limit` per partition)."""
+        found: dict[str, None] = {}
         for partition in keys.listed_partitions():
-            seen: set[str] = set()
-            for item in self.table.index_partition(partition):
-                product_id = str(item["gsi2sk"]).split("#", 1)[0]
-                if product_id not in seen:
-                    seen.add(product_id)
-                    yield product_id
+            for item in self.table.due(partition, now.isoformat(), limit):
+                found[str(item["gsi2sk"]).split("#")[1]] = None
+        return list(found)
+
+    def checked(self, listing: ChannelListing, check_at: datetime) -> None:
+        """Read back: due again at `check_at`."""
+        self.table.update(
+            keys.channel_listing(listing.product_id, listing.channel, listing.account_id),
+            "SET gsi2sk = :due",
+            "attribute_exists(pk)",
+            values={
+                ":due": keys.reconcile_due(
+                    listing.product_id, listing.channel, listing.account_id, check_at.isoformat()
+                )["gsi2sk"]
+            },
+        )
 
     def forget_push(self, listing: ChannelListing, variant_id: str) -> None:
         """The channel was found to hold something else than we told it: the next stock

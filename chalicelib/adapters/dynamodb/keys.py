@@ -172,9 +172,10 @@ def channel_listing(product_id: str, channel: str, account_id: str) -> dict:
 LISTED_SHARDS = 4
 
 
-def listed_everywhere(product_id: str, channel: str, account_id: str) -> dict:
+def reconcile_due(product_id: str, channel: str, account_id: str, due_at: str) -> dict:
+    """A listing in the reconciliation's queue, by when it is due to be read back."""
     shard = sum(product_id.encode()) % LISTED_SHARDS
-    return {"gsi2pk": f"LISTED#{shard}", "gsi2sk": f"{product_id}#{channel}#{account_id}"}
+    return {"gsi2pk": f"LISTED#{shard}", "gsi2sk": f"{due_at}#{product_id}#{channel}#{account_id}"}
 
 
 def listed_partitions() -> list[str]:
