@@ -7,10 +7,13 @@ Chalice Blueprint in `chalicelib/routes/`.
 from chalice import Chalice
 
 from chalicelib.routes import (
+    analytics,  # /v1/storefront/beacon, /v1/analytics/funnel(.csv, .svg)
     catalog,  # /v1/products
     consumers,  # the ingest queue
+    creators,  # /v1/creators, their referrals and statements
     customers,  # /v1/customers: the vault's routes
     health,  # /v1/health, /v1/openapi.json
+    keys,  # /v1/keys: the merchant's API keys
     outbound,  # /v1/webhook_endpoints, /v1/events; the outbox stream, webhook deliveries
     posts,  # /v1/posts, publishing, /v1/storefront/posts
     sales,  # /v1/checkouts, /v1/orders; reservation expiry
@@ -26,15 +29,18 @@ app = Chalice(app_name="shoppable")
 
 for area in (
     health,
+    keys,
+    settings,
     catalog,
     posts,
     widget,
     social,
-    settings,
     sales,
     webhooks,
     outbound,
     customers,
+    creators,
+    analytics,
     consumers,
     vault,
 ):

@@ -2,7 +2,8 @@
 
 Each benchmark is a module with a `run()` function returning `Result` rows; `__main__` lists
 them, prints one table and writes `bench/results.json`. The numbers are reported, not
-asserted: a row's `target` only labels it PASS or FAIL.
+asserted: a row's `target` only labels it PASS or FAIL. A counted figure may show what it was
+before a change (`before`, from `bench/baseline.json`).
 """
 
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ class Result:
     unit: str
     floor: float | None = None
     target: float | None = None  # the ratio value / floor should not exceed this
+    before: float | None = None  # the same figure before issue 15's changes (bench/baseline.json)
 
     @property
     def ratio(self) -> float | None:
@@ -37,4 +39,5 @@ class Result:
             "unit": self.unit,
             "floor": None if self.floor is None else round(self.floor, 3),
             "ratio": None if self.ratio is None else round(self.ratio, 3),
+            "before": None if self.before is None else round(self.before, 6),
         }

@@ -34,17 +34,23 @@ BENCHMARKS: dict[str, Callable[[], list[Result]]] = {
 RESULTS = Path(__file__).with_name("results.json")
 
 
+def _figure(value: float) -> str:
+    """One decimal, or three significant digits for a small figure (a cost in dollars)."""
+    return f"{value:.1f}" if value == 0 or abs(value) >= 1 else f"{value:.3g}"
+
+
 def table(results: list[Result]) -> str:
-    rows = [("benchmark", "value", "floor", "ratio", "target", "result")]
+    rows = [("benchmark", "value", "floor", "ratio", "target", "result", "before")]
     for r in results:
         rows.append(
             (
                 r.name,
-                f"{r.value:.1f} {r.unit}",
-                "" if r.floor is None else f"{r.floor:.1f} {r.unit}",
+                f"{_figure(r.value)} {r.unit}",
+                "" if r.floor is None else f"{_figure(r.floor)} {r.unit}",
                 "" if r.ratio is None else f"{r.ratio:.2f}",
                 "" if r.target is None else f"<= {r.target:g}",
                 r.verdict,
+                "" if r.before is None else f"{_figure(r.before)} {r.unit}",
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]

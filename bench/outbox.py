@@ -4,7 +4,8 @@ In this process against moto (`mock_aws`), with a receiver on loopback (devstack
 
 - events: batches of 10 state changes, each committed with its event in one transaction (as a
   repository does: the object's item and the outbox item); then the stream read and handed to
-  the outbox's consumer (keep the event, one delivery per endpoint, queue the attempt), the
+  the outbox's consumer (keep the event, one delivery per endpoint, queue the attempt, and our
+  own consumers of order events: the funnel's tally, the commission ledger), the
   webhook queue received and handed to its consumer (sign, POST, record the attempt);
 - floor: the same number of committed changes, their stream records read and each record's
   new image POSTed to the receiver: the least any stream-fed webhook can cost.
@@ -89,7 +90,8 @@ def run() -> list[Result]:
         def through_outbox() -> None:
             for _, records in reader.read(1000):
                 answer = consume_stream(
-                    lambda r: outbound.publish_changes(rt.outbound, r), {"Records": records}
+                    lambda r: outbound.publish_changes(rt.outbound, r, rt.event_consumers),
+                    {"Records": records},
                 )
                 assert not answer["batchItemFailures"]
             while received := rt.sqs.receive_message(

@@ -38,6 +38,8 @@ ENVIRONMENT = {
     "AWS_DEFAULT_REGION": "us-east-1",
     "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
     "SHOPPABLE_VAULT_INDEX_KEY": base64.b64encode(os.urandom(32)).decode(),
+    "SHOPPABLE_EDGE_CALLER_KEY": base64.b64encode(os.urandom(32)).decode(),
+    "SHOPPABLE_WORKER_CALLER_KEY": base64.b64encode(os.urandom(32)).decode(),
 }
 
 
@@ -218,7 +220,7 @@ def run() -> list[Result]:
     results: list[Result] = []
     with _emulated() as rt:
         vault = rt.vault
-        caller = Caller.service("mer_bench", "bench", frozenset(Scope))
+        caller = Caller(merchant_id="mer_bench", actor="key_bench", scopes=frozenset(Scope))
         sample = vault.tokenize(caller, _person(-1)).token
         floor = _Floor(rt, sample, key_context(caller.merchant_id, sample))
         warm = rt.vault_backend.keys.cache

@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SHOPPABLE_", extra="ignore", defer_build=True)
 
     stage: str = "dev"
+    # Stages that take payments: they accept only `sk_live_` API keys, every other stage
+    # only `sk_test_` keys.
+    live_stages: Annotated[list[str], NoDecode] = ["prod", "production", "live"]
     region: str = Field("us-east-1", validation_alias="AWS_REGION")
     aws_endpoint_url: str | None = Field(None, validation_alias="AWS_ENDPOINT_URL")
 
@@ -66,6 +69,14 @@ class Settings(BaseSettings):
     # the vault function's name; unset, the vault runs in-process (tests, `make run`)
     vault_function: str | None = Field(None, json_schema_extra=_resource("function"))
     vault_key_cache_seconds: int = 60
+    # Caller assertions (chalicelib/vault/assertions.py): HMAC keys, base64 of >= 32 bytes.
+    # The API edge mints with the first, the queue consumers and schedules with the second;
+    # the vault function reads both to verify. Each is readable only by those roles.
+    edge_caller_key: SecretStr | None = Field(None, json_schema_extra=_secret("edge_caller"))
+    worker_caller_key: SecretStr | None = Field(None, json_schema_extra=_secret("worker_caller"))
+    # The API's keyed digests (base64 of >= 32 bytes): Idempotency-Key fingerprints and
+    # scopes, checkout hold counters. Nothing stored from a request is a bare hash of it.
+    request_digest_key: SecretStr | None = Field(None, json_schema_extra=_secret("request_digest"))
 
     # Social platforms: the apps' own secrets (webhook signatures, OAuth clients) and API base
     # URLs (a local stand-in in tests and `make run`). No merchant's token is a setting: each
@@ -137,6 +148,7 @@ class Settings(BaseSettings):
     )
     platform_token_cache_seconds: int = 60
     storefront_url: str = "https://shop.example.com"
+    inbox_retention_days: int = 90  # comments and messages go after this (and on erasure)
     publish_max_attempts: int = 5
     publish_retry_seconds: int = 30  # doubled at each attempt, at most 900 (SQS's limit)
     # how long after a listing was written or checked the reconciliation reads it back
@@ -153,6 +165,13 @@ class Settings(BaseSettings):
     # An endpoint failing every attempt for this long is disabled (and the merchant told).
     webhook_disable_after_hours: float = Field(120.0, gt=0)
     webhook_timeout_seconds: float = Field(DELIVERY_TIMEOUT_SECONDS, gt=0, le=15)
+
+    # Creators: how long after a click on a creator's link a checkout is still theirs, how
+    # long commissions are held before they mature, and how many views (and as many clicks)
+    # one funnel cell counts a day (the beacon is public).
+    attribution_window_days: int = Field(7, ge=0, le=90)
+    commission_hold_days: int = Field(30, ge=0, le=365)
+    funnel_daily_cap: int = Field(100_000, ge=1)
 
     max_body_bytes: int = 64 * 1024
     max_tags_per_post: int = 20
@@ -175,6 +194,10 @@ class Settings(BaseSettings):
             file_secret_settings,
         )
 
+    @property
+    def live(self) -> bool:
+        return self.stage in self.live_stages
+
     @field_validator("webhook_retry_seconds", mode="before")
     @classmethod
     def _split_seconds(cls, value: object) -> object:
@@ -183,7 +206,12 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
-        "cors_allowed_origins", "meta_scopes", "x_scopes", "pinterest_scopes", mode="before"
+        "cors_allowed_origins",
+        "meta_scopes",
+        "x_scopes",
+        "pinterest_scopes",
+        "live_stages",
+        mode="before",
     )
     @classmethod
     def _split_origins(cls, value: object) -> object:

@@ -185,6 +185,8 @@ def _operation(op: Operation, refs: dict, schemas: dict) -> dict:
     success: dict = {"description": "Success"}
     if isinstance(op.returns, type) and issubclass(op.returns, BaseModel):
         success["content"] = {"application/json": {"schema": refs[(op.returns, "serialization")]}}
+    elif op.produces is not None:
+        success["content"] = {op.produces: {"schema": {"type": "string"}}}
     spec["responses"] = {str(op.status): success, **_errors(op, bool(path_names))}
     return spec
 

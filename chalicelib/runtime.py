@@ -2,10 +2,13 @@
 
 Settings, AWS clients and stores are created on first use and reused by warm invocations.
 Each area of the service layer gets one typed bundle of what it needs (`catalog`, `posts`,
-`sales`, `payments`, `social`, `connections`, `merchants`) and never the runtime itself; the
-vault is reached through its client (`vault`). Tests call `reset()` to start from fresh
-settings, and may hand in other implementations by replacing a store before the first area
-is built.
+`sales`, `payments`, `social`, `connections`, `merchants`, …) and never the runtime itself;
+the vault is reached through its client. There are two clients, by who proves the caller:
+`vault`, the API edge's (its routes have checked the API key), and `worker_vault`, the queue
+consumers' and schedules' (the vault lets them identify and describe only). The areas the
+consumers and schedules use (`worker_sales`, `social`, `ingest_handlers`) are built on the
+worker's. Tests call `reset()` to start from fresh settings, and may hand in other
+implementations by replacing a store before the first area is built.
 
 Every Lambda function imports this module, but each wires only its part: a property imports
 what it builds, so the vault function never loads the platforms or the sale's services, and a
@@ -17,13 +20,16 @@ from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from .adapters.system import SystemClock
+from .adapters.system import KeyedDigests, SystemClock
 from .config import Settings, get_settings
 
 if TYPE_CHECKING:
     from .adapters.dynamodb.catalog import CatalogRepository
     from .adapters.dynamodb.channels import ListingRepository
+    from .adapters.dynamodb.checkout_settings import CheckoutSettingsRepository
     from .adapters.dynamodb.connections import ConnectionRepository
+    from .adapters.dynamodb.creators import CreatorRepository, ReferralRepository
+    from .adapters.dynamodb.customer_refs import CustomerReferences
     from .adapters.dynamodb.idempotency import IdempotencyStore
     from .adapters.dynamodb.inbox import InboxRepository
     from .adapters.dynamodb.merchants import MerchantRepository
@@ -38,15 +44,21 @@ if TYPE_CHECKING:
     from .adapters.stripe import StripePayments
     from .consumers import Handler
     from .domain.events import Message
+    from .domain.outbound import Event
+    from .services.analytics import Analytics
     from .services.catalog import Catalog
     from .services.channels import Channels
     from .services.connections import Connections
+    from .services.creators import Creators
+    from .services.customers import Customers
     from .services.merchants import Merchants
     from .services.orders import Sales
     from .services.outbound import Outbound
     from .services.payments import Payments
     from .services.posts import Posts
+    from .services.shop_settings import ShopSettings
     from .services.social import Social
+    from .vault.assertions import Issuer
     from .vault.client import VaultClient
     from .vault.service import Vault
 
@@ -62,6 +74,10 @@ class Runtime:
     @cached_property
     def clock(self) -> SystemClock:
         return SystemClock()
+
+    @cached_property
+    def digests(self) -> KeyedDigests:
+        return KeyedDigests(lambda: self._secret_key("request_digest_key"))
 
     # AWS clients
 
@@ -102,6 +118,12 @@ class Runtime:
         from .adapters.dynamodb.merchants import MerchantRepository
 
         return MerchantRepository(self.table)
+
+    @cached_property
+    def checkout_settings_store(self) -> "CheckoutSettingsRepository":
+        from .adapters.dynamodb.checkout_settings import CheckoutSettingsRepository
+
+        return CheckoutSettingsRepository(self.table)
 
     @cached_property
     def product_store(self) -> "CatalogRepository":
@@ -160,7 +182,25 @@ class Runtime:
     def inbox_store(self) -> "InboxRepository":
         from .adapters.dynamodb.inbox import InboxRepository
 
-        return InboxRepository(self.table)
+        return InboxRepository(self.table, self.settings.inbox_retention_days)
+
+    @cached_property
+    def customer_references(self) -> "CustomerReferences":
+        from .adapters.dynamodb.customer_refs import CustomerReferences
+
+        return CustomerReferences(self.table)
+
+    @cached_property
+    def creator_store(self) -> "CreatorRepository":
+        from .adapters.dynamodb.creators import CreatorRepository
+
+        return CreatorRepository(self.table)
+
+    @cached_property
+    def referral_store(self) -> "ReferralRepository":
+        from .adapters.dynamodb.creators import ReferralRepository
+
+        return ReferralRepository(self.table)
 
     @cached_property
     def webhook_receipts(self) -> "WebhookReceipts":
@@ -206,20 +246,46 @@ class Runtime:
 
     @cached_property
     def vault(self) -> "VaultClient":
-        """The one way into the vault: its own function when `vault_function` is set (so only
-        that function's role can decrypt), else the same handler in-process."""
+        """The API edge's way into the vault: its assertions carry the checked key's
+        merchant and scopes."""
+        from .vault.assertions import Issuer
+
+        return self._vault_client(Issuer.EDGE)
+
+    @cached_property
+    def worker_vault(self) -> "VaultClient":
+        """The consumers' and schedules' way into the vault: identify and describe only."""
+        from .vault.assertions import Issuer
+
+        return self._vault_client(Issuer.WORKER)
+
+    def _vault_client(self, issuer: "Issuer") -> "VaultClient":
+        """The vault's own function when `vault_function` is set (so only that function's
+        role can decrypt), else the same handler in-process; either way every command goes
+        with an assertion minted with this issuer's key."""
+        import time
+
+        from .vault.assertions import Issuer, Minter
         from .vault.client import InProcess, LambdaInvoke, VaultClient
 
+        setting = {Issuer.EDGE: "edge_caller_key", Issuer.WORKER: "worker_caller_key"}[issuer]
+        minter = Minter(issuer, lambda: self._secret_key(setting), time.time)
         if self.settings.vault_function:
-            return VaultClient(
-                LambdaInvoke(self.boto_client("lambda"), self.settings.vault_function)
-            )
-        return VaultClient(InProcess(lambda: self.vault_backend))
+            transport = LambdaInvoke(self.boto_client("lambda"), self.settings.vault_function)
+            return VaultClient(transport, minter)
+        return VaultClient(InProcess(lambda: self.vault_backend), minter)
+
+    def _secret_key(self, setting: str) -> bytes:
+        from .vault.assertions import key_from
+
+        value = getattr(self.settings, setting)
+        return key_from(value.get_secret_value() if value else None, f"SHOPPABLE_{setting.upper()}")
 
     @cached_property
     def vault_backend(self) -> "Vault":
         """The vault itself: built only where it runs, on its first command."""
         from .adapters.kms import KmsKeys
+        from .vault.assertions import Issuer
         from .vault.blind_index import index_key_from
         from .vault.keyring import DataKeyCache, DataKeys
         from .vault.service import Vault
@@ -232,6 +298,10 @@ class Runtime:
             DataKeys(KmsKeys(self.kms, s.vault_key_id), DataKeyCache(s.vault_key_cache_seconds)),
             self.clock,
             index_key_from(index_key),
+            {
+                Issuer.EDGE: self._secret_key("edge_caller_key"),
+                Issuer.WORKER: self._secret_key("worker_caller_key"),
+            },
         )
 
     # The areas: what each part of the service layer gets
@@ -240,7 +310,19 @@ class Runtime:
     def merchants(self) -> "Merchants":
         from .services.merchants import Merchants
 
-        return Merchants(self.merchant_store, self.clock)
+        return Merchants(self.merchant_store, self.clock, live=self.settings.live)
+
+    @cached_property
+    def customers(self) -> "Customers":
+        from .services.customers import Customers
+
+        return Customers(self.vault, self.customer_references)
+
+    @cached_property
+    def shop_settings(self) -> "ShopSettings":
+        from .services.shop_settings import ShopSettings
+
+        return ShopSettings(self.checkout_settings_store)
 
     @cached_property
     def catalog(self) -> "Catalog":
@@ -253,11 +335,24 @@ class Runtime:
         from .services.posts import Posts
 
         return Posts(
-            self.post_store, self.product_store, self.clock, self.settings.max_tags_per_post
+            self.post_store,
+            self.product_store,
+            self.clock,
+            self.settings.max_tags_per_post,
+            creators=self.creator_store,
         )
 
     @cached_property
     def sales(self) -> "Sales":
+        """Sales as the API's routes run them (the edge's vault client)."""
+        return self._sales(self.vault)
+
+    @cached_property
+    def worker_sales(self) -> "Sales":
+        """Sales as the consumers and schedules run them (the worker's vault client)."""
+        return self._sales(self.worker_vault)
+
+    def _sales(self, vault: "VaultClient") -> "Sales":
         from .services.orders import Sales
 
         return Sales(
@@ -265,11 +360,15 @@ class Runtime:
             products=self.product_store,
             posts=self.post_store,
             payments=self.stripe,
-            vault=self.vault,
+            vault=vault,
             clock=self.clock,
+            limits=self.checkout_settings_store,
+            digests=self.digests,
             reservation_minutes=self.settings.reservation_minutes,
             stack_id=self.settings.stack_name,
             event_wait_attempts=min(self.settings.event_wait_attempts, _ingest_receives() - 1),
+            referrals=self.referral_store,
+            attribution_window=timedelta(days=self.settings.attribution_window_days),
         )
 
     @cached_property
@@ -292,8 +391,8 @@ class Runtime:
             inbox=self.inbox_store,
             receipts=self.webhook_receipts,
             queue=self.ingest_queue,
-            vault=self.vault,
-            sales=self.sales,
+            vault=self.worker_vault,
+            sales=self.worker_sales,
             clock=self.clock,
             channels=self.channels,
             settings=SocialSettings(
@@ -368,6 +467,50 @@ class Runtime:
         )
 
     @cached_property
+    def creators(self) -> "Creators":
+        from .adapters.dynamodb.creators import CommissionLedger
+        from .services.creators import Creators, CreatorSettings
+
+        return Creators(
+            creators=self.creator_store,
+            referrals=self.referral_store,
+            ledger=CommissionLedger(self.table),
+            orders=self.order_store,
+            posts=self.post_store,
+            vault=self.vault,
+            clock=self.clock,
+            settings=CreatorSettings(
+                storefront_url=self.settings.storefront_url,
+                hold_days=self.settings.commission_hold_days,
+            ),
+        )
+
+    @cached_property
+    def analytics(self) -> "Analytics":
+        from .adapters.dynamodb.funnel import FunnelRepository
+        from .services.analytics import Analytics
+
+        return Analytics(
+            funnel=FunnelRepository(self.table),
+            posts=self.post_store,
+            referrals=self.referral_store,
+            merchants=self.merchant_store,
+            clock=self.clock,
+            daily_cap=self.settings.funnel_daily_cap,
+        )
+
+    @cached_property
+    def event_consumers(self) -> list[Callable[["Event"], None]]:
+        """Our own consumers of the outbox's events, after each is published: the funnel's
+        counters and the creators' commission ledger (each idempotent on the event)."""
+        from .services import analytics, creators
+
+        return [
+            lambda event: analytics.funnel_on_order_event(self.analytics, event),
+            lambda event: creators.commission_on_order_event(self.creators, event),
+        ]
+
+    @cached_property
     def webhook_handlers(self) -> dict[str, "Handler"]:
         """The webhook queue's consumer: one delivery attempt per message."""
         from .services import outbound
@@ -385,7 +528,7 @@ class Runtime:
         from .services.social import routed
 
         def with_sales(handle: Callable[["Sales", "Message"], None]) -> "Handler":
-            return lambda message: handle(self.sales, message)
+            return lambda message: handle(self.worker_sales, message)
 
         def with_social(handle: Callable[["Social", "Message"], None]) -> "Handler":
             return lambda message: handle(self.social, message)

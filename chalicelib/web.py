@@ -5,7 +5,8 @@ operation for the OpenAPI document). A request then goes through a short chain o
 
     authenticate  the key, and its scope            (401, 403)
     parse         body and query into the models    (400, 413, 415, 422)
-    run once      under `Idempotency-Key`           (409 on reuse)
+    run once      under `Idempotency-Key`           (409 on reuse; a replay answers from
+                                                     what the route chose to keep)
     respond       JSON, or the error body; CORS on public routes; one log line
 
 Any error becomes the contract's JSON error body (DESIGN.md §3); the adapters have already
@@ -62,6 +63,7 @@ class Call:
     query: Any
     headers: dict[str, str]
     raw_body: bytes = b""
+    source_ip: str | None = None  # the client's address as API Gateway saw it
 
     @property
     def merchant_id(self) -> str:
@@ -70,6 +72,18 @@ class Call:
 
     def page_size(self) -> int:
         return getattr(self.query, "limit", None) or self.rt.settings.page_size
+
+
+@dataclass(frozen=True)
+class Replay:
+    """What an idempotent route keeps of its answer for 24 hours, and how it answers a replay.
+
+    The stored answer must hold no secret (a Stripe client_secret, an API key) and no
+    personal value (masked ones included: they must go when the person is erased); `answer`
+    rebuilds the replayed body from what was kept and the current state."""
+
+    keep: Callable[[dict[str, Any]], dict[str, Any]]
+    answer: Callable[["Call", dict[str, Any]], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -87,6 +101,10 @@ class Operation:
     returns: Any = None  # a model, ListOf[model], or None
     status: int = 200
     idempotent: bool = False
+    produces: str | None = None  # a handler answering other than JSON: its media type
+    replay: Replay | None = None
+    # Public routes: who shares an Idempotency-Key space (the merchant's is the key's).
+    idempotency_scope: Callable[["Call"], str] | None = None
 
 
 @dataclass
@@ -112,8 +130,15 @@ class Routes:
         returns: Any = None,
         status: int = 200,
         idempotent: bool = False,
+        produces: str | None = None,
+        replay: Replay | None = None,
+        idempotency_scope: Callable[["Call"], str] | None = None,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         assert public or scope is not None, f"{method} {path}: give a scope or mark it public"
+        assert not (public and idempotent and idempotency_scope is None), (
+            f"{method} {path}: a public idempotent route needs an idempotency_scope, or anyone "
+            "could claim its keys"
+        )
 
         def register(handler: Callable[..., Any]) -> Callable[..., Any]:
             op = Operation(
@@ -128,6 +153,9 @@ class Routes:
                 returns=returns,
                 status=status,
                 idempotent=idempotent,
+                produces=produces,
+                replay=replay,
+                idempotency_scope=idempotency_scope,
             )
             self.operations.append(op)
             blueprint = self.blueprint
@@ -153,7 +181,9 @@ class Routes:
                 headers = _cors_headers(origin, runtime())
                 if headers:
                     headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
-                    headers["Access-Control-Allow-Headers"] = "Content-Type, Idempotency-Key"
+                    headers["Access-Control-Allow-Headers"] = (
+                        "Content-Type, Idempotency-Key, X-Device-Id"
+                    )
                     headers["Access-Control-Max-Age"] = "600"
                 return Response(body="", status_code=204, headers=dict(headers))
 
@@ -239,6 +269,7 @@ def parsed(op: Operation, request: Request, key: ApiKey | None, rt: Runtime) -> 
         query=_parse_query(op, dict(request.query_params or {})),
         headers=dict(request.headers),
         raw_body=_raw_body(request),
+        source_ip=((request.context or {}).get("identity") or {}).get("sourceIp"),
     )
 
 
@@ -249,14 +280,34 @@ def run_once(
     idempotency_key = request.headers.get("idempotency-key")
     if not op.idempotent or idempotency_key is None:
         return _outcome(_run(op, call, params))
-    scope = call.key.merchant_id if call.key else f"{op.method} {op.path}"
-    fingerprint = f"{op.method} {request.path}\n".encode() + _raw_body(request)
+    if call.key is not None:
+        scope = call.key.merchant_id
+    else:
+        assert op.idempotency_scope is not None
+        scope = op.idempotency_scope(call)
+    fingerprint = call.rt.digests.of(f"{op.method} {request.path}", _raw_body(request))
+    ran: dict[str, Any] = {}
+
+    def run() -> dict[str, Any]:
+        ran.update(_run(op, call, params))
+        if op.replay is None:
+            return ran
+        return {"status": ran["status"], "body": op.replay.keep(ran["body"])}
+
     outcome = call.rt.idempotency.replay_or_run(
-        IdempotentRequest(scope, idempotency_key, fingerprint),
-        lambda: _run(op, call, params),
-        lambda_context,
+        IdempotentRequest(scope, idempotency_key, fingerprint), run, lambda_context
     )
+    if ran:  # this request ran it: its own answer, whole
+        return _outcome(ran)
+    if op.replay is not None:
+        outcome = {"status": outcome["status"], "body": op.replay.answer(call, outcome["body"])}
     return _outcome(outcome)
+
+
+# A 429 or 503 is worth retrying (the same request, under the same Idempotency-Key): when, in
+# whole seconds, as RFC 9110's Retry-After says.
+RETRY_LATER = frozenset({429, 503})
+RETRY_AFTER_SECONDS = 1
 
 
 def respond(
@@ -268,6 +319,8 @@ def respond(
     }
     if op.public:
         headers.update(_cors_headers(request.headers.get("origin"), rt))
+    if status in RETRY_LATER:
+        headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     if isinstance(body, Response):  # a handler that answers other than JSON (handshakes)
         body.headers = {**headers, **(body.headers or {})}
         return body

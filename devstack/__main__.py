@@ -23,7 +23,7 @@ import threading
 from pathlib import Path
 
 from .devfile import dev_dir, remove_dev_file, write_dev_file
-from .loopback import Interrupted, port_is_free, request, wait_until
+from .loopback import LOOPBACK, Interrupted, port_is_free, request, wait_until
 
 logger = logging.getLogger("devstack")
 
@@ -65,11 +65,10 @@ def start(running: contextlib.ExitStack, stop: threading.Event, port: int) -> di
     from .connect import connect
     from .emulator import AwsEmulator
     from .environment import configure, uses_real_stripe
-    from .loopback import LOOPBACK
     from .platform_standin import SAMPLE_MEDIA, PlatformStandin
     from .poller import queue_pollers
     from .scheduler import schedule_runners
-    from .seed import seed_demo_shop
+    from .seed import seed_demo_creator, seed_demo_shop
     from .stream_poller import stream_pollers
     from .stripe_standin import StripeStandin
 
@@ -96,9 +95,12 @@ def start(running: contextlib.ExitStack, stop: threading.Event, port: int) -> di
     api_base = os.environ.setdefault("SHOPPABLE_PUBLIC_API_URL", f"http://{LOOPBACK}:{port}")
     platforms.oauth.register_redirect("tiktok", f"{api_base}/v1/connections/tiktok/callback")
 
+    # Links in replies and creators' links open the demo page, which takes the same query.
+    os.environ.setdefault("SHOPPABLE_STOREFRONT_URL", f"http://{LOOPBACK}:{port}/demo")
     rt = runtime_module.reset()
     queues = provision(rt)
     demo = seed_demo_shop(rt)
+    creator = seed_demo_creator(rt, demo, stripe.api_base if stripe else None)
     platforms.seed_samples()
     corpus.seed_standin(platforms)
 
@@ -139,6 +141,9 @@ def start(running: contextlib.ExitStack, stop: threading.Event, port: int) -> di
         "product_id": demo.product_id,
         "post_id": demo.post_id,
         "demo_url": f"{api.api_base}/demo/posts/{demo.post_id}",
+        "creator_id": creator.creator_id,
+        "creator_code": creator.code,
+        "creator_link": creator.link_url,
         "aws_endpoint_url": env.aws_endpoint_url,
         "aws_region": env.region,
         "main_table": rt.settings.main_table,
@@ -167,6 +172,8 @@ def announce(info: dict) -> None:
         f"\nShoppable is running at {api}\n"
         f"  demo page      {info['demo_url']} (buy with card 4242 4242 4242 4242)\n"
         f"  demo merchant  {info['merchant_id']}, API key {key}\n"
+        f"  demo creator   {info['creator_id']}: buy through {info['creator_link']}"
+        f" or with the code {info['creator_code']}\n"
         f"  demo post      {api}/v1/storefront/posts/{info['post_id']}\n"
         f"  reference      {info['docs']} (OpenAPI: {api}/v1/openapi.json)\n"
         f"  webhooks       python -m devstack.cli listen   (prints each signed event)\n"

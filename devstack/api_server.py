@@ -110,12 +110,24 @@ def _local_server(app: Chalice, config: Config, port: int) -> LocalDevServer:
     return LocalDevServer(app, config, LOOPBACK, port, handler_cls=_RequestHandler)
 
 
+def _unless_client_left(report):
+    """socketserver prints a traceback for every failed request; a browser that closed its
+    connection before the answer was written (a page navigated away) is not a failure."""
+
+    def handle_error(request, client_address) -> None:
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            report(request, client_address)
+
+    return handle_error
+
+
 class ApiServer:
     def __init__(self, config: Config, app: Chalice, port: int):
         self._local = _local_server(app, config, port)
         # A flash sale opens dozens of connections at once; the server's default backlog of 5
         # would reset most of them before a thread accepts them.
         self._local.server.socket.listen(LISTEN_BACKLOG)
+        self._local.server.handle_error = _unless_client_left(self._local.server.handle_error)
         self._thread = threading.Thread(
             target=self._local.server.serve_forever,
             kwargs={"poll_interval": 0.2},

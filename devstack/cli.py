@@ -2,6 +2,10 @@
 
     python -m devstack.cli merchant create --name "Acme" [--scopes a,b] [--currency EUR]
     python -m devstack.cli merchant add-key --merchant mer_… --scopes customers:read:support
+    python -m devstack.cli key list --merchant mer_…
+    python -m devstack.cli key create --merchant mer_… --scopes a,b [--expires-at 2030-01-01T00:00Z]
+    python -m devstack.cli key roll --merchant mer_… --key key_… [--grace-seconds 86400]
+    python -m devstack.cli key revoke --merchant mer_… --key key_…
     python -m devstack.cli send-event events/<sample>.json   (signed, to the make-run API)
     python -m devstack.cli send-event tests/platform_samples/<platform>/<sample>.json
     python -m devstack.cli connect instagram [--key sk_…] [--browser]   (to the make-run API)
@@ -14,18 +18,22 @@ With `make run` going, every command talks to that local stack, found through
 `.shoppable/dev.json`; otherwise, or with `--stack aws`, to the stack on AWS that the
 environment names (AWS_REGION, SHOPPABLE_MAIN_TABLE, credentials through boto3's usual
 chain). Each command first says on stderr which stack it talks to. A new API key is printed
-once: only its hash is kept.
+once: only its hash is kept. The keys it issues are of the stack's mode (SHOPPABLE_STAGE: a
+live stage issues sk_live_ keys, any other sk_test_ keys), since a stack refuses keys of the
+other mode.
 """
 
 import argparse
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
 
-from chalicelib.domain.merchants import ALL_SCOPES, Scope
+from chalicelib.domain.merchants import ALL_SCOPES, MAX_GRACE_SECONDS, KeyCreate, KeyRoll, Scope
 from chalicelib.domain.money import ISO_4217
-from chalicelib.errors import NotFound
+from chalicelib.errors import NotFound, ShoppableError
 from chalicelib.runtime import runtime
+from chalicelib.services import merchants as keys
 from chalicelib.services.merchants import create_merchant, issue_key
 
 from . import stacks
@@ -62,11 +70,35 @@ def main(argv: list[str] | None = None) -> int:
         "--scopes", type=_scopes, default=ALL_SCOPES, help="comma-separated; default: every scope"
     )
     create.add_argument("--currency", type=_currency, default="EUR")
-    create.add_argument("--live", action="store_true", help="issue an sk_live_ key")
+    create.add_argument(
+        "--live", action="store_true", help="expect a live stage (SHOPPABLE_STAGE), else fail"
+    )
     add_key = merchant_commands.add_parser("add-key", help="issue another key, e.g. narrower")
     add_key.add_argument("--merchant", required=True, help="the merchant's id, mer_…")
     add_key.add_argument("--scopes", type=_scopes, required=True, help="comma-separated")
-    add_key.add_argument("--live", action="store_true", help="issue an sk_live_ key")
+    add_key.add_argument(
+        "--live", action="store_true", help="expect a live stage (SHOPPABLE_STAGE), else fail"
+    )
+    key = commands.add_parser("key", help="a merchant's API keys: list, create, roll, revoke")
+    key_commands = key.add_subparsers(dest="action", required=True)
+    for action, about in [
+        ("list", "the merchant's keys: prefix, scopes, created, last used"),
+        ("create", "a new key, printed once"),
+        ("roll", "a new secret for a key; the old one works for the grace period"),
+        ("revoke", "revoke a key now"),
+    ]:
+        sub = key_commands.add_parser(action, help=about)
+        sub.add_argument("--merchant", required=True, help="the merchant's id, mer_…")
+        if action in ("roll", "revoke"):
+            sub.add_argument("--key", required=True, help="the key's id, key_…")
+        if action == "create":
+            sub.add_argument("--scopes", type=_scopes, required=True, help="comma-separated")
+            sub.add_argument("--expires-at", type=_moment, help="ISO 8601 with offset")
+        if action == "roll":
+            sub.add_argument(
+                "--grace-seconds", type=_grace, default=86400,
+                help=f"how long the old secret keeps working (0 to {MAX_GRACE_SECONDS})",
+            )  # fmt: skip
     send_event = commands.add_parser(
         "send-event",
         help="sign a sample delivery (events/…, or a platform's own sample in"
@@ -125,10 +157,21 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "connect":
         return _connect(parser, args.platform, args.key, args.browser)
 
-    if args.command == "merchant" and args.action == "add-key":
+    if args.command == "key":
+        return _keys(parser, args)
+
+    if args.command == "merchant":
         rt = runtime()
+        if args.live and not rt.settings.live:
+            parser.error(
+                f"--live: stage {rt.settings.stage!r} is not a live stage and would refuse "
+                "sk_live_ keys; set SHOPPABLE_STAGE (live stages: "
+                f"{', '.join(rt.settings.live_stages)})"
+            )
+
+    if args.command == "merchant" and args.action == "add-key":
         try:
-            issued = issue_key(rt.merchants, args.merchant, args.scopes, args.live)
+            issued = issue_key(rt.merchants, args.merchant, args.scopes)
         except NotFound as missing:
             parser.error(missing.message)
         _show_key(args.merchant, issued.secret, issued.api_key.scopes)
@@ -137,10 +180,56 @@ def main(argv: list[str] | None = None) -> int:
         name = args.name.strip()
         if not name or len(name) > 200:
             parser.error("--name must be 1 to 200 characters")
-        rt = runtime()
-        created = create_merchant(rt.merchants, name, args.scopes, args.currency, live=args.live)
+        created = create_merchant(rt.merchants, name, args.scopes, args.currency)
         _show_key(created.merchant.id, created.secret, created.api_key.scopes)
     return 0
+
+
+def _keys(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    rt = runtime()
+    if rt.merchants.store.get(args.merchant) is None:
+        parser.error(f"No such merchant: '{args.merchant}'.")
+    operator = keys.operator(rt.merchants, args.merchant)
+    try:
+        if args.action == "list":
+            found, cursor, shown = None, None, []
+            while True:
+                found, cursor = keys.list_keys(rt.merchants, args.merchant, 100, cursor)
+                shown += [k.model_dump(mode="json") for k in found]
+                if cursor is None:
+                    break
+            result: object = {"data": shown}
+        elif args.action == "create":
+            request = KeyCreate(scopes=sorted(args.scopes), expires_at=args.expires_at)
+            result = keys.create_key(rt.merchants, operator, request).model_dump(mode="json")
+        elif args.action == "roll":
+            request_roll = KeyRoll(grace_seconds=args.grace_seconds)
+            rolled = keys.roll_key(rt.merchants, operator, args.key, request_roll)
+            result = rolled.model_dump(mode="json")
+        else:
+            result = keys.revoke_key(rt.merchants, operator, args.key).model_dump(mode="json")
+    except ShoppableError as refused:
+        print(refused.message, file=sys.stderr)
+        return 2
+    json.dump(result, sys.stdout, indent=2)
+    print()
+    return 0
+
+
+def _moment(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not an ISO 8601 time") from None
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError("give the time with its offset, e.g. 2030-01-01T00:00Z")
+    return moment
+
+
+def _grace(text: str) -> int:
+    if not text.isdigit() or int(text) > MAX_GRACE_SECONDS:
+        raise argparse.ArgumentTypeError(f"0 to {MAX_GRACE_SECONDS} seconds")
+    return int(text)
 
 
 def _positive(text: str) -> int:
@@ -179,7 +268,7 @@ def _send_event(parser: argparse.ArgumentParser, file: str, order_id: str | None
     assert dev is not None  # `choose("local")` made sure
     try:
         status, body, order = send(Path(file), dev, order_id)
-    except SampleError as refused:
+    except (SampleError, ValueError) as refused:
         parser.error(str(refused))
     if order is not None:
         print(f"about order {order['id']} ({order['status']}), PaymentIntent "

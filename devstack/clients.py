@@ -29,7 +29,12 @@ STOREFRONT_TYPES = STOREFRONT_CLIENT.with_suffix(".d.ts")
 COLLECTION = ROOT / "clients" / "shoppable.postman_collection.json"
 
 # The storefront's routes: public, JSON, called from a shopper's browser.
-STOREFRONT_OPERATIONS = ("get_storefront_post", "create_checkout", "get_checkout_status")
+STOREFRONT_OPERATIONS = (
+    "get_storefront_post",
+    "create_checkout",
+    "get_checkout_status",
+    "send_beacon",
+)
 # Not for a collection: signed by the platforms, or not JSON; and where a platform sends the
 # merchant's browser back with its code, Meta's signed callbacks and the status page of a
 # data deletion they start (the platforms call them, not a merchant's tools).
@@ -68,6 +73,10 @@ EXAMPLE_STRINGS = {
     "tracking_number": "6A123",
     "reason": "The buyer asked",
     "account_id": "17841400000000001",
+    "account_holder": "Jane Doe",
+    "iban": "DE89370400440532013000",
+    # A referral code is unique in a shop: Postman's timestamp makes each run's its own.
+    "code": "{{$timestamp}}",
 }
 EXAMPLE_NUMBERS = {
     "amount": 4900,
@@ -92,7 +101,10 @@ VARIABLE_SAMPLES = {
     "customer_id": "cus_example",
     "endpoint_id": "we_example",
     "event_id": "evt_example",
+    "key_id": "key_example",
     "client_secret": "pi_example_secret_example",
+    "creator_id": "cr_example",
+    "code": "JANE10",
 }
 
 

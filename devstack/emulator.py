@@ -23,6 +23,9 @@ from .loopback import LOOPBACK
 logger = logging.getLogger(__name__)
 
 
+ACCEPT_QUEUE = 4096
+
+
 class _OneRequestPerConnection(MotoRequestHandler):
     protocol_version = "HTTP/1.0"
 
@@ -43,6 +46,11 @@ class AwsEmulator:
             threaded=False,
             request_handler=_OneRequestPerConnection,
         )
+        # One request at a time, but every client gets in line: with werkzeug's backlog of 128,
+        # a crowd (200 buyers, each with its own connections) overflows the accept queue, the
+        # kernel drops their SYNs, and the SDK's 2 s connect timeout fails requests that only
+        # had to wait their turn.
+        self._server.socket.listen(ACCEPT_QUEUE)
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.2},

@@ -48,8 +48,14 @@ APP_CREDENTIALS = {
 }
 
 
-# The vault's blind-index key: any 32 random bytes will do for data that lives one run.
-VAULT_INDEX_KEY_VARIABLE = "SHOPPABLE_VAULT_INDEX_KEY"
+# The vault's blind-index key, the caller-assertion keys and the API's digest key: any 32
+# random bytes will do for data that lives one run.
+GENERATED_KEY_VARIABLES = (
+    "SHOPPABLE_VAULT_INDEX_KEY",
+    "SHOPPABLE_EDGE_CALLER_KEY",
+    "SHOPPABLE_WORKER_CALLER_KEY",
+    "SHOPPABLE_REQUEST_DIGEST_KEY",
+)
 
 
 def _generated_secrets() -> dict[str, str]:
@@ -100,9 +106,10 @@ def configure(aws_endpoint_url: str, stripe_api_base: str | None) -> DevEnvironm
         )
     else:
         stripe_api_base = env.get("STRIPE_API_BASE") or REAL_STRIPE_API_BASE
-    env.setdefault(VAULT_INDEX_KEY_VARIABLE, base64.b64encode(secrets.token_bytes(32)).decode())
     for variable, generate in APP_CREDENTIALS.items():
         env.setdefault(variable, generate())
+    for variable in GENERATED_KEY_VARIABLES:
+        env.setdefault(variable, base64.b64encode(secrets.token_bytes(32)).decode())
     # Merchants' webhook endpoints may be on this machine (`python -m devstack.cli listen`),
     # and retries come within a minute, so that a stopped receiver catches up soon.
     env.setdefault("SHOPPABLE_WEBHOOK_LOCAL_URLS", "true")

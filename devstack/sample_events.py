@@ -2,6 +2,10 @@
 
 A sample is `{"route": "/v1/webhooks/<platform>", "body": {...}}`, or one of the platforms' own
 published samples in tests/platform_samples that the corpus delivers (see devstack/corpus.py).
+`events/storefront-beacon.json` is the storefront widget's public beacon (no signature; its
+`post_demo` stands for the demo post). `events/outbox-order-paid.json` is not a delivery but
+the record Lambda hands `on_outbox` from the main table's stream (`{"function", "event"}`), for
+a console test of the deployed function.
 `signed` turns it into the
 exact bytes and headers the platform would send, with the dev secrets from `dev.json`
 (`meta_app_secret`, `tiktok_app_key` and `tiktok_app_secret`, `x_consumer_secret`,
@@ -26,6 +30,8 @@ from chalicelib.adapters.platforms import meta, tiktok, x
 
 def load(path: Path) -> tuple[str, bytes]:
     sample = json.loads(Path(path).read_text())
+    if isinstance(sample, dict) and "function" in sample and "event" in sample:
+        raise ValueError(f"{path} is a Lambda event for {sample['function']}, not a delivery")
     if isinstance(sample, dict) and "route" in sample and "body" in sample:
         return sample["route"], json.dumps(sample["body"], separators=(",", ":")).encode()
     from .corpus import delivery_for
@@ -37,6 +43,8 @@ def load(path: Path) -> tuple[str, bytes]:
 
 
 def signed(route: str, raw: bytes, secrets: dict) -> dict[str, str]:
+    if route.startswith("/v1/storefront/"):
+        return {}  # public: the storefront's widget signs nothing
     platform = route.rstrip("/").rsplit("/", 1)[-1]
     if platform == "meta":
         return {"X-Hub-Signature-256": meta.signature(secrets["meta_app_secret"], raw)}
@@ -52,6 +60,8 @@ def signed(route: str, raw: bytes, secrets: dict) -> dict[str, str]:
         return {"Stripe-Signature": f"t={at},v1={digest}"}
     raise ValueError(f"no signing rule for {route}")
 
+
+DEMO_POST = "post_demo"  # in a sample, the demo shop's post
 
 SAMPLE_BUYER = {
     "customer": {"email": "sample.buyer@example.com", "name": "Sample Buyer"},
@@ -128,6 +138,8 @@ def send(path: Path, dev: dict, order_id: str | None = None) -> tuple[int, str, 
         raw = json.dumps(event, separators=(",", ":")).encode()
     elif order_id is not None:
         raise SampleError(f"{path} is not about an order: --order does not apply")
+    if body.get("post_id") == DEMO_POST:
+        raw = json.dumps({**body, "post_id": dev["post_id"]}, separators=(",", ":")).encode()
     headers = {"Content-Type": "application/json", **signed(route, raw, dev)}
     status, text = _request(dev["api_base"] + route, "POST", raw, headers)
     return status, text, order

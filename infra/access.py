@@ -4,16 +4,22 @@ Chalice runs every HTTP route, consumer and schedule under one role (`DefaultRol
 boundary inside the code would let any route decrypt customer data (DESIGN §5). The vault is
 therefore its own function with its own role:
 
-- the app role (chalice's `DefaultRole`, its statements replaced): its log groups, the main
-  table and its indexes, the platform token keys table, the work queues, the stack key
-  through those services, the Stripe, platform and OAuth state secrets, data keys under the
-  platform-tokens key (only with an encryption context naming a grant), and
-  `lambda:InvokeFunction` on the vault function.
-  Nothing of the vault's tables, key or index key.
+- the app role (chalice's `DefaultRole`, its statements replaced), the API function's: its log
+  group, the main table and its indexes, the platform token keys table, the work queues, the
+  stack key through those services, the Stripe, platform and OAuth state secrets, the API's
+  own keys (caller assertions, request digests), data keys under the platform-tokens key (only
+  with an encryption context naming a grant), and `lambda:InvokeFunction` on the vault
+  function. Nothing of the vault's tables, key or index key.
+- `WorkerRole`, the queue consumers' and schedules': the same, but the workers' caller
+  assertion key instead of the API's keys (and no OAuth state secret: only the API's callback
+  reads it). The vault lets workers identify and describe only, and tells them apart by the
+  key that signed the assertion, so the roles must differ.
 - `VaultRole`, the vault function's only: its log group, and in `VaultAccess` (a separate
   policy, because the vault key's policy names the role and the role's grants name the key)
   the two vault tables, data keys under the vault key only with an encryption context naming
-  the customer, the vault key through DynamoDB and Secrets Manager, and the index key secret.
+  the customer, the vault key through DynamoDB and Secrets Manager, the index key secret and
+  the two caller-assertion keys (to verify, encrypted with the stack key), and updates of
+  customers' outbox items in the main table (`customer.erased`).
 
 The actions are those the adapters call; a DynamoDB transaction is authorised by its items'.
 """
@@ -31,6 +37,7 @@ from .resources import (
 )
 
 APP_ROLE = "DefaultRole"  # chalice's
+WORKER_ROLE = "WorkerRole"
 VAULT_ROLE = "VaultRole"
 VAULT_ACCESS = "VaultAccess"
 
@@ -182,7 +189,7 @@ def scope_app_role(role: dict, app_policy_document: dict) -> None:
     role["Properties"]["Policies"] = [app_policy_document]
 
 
-def vault_role(function_id: str) -> dict:
+def lambda_role(policies: list[dict]) -> dict:
     return {
         "Type": "AWS::IAM::Role",
         "Properties": {
@@ -196,20 +203,34 @@ def vault_role(function_id: str) -> dict:
                     }
                 ],
             },
-            "Policies": [
-                policy(
-                    "ShoppableVaultFunction",
-                    [logs([function_id]), key_through("Environment", STACK_KEY, ["lambda"])],
-                )
-            ],
+            "Policies": policies,
         },
     }
+
+
+def vault_role(function_id: str) -> dict:
+    return lambda_role(
+        [
+            policy(
+                "ShoppableVaultFunction",
+                [
+                    logs([function_id]),
+                    # its environment; the caller-assertion keys' secrets
+                    key_through("StackKeyThroughServices", STACK_KEY, ["lambda", "secretsmanager"]),
+                ],
+            )
+        ]
+    )
+
+
+def worker_role(app_policy_document: dict) -> dict:
+    return lambda_role([app_policy_document])
 
 
 def vault_access(
     *,
     tables: list[str],
-    index_secret: str,
+    secrets: list[str],
     context_keys: list[str],
     outbox_table: str | None = None,
 ) -> dict:
@@ -244,7 +265,7 @@ def vault_access(
                 context_required(context_keys),
             ),
             key_through("VaultKeyThroughServices", VAULT_KEY, ["dynamodb", "secretsmanager"]),
-            statement("IndexKey", ["secretsmanager:GetSecretValue"], [ref(index_secret)]),
+            statement("VaultSecrets", ["secretsmanager:GetSecretValue"], [ref(s) for s in secrets]),
         ],
     )
     return {"Type": "AWS::IAM::Policy", "Properties": {**document, "Roles": [ref(VAULT_ROLE)]}}

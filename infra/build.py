@@ -13,14 +13,19 @@ defined once in `chalicelib` (`MAIN_TABLE`, `VAULT_TABLES`, `QUEUES`, and the ma
    alarm topic and alarms (dead letters, API 5xx), all tagged with the region's residency;
 2. the functions' environment: each `SHOPPABLE_<FIELD>` a resource-naming field reads, set to
    a reference to that resource, and `SHOPPABLE_SECRET_ARNS` for the secrets a function may
-   read (chalicelib/adapters/secrets.py). The vault function gets the vault's settings, the
-   others everything else: every marked field must reach one of them or the build fails;
+   read (chalicelib/adapters/secrets.py): the API's, the workers' (queue consumers and
+   schedules) or the vault's, by each secret's `readers`. The vault function gets the vault's
+   settings, the others everything else: every marked field must reach one of them or the
+   build fails;
 3. every SQS event source: the queue by reference, the spec's batch size, and
    `ReportBatchItemFailures`, which chalice cannot ask for (DESIGN §7);
-4. the vault function gets its own role; chalice's role is scoped to what the others use;
+4. the vault function gets its own role, and so do the workers (`WorkerRole`: they may not
+   read the API's caller-assertion key, so a consumer cannot ask the vault for more than it
+   does); chalice's role, left to the API's function, is scoped to what it uses;
 5. the functions' environment encrypted with the stack key, their logs in log groups with the
    region's retention, and the API named after the stack, traced and throttled (public routes
-   tighter than the rest);
+   tighter than the rest), behind a WAF web ACL with per-address rate-based rules on the
+   public routes (the region's `waf` limits);
 6. in prod, deletion protection on the main table, and every resource that holds data kept
    when the stack is deleted or the resource replaced.
 
@@ -57,10 +62,12 @@ from .access import (
     APP_ROLE,
     VAULT_ACCESS,
     VAULT_ROLE,
+    WORKER_ROLE,
     app_policy,
     scope_app_role,
     vault_access,
     vault_role,
+    worker_role,
 )
 from .regions import Region, load_region
 from .resources import (
@@ -71,7 +78,11 @@ from .resources import (
     SECRETS,
     STACK_KEY,
     TOKENS_KEY,
+    VAULT,
     VAULT_KEY,
+    WEB_ACL,
+    WEB_ACL_ASSOCIATION,
+    WORKER,
     alarm_topic,
     api_errors_alarm,
     arn,
@@ -86,9 +97,13 @@ from .resources import (
     queues,
     ref,
     secrets,
+    secrets_read_by,
     sub,
     tables,
+    web_acl,
+    web_acl_association,
 )
+from .resources import API as API_READER
 
 INFRA = Path(__file__).resolve().parent
 ROOT = INFRA.parent
@@ -155,7 +170,14 @@ API_SKIPS = [
 # Settings -> the functions' environment
 
 
-def app_environment(stage: str, region: Region) -> dict:
+def reader_of(function_id: str) -> str:
+    """Whose secrets a function reads: the API's, the vault's, or the workers'."""
+    if function_id == VAULT_FUNCTION:
+        return VAULT
+    return API_READER if function_id == API_FUNCTION else WORKER
+
+
+def app_environment(stage: str, region: Region, reader: str = API_READER) -> dict:
     """What every function but the vault reads: the names are `Settings`' own."""
     env = {
         env_name("stage"): stage,
@@ -166,7 +188,7 @@ def app_environment(stage: str, region: Region) -> dict:
         # Webhook signing secrets are sealed under the stack key (infra/access.py grants it
         # only with the endpoint's encryption context).
         env_name("webhook_key_id"): arn(STACK_KEY),
-        SECRET_ARNS_VARIABLE: _joined([ref(s.logical_id) for s in SECRETS if not s.for_vault]),
+        SECRET_ARNS_VARIABLE: _joined([ref(s) for s in secrets_read_by(reader)]),
         # Not a Settings field yet: the currency a new merchant starts with in this region.
         Settings.model_config["env_prefix"] + "DEFAULT_CURRENCY": region.default_currency,
     }
@@ -177,11 +199,12 @@ def app_environment(stage: str, region: Region) -> dict:
 
 
 def vault_environment(stage: str) -> dict:
-    """What the vault function reads: its tables, its key and its index key's secret."""
+    """What the vault function reads: its tables, its key, and the secrets of its index key
+    and of the keys its callers assert themselves with."""
     env = {
         env_name("stage"): stage,
         env_name("vault_key_id"): arn(VAULT_KEY),
-        SECRET_ARNS_VARIABLE: _joined([ref(s.logical_id) for s in SECRETS if s.for_vault]),
+        SECRET_ARNS_VARIABLE: _joined([ref(s) for s in secrets_read_by(VAULT)]),
     }
     for spec in VAULT_TABLES:
         env[env_name(spec.setting)] = ref(logical_id(spec.setting))
@@ -392,7 +415,7 @@ def merge(
     functions = {k: v for k, v in resources.items() if v["Type"] == FUNCTION}
     if VAULT_FUNCTION not in functions:
         raise ValueError(f"chalice's template has no {VAULT_FUNCTION} function (app.py)")
-    app_functions = sorted(f for f in functions if f != VAULT_FUNCTION)
+    workers = sorted(f for f in functions if f not in (VAULT_FUNCTION, API_FUNCTION))
     context_keys = sorted(key_context("merchant", "token"))
     api_stage = resources[API]["Properties"]["StageName"]
 
@@ -403,14 +426,28 @@ def merge(
         **outbox_failures(region),
         **secrets(region),
         ALARM_TOPIC: alarm_topic(region),
+        WEB_ACL: web_acl(region),
+        WEB_ACL_ASSOCIATION: web_acl_association(API),
         API_ERRORS_ALARM: api_errors_alarm(api_stage, region),
         **{log_group_id(f): log_group(f, region) for f in functions},
         VAULT_ROLE: vault_role(VAULT_FUNCTION),
         VAULT_ACCESS: vault_access(
             tables=[logical_id(spec.setting) for spec in VAULT_TABLES],
-            index_secret=next(s.logical_id for s in SECRETS if s.for_vault),
+            secrets=secrets_read_by(VAULT),
             context_keys=context_keys,
             outbox_table=logical_id(MAIN_TABLE_SETTING),
+        ),
+        WORKER_ROLE: worker_role(
+            app_policy(
+                function_ids=workers,
+                table=logical_id(MAIN_TABLE_SETTING),
+                token_keys_table=logical_id(PLATFORM_TOKEN_KEYS.setting),
+                queues=[queue_id(spec) for spec in QUEUES],
+                secrets=secrets_read_by(WORKER),
+                vault_function=VAULT_FUNCTION,
+                context_keys=context_keys,
+                outbox_dlq=OUTBOX_DLQ,
+            )
         ),
     }
     clash = sorted(set(ours) & set(resources))
@@ -428,7 +465,8 @@ def merge(
         properties = function["Properties"]
         is_vault = function_id == VAULT_FUNCTION
         variables = properties.setdefault("Environment", {}).setdefault("Variables", {})
-        variables.update(vault_env if is_vault else app_env)
+        reader = reader_of(function_id)
+        variables.update(vault_env if is_vault else app_environment(stage, region, reader))
         properties["KmsKeyArn"] = arn(STACK_KEY)
         properties["LoggingConfig"] = {"LogGroup": ref(log_group_id(function_id))}
         properties.setdefault("Tags", {})[RESIDENCY_TAG] = region.data_residency
@@ -442,6 +480,8 @@ def merge(
         if is_vault:
             properties["Role"] = arn(VAULT_ROLE)
             function["DependsOn"] = [VAULT_ACCESS]
+        elif reader == WORKER:
+            properties["Role"] = arn(WORKER_ROLE)
         failures = skip("CKV_AWS_116", FAILURES_KEPT[invocation(function_id, function)])
         function["Metadata"] = {
             "checkov": {"skip": [failures, deepcopy(NO_VPC), deepcopy(NO_RESERVED_CONCURRENCY)]}
@@ -449,11 +489,11 @@ def merge(
     scope_app_role(
         resources[APP_ROLE],
         app_policy(
-            function_ids=app_functions,
+            function_ids=[API_FUNCTION],
             table=logical_id(MAIN_TABLE_SETTING),
             token_keys_table=logical_id(PLATFORM_TOKEN_KEYS.setting),
             queues=[queue_id(spec) for spec in QUEUES],
-            secrets=[s.logical_id for s in SECRETS if not s.for_vault],
+            secrets=secrets_read_by(API_READER),
             vault_function=VAULT_FUNCTION,
             context_keys=context_keys,
             outbox_dlq=OUTBOX_DLQ,

@@ -8,6 +8,7 @@
       "log_retention_days": 90,             # CloudWatch Logs retention (one of its values)
       "api_throttle": {"rate_limit": 200, "burst_limit": 400},        # every route
       "public_api_throttle": {"rate_limit": 50, "burst_limit": 100},  # routes without a key
+      "waf": {"checkouts_per_address": 1000, "storefront_per_address": 5000},  # per 5 minutes
       "server_error_alarm_threshold": 5,    # API 5xx responses in 5 minutes that page
       "settings": {"SHOPPABLE_STOREFRONT_URL": "https://…"},          # optional
       "deployment_bucket": "…"              # optional: where `make deploy` uploads the code
@@ -32,6 +33,15 @@ class Throttle:
 
 
 @dataclass(frozen=True)
+class WafLimits:
+    """Requests one address may make in 5 minutes before the web ACL blocks it (WAF's
+    rate-based rules). Generous: a crowd behind one proxy, or a load test, still buys."""
+
+    checkouts_per_address: int = 1000
+    storefront_per_address: int = 5000
+
+
+@dataclass(frozen=True)
 class Region:
     region: str
     data_residency: str
@@ -43,6 +53,7 @@ class Region:
     server_error_alarm_threshold: int
     settings: dict[str, str] = field(default_factory=dict)
     deployment_bucket: str | None = None
+    waf: WafLimits = field(default_factory=WafLimits)
 
 
 def known_regions() -> list[str]:
@@ -61,6 +72,7 @@ def load_region(region: str) -> Region:
                 **raw,
                 "api_throttle": Throttle(**raw["api_throttle"]),
                 "public_api_throttle": Throttle(**raw["public_api_throttle"]),
+                "waf": WafLimits(**raw.get("waf", {})),
             }
         )
     except (KeyError, TypeError) as error:
@@ -71,4 +83,6 @@ def load_region(region: str) -> Region:
         raise SystemExit(f"{path}: alarm_emails is empty; the alarms would reach no one")
     if loaded.public_api_throttle.rate_limit > loaded.api_throttle.rate_limit:
         raise SystemExit(f"{path}: public routes cannot be allowed more than the whole API")
+    if min(loaded.waf.checkouts_per_address, loaded.waf.storefront_per_address) < 100:
+        raise SystemExit(f"{path}: waf limits below 100 requests per 5 minutes would block crowds")
     return loaded

@@ -10,6 +10,7 @@ import itertools
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from chalicelib.domain.attribution import Referral
 from chalicelib.domain.catalog import Product, Variant
 from chalicelib.domain.claims import (
     CancellationRequest,
@@ -17,13 +18,23 @@ from chalicelib.domain.claims import (
     cancellation_statuses_before,
     dispute_statuses_before,
 )
-from chalicelib.domain.errors import AlreadyExists, BelowReserved, ConcurrentUpdate, OutOfStock
+from chalicelib.domain.creators import Creator, LedgerEntry, OrderCommission
+from chalicelib.domain.errors import (
+    AlreadyExists,
+    BelowReserved,
+    ConcurrentUpdate,
+    HoldLimitReached,
+    OutOfStock,
+)
+from chalicelib.domain.funnel import CellCounts, OrderTally
 from chalicelib.domain.ids import Prefix, make_id
 from chalicelib.domain.inventory import StockMove, can_move, moved
+from chalicelib.domain.merchants import CheckoutSettings
 from chalicelib.domain.orders import (
     PAID_STATES,
     BuyerRef,
     CheckoutAccess,
+    Hold,
     Order,
     OrderStatus,
     OrderUpdate,
@@ -36,8 +47,10 @@ from chalicelib.domain.posts import Post
 from chalicelib.domain.publications import Publication
 from chalicelib.vault.models import (
     Caller,
+    ConsentGiven,
     CustomerCreate,
     CustomerStatus,
+    ForgottenOrder,
     MaskedCustomer,
     Tokenized,
 )
@@ -72,7 +85,8 @@ class FakeProducts:
         if product.id in self.products_by_id:
             raise AlreadyExists(product.id)
         self.products_by_id[product.id] = product
-        self.variants_by_id.update({v.id: v for v in variants})
+        titled = [v.model_copy(update={"product_title": product.title}) for v in variants]
+        self.variants_by_id.update({v.id: v for v in titled})
 
     def product(self, product_id: str) -> Product | None:
         return self.products_by_id.get(product_id)
@@ -100,7 +114,13 @@ class FakeProducts:
         more = start + limit < len(ours)
         return page, str(start + limit) if more else None
 
-    def replace(self, product: Product, changed: list[Variant], added: list[Variant]) -> None:
+    def replace(
+        self,
+        product: Product,
+        changed: list[Variant],
+        added: list[Variant],
+        retitled: bool = False,
+    ) -> None:
         stored = self.products_by_id.get(product.id)
         if stored is None or stored.version != product.version - 1:
             raise ConcurrentUpdate(product.id)
@@ -115,6 +135,11 @@ class FakeProducts:
                 update={"reserved": reserved, "available": variant.on_hand - reserved}
             )
         self.variants_by_id.update({v.id: v for v in added})
+        for variant_id in product.variant_ids if retitled else [v.id for v in changed + added]:
+            titled = {"product_title": product.title}
+            self.variants_by_id[variant_id] = self.variants_by_id[variant_id].model_copy(
+                update=titled
+            )
 
 
 @dataclass
@@ -157,6 +182,7 @@ class FakeOrders:
     secret_digests: dict[str, str] = field(default_factory=dict)
     outbox: list[Event] = field(default_factory=list)  # written with their changes
     announced_refunded: dict[str, int] = field(default_factory=dict)
+    open_checkouts: dict[str, int] = field(default_factory=dict)  # by hold key
 
     def event_types(self) -> list[str]:
         return [str(e.type) for e in self.outbox]
@@ -171,12 +197,25 @@ class FakeOrders:
         for line in order.lines:
             variants[line.variant_id] = moved(variants[line.variant_id], move, line.quantity)
 
-    def place(self, order: Order, event: Event | None = None) -> None:
+    def place(
+        self, order: Order, holds: list[Hold] | None = None, event: Event | None = None
+    ) -> None:
+        holds = holds or []
+        assert [h.key for h in holds] == order.holds, "the order names the holds it takes"
         if order.id in self.orders_by_id:
             raise AlreadyExists(order.id)
+        for index, hold in enumerate(holds):
+            if self.open_checkouts.get(hold.key, 0) >= hold.cap:
+                raise HoldLimitReached(index)
         self._move_stock(order, StockMove.RESERVE)
+        for hold in holds:
+            self.open_checkouts[hold.key] = self.open_checkouts.get(hold.key, 0) + 1
         self.orders_by_id[order.id] = order
         self.outbox += [event] if event else []
+
+    def _release_holds(self, order: Order) -> None:
+        for key in order.holds:
+            self.open_checkouts[key] -= 1
 
     def attach_payment(
         self,
@@ -205,6 +244,7 @@ class FakeOrders:
         if stored is None or stored.status != OrderStatus.PENDING_PAYMENT:
             raise ConcurrentUpdate(order.id)
         self._move_stock(order, StockMove.RELEASE)
+        self._release_holds(stored)
         del self.orders_by_id[order.id]
 
     def get(self, order_id: str) -> Order | None:
@@ -243,7 +283,11 @@ class FakeOrders:
             raise ConcurrentUpdate(order.id)
         if stock is not None:
             self._move_stock(order, stock)
-        self.orders_by_id[order.id] = transitioned(stored, change, update)
+        moved_on = transitioned(stored, change, update)
+        if stored.status == OrderStatus.PENDING_PAYMENT and change.status != stored.status:
+            self._release_holds(stored)
+            moved_on = moved_on.model_copy(update={"holds": []})
+        self.orders_by_id[order.id] = moved_on
         self.outbox += [event] if event else []
 
     def announce_refund(self, order_id: str, refunded: int, event: Event) -> bool:
@@ -330,6 +374,9 @@ class FakePayments:
         self.intents[intent_id] = intent
         return intent
 
+    def client_secret(self, intent_id: str) -> str:
+        return self.intents[intent_id].client_secret
+
     def cancel_payment_intent(self, intent_id: str, idempotency_key: str) -> None:
         self._maybe_fail()
         self.cancelled.append(intent_id)
@@ -342,20 +389,178 @@ class FakePayments:
 
 @dataclass
 class FakeVault:
-    """Tokens by email, as the vault's blind index finds a returning customer."""
+    """Tokens by email, as the vault's blind index finds a returning customer; each order's
+    buyer details kept as its own snapshot, never changing the customer."""
 
     tokens: dict[tuple[str, str], str] = field(default_factory=dict)
     erased: set[str] = field(default_factory=set)
+    snapshots: dict[str, CustomerCreate] = field(default_factory=dict)  # by order id
+    created_by: dict[str, tuple[str, str]] = field(default_factory=dict)  # order id -> key
 
-    def tokenize(self, caller: Caller, customer: CustomerCreate) -> Tokenized:
+    def identify(
+        self,
+        caller: Caller,
+        customer: CustomerCreate,
+        order_id: str | None = None,
+        consent: ConsentGiven | None = None,
+    ) -> Tokenized:
         key = (caller.merchant_id, customer.email.strip().casefold())
         created = key not in self.tokens
         token = self.tokens.setdefault(key, f"cus_{len(self.tokens) + 1}")
+        if order_id is not None:
+            self.snapshots[order_id] = customer
+            if created:
+                self.created_by[order_id] = key
         masked = MaskedCustomer(email="c***@example.com", name=customer.name[:1] + "***")
         return Tokenized(token=token, masked=masked, created=created)
+
+    def forget_order(self, caller: Caller, email: str, order_id: str) -> ForgottenOrder:
+        key = (caller.merchant_id, email.strip().casefold())
+        self.snapshots.pop(order_id, None)
+        removed = self.created_by.pop(order_id, None) == key
+        token = self.tokens.pop(key) if removed else self.tokens.get(key)
+        return ForgottenOrder(token=token, order_id=order_id, customer_removed=removed)
 
     def describe(self, caller: Caller, tokens: list[str]) -> list[CustomerStatus]:
         return [
             CustomerStatus(token=t, status="erased" if t in self.erased else "active", masked=None)
             for t in tokens
         ]
+
+
+@dataclass
+class FakeCreators:
+    by_id: dict[str, Creator] = field(default_factory=dict)
+
+    def add(self, creator: Creator) -> None:
+        if creator.id in self.by_id:
+            raise AlreadyExists(creator.id)
+        self.by_id[creator.id] = creator
+
+    def get(self, creator_id: str) -> Creator | None:
+        return self.by_id.get(creator_id)
+
+    def page(self, merchant_id: str, limit: int, cursor: str | None):
+        ours = [c for c in self.by_id.values() if c.merchant_id == merchant_id][::-1]
+        return ours[:limit], None
+
+    def replace(self, creator: Creator, read_at: datetime) -> None:
+        if self.by_id[creator.id].updated_at != read_at:
+            raise ConcurrentUpdate(creator.id)
+        self.by_id[creator.id] = creator
+
+
+@dataclass
+class FakeReferrals:
+    by_code: dict[tuple[str, str], Referral] = field(default_factory=dict)
+
+    def add(self, referral: Referral) -> None:
+        key = (referral.merchant_id, referral.code)
+        if key in self.by_code:
+            raise AlreadyExists(referral.code)
+        self.by_code[key] = referral
+
+    def find(self, merchant_id: str, codes: list[str]) -> list[Referral]:
+        return [self.by_code[(merchant_id, c)] for c in dict.fromkeys(codes)
+                if (merchant_id, c) in self.by_code]  # fmt: skip
+
+    def get(self, merchant_id: str, code: str) -> Referral | None:
+        return self.by_code.get((merchant_id, code))
+
+    def of_creator(self, merchant_id: str, creator_id: str, limit: int, cursor: str | None):
+        return [r for r in self.by_code.values() if r.creator_id == creator_id][:limit], None
+
+    def set_active(self, merchant_id: str, code: str, active: bool) -> Referral | None:
+        found = self.by_code.get((merchant_id, code))
+        if found is None:
+            return None
+        self.by_code[(merchant_id, code)] = found.model_copy(update={"active": active})
+        return self.by_code[(merchant_id, code)]
+
+
+@dataclass
+class FakeLedger:
+    """The commission ledger's rules: an order's item is started once, moved only from the
+    sequence it was read at, and each entry is keyed by its event."""
+
+    commissions: dict[str, OrderCommission] = field(default_factory=dict)
+    entries_by_id: dict[str, LedgerEntry] = field(default_factory=dict)
+
+    def get(self, order_id: str) -> OrderCommission | None:
+        return self.commissions.get(order_id)
+
+    def earn(self, commission: OrderCommission, entry: LedgerEntry | None) -> bool:
+        if commission.order_id in self.commissions or (entry and entry.id in self.entries_by_id):
+            return False
+        self.commissions[commission.order_id] = commission
+        if entry is not None:
+            self.entries_by_id[entry.id] = entry
+        return True
+
+    def adjust(self, commission, read_sequence: int, entry) -> bool:
+        held = self.commissions.get(commission.order_id)
+        if held is None or held.sequence != read_sequence:
+            return False
+        if entry is not None and entry.id in self.entries_by_id:
+            return False
+        self.commissions[commission.order_id] = commission
+        if entry is not None:
+            self.entries_by_id[entry.id] = entry
+        return True
+
+    def entries(self, creator_id: str, start: datetime, end: datetime) -> list[LedgerEntry]:
+        found = [e for e in self.entries_by_id.values()
+                 if e.creator_id == creator_id and start <= e.at < end]  # fmt: skip
+        return sorted(found, key=lambda e: (e.at, e.id))
+
+
+@dataclass
+class FakeFunnel:
+    """The funnel store's rules: capped visits, and order tallies moved from what was read."""
+
+    cells_by_key: dict[tuple, CellCounts] = field(default_factory=dict)
+    tallies: dict[str, OrderTally] = field(default_factory=dict)
+
+    def _cell(self, merchant_id: str, cell) -> CellCounts:
+        from chalicelib.domain.funnel import CellCounts
+
+        return self.cells_by_key.setdefault((merchant_id, cell), CellCounts())
+
+    def count_visit(self, merchant_id: str, cell, kind: str, cap: int) -> bool:
+        counts = self._cell(merchant_id, cell)
+        if getattr(counts, kind) >= cap:
+            return False
+        setattr(counts, kind, getattr(counts, kind) + 1)
+        return True
+
+    def tally(self, order_id: str) -> OrderTally | None:
+        return self.tallies.get(order_id)
+
+    def count_order(self, merchant_id, cell, counts, tally, read_sequence) -> bool:
+        held = self.tallies.get(tally.order_id)
+        if (held.sequence if held else None) != read_sequence:
+            return False
+        self.tallies[tally.order_id] = tally
+        self._cell(merchant_id, cell).add(counts)
+        return True
+
+    def cells(self, merchant_id: str, start, end):
+        return [(cell, counts) for (m, cell), counts in self.cells_by_key.items()
+                if m == merchant_id and start <= cell.day <= end]  # fmt: skip
+
+
+@dataclass
+class FakeLimits:
+    """A merchant's checkout limits: unset unless a test sets them."""
+
+    by_merchant: dict[str, CheckoutSettings] = field(default_factory=dict)
+
+    def checkout(self, merchant_id: str) -> CheckoutSettings:
+        return self.by_merchant.get(merchant_id, CheckoutSettings())
+
+
+class FakeDigests:
+    """Digests that show what they digest (the real ones are keyed HMACs)."""
+
+    def of(self, *parts: str | bytes) -> str:
+        return "|".join(p if isinstance(p, str) else p.hex() for p in parts)

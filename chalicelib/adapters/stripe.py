@@ -76,6 +76,10 @@ class StripePayments:
         )
         return PaymentIntent(intent.id, intent.client_secret, intent.status)
 
+    def client_secret(self, intent_id: str) -> str:
+        """An intent's client_secret, for answering a replayed checkout (never stored here)."""
+        return self._call(self.client.v1.payment_intents.retrieve, intent_id).client_secret
+
     def cancel_payment_intent(self, intent_id: str, idempotency_key: str) -> None:
         self._call(
             self.client.v1.payment_intents.cancel,

@@ -29,13 +29,33 @@ class InventoryInput(Model):
     )
 
 
+FREE_DESCRIPTION = (
+    "Must be true for a price of 0, and only then: a zero price is given away on purpose, "
+    "never by a slip."
+)
+
+
+def check_price(price: Money, free: bool) -> None:
+    """A variant priced 0 gives stock away to anyone who checks out: only when meant."""
+    if price.amount == 0 and not free:
+        raise ValueError('a price of 0 needs "free": true')
+    if free and price.amount != 0:
+        raise ValueError('"free": true needs a price of 0')
+
+
 class VariantCreate(Model):
     model_config = ConfigDict(extra="forbid")
 
     sku: Sku
     price: Money
+    free: bool = Field(False, description=FREE_DESCRIPTION)
     options: Options = {}
     inventory: InventoryInput = Field(default_factory=lambda: InventoryInput(on_hand=0))
+
+    @model_validator(mode="after")
+    def _zero_price_is_meant(self) -> "VariantCreate":
+        check_price(self.price, self.free)
+        return self
 
 
 class VariantPatch(Model):
@@ -46,6 +66,7 @@ class VariantPatch(Model):
     id: ObjectId | None = None
     sku: Sku | None = None
     price: Money | None = None
+    free: bool | None = Field(None, description=FREE_DESCRIPTION)
     options: Options | None = None
     inventory: InventoryInput | None = None
 
@@ -98,10 +119,16 @@ class Variant(Model):
     merchant_id: str
     sku: str
     price: Money
+    free: bool = False
     options: dict[str, str] = {}
     on_hand: int
     reserved: int = 0
     low_stock_threshold: int | None = None
+    product_title: str | None = Field(
+        None,
+        description="The product's title, kept on the variant's item with its price, so that "
+        "pricing a checkout reads the variants only (items written before it read the product).",
+    )
     available: int = Field(
         -1,
         description="on_hand - reserved, stored so that a reservation can be a condition "
@@ -145,6 +172,7 @@ class VariantView(Model):
     id: str
     sku: str
     price: Money
+    free: bool
     options: dict[str, str]
     inventory: Inventory
 
@@ -177,6 +205,7 @@ def product_view(
                 id=v.id,
                 sku=v.sku,
                 price=v.price,
+                free=v.free,
                 options=v.options,
                 inventory=Inventory(
                     on_hand=v.on_hand,

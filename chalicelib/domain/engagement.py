@@ -142,7 +142,8 @@ class EngagementDetails(Model):
 
 class InboxAuthor(Model):
     token: str  # the vault's token
-    handle: str  # masked
+    handle: str = ""  # masked; empty once the author is erased
+    erased: bool = False
 
 
 class InboxItem(Model):

@@ -29,6 +29,14 @@ class OutOfStock(StoreRefused):
         self.variant_id = variant_id
 
 
+class HoldLimitReached(StoreRefused):
+    """A client or buyer already holds as many unpaid checkouts as the merchant allows."""
+
+    def __init__(self, hold_index: int):
+        super().__init__(f"hold {hold_index} is at its cap")
+        self.hold_index = hold_index
+
+
 class BelowReserved(StoreRefused):
     """A variant's stock would fall below the units open orders hold."""
 

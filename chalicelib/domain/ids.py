@@ -17,6 +17,7 @@ class Prefix(StrEnum):
     WEBHOOK_ENDPOINT = "we"
     DELIVERY = "dlv"
     DELIVERY_ATTEMPT = "att"
+    CREATOR = "cr"
 
 
 def make_id(prefix: Prefix, random_part: str) -> str:

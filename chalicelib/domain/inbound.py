@@ -107,6 +107,9 @@ class EngagementReceived(InboundEvent):
     media_id: str | None = None  # what it is about: the platform's media or the tweet replied to
     parent_id: str | None = None
     text: str = ""
+    # On the queue the text is left out and waits in the store under this ref (see
+    # services/social.py): a queued message outlives an erasure, the stored text does not.
+    text_ref: str | None = None
     attachments: list[Attachment] = []
     author_id: str | None = None  # a message's sender as the platform ids them, to look up
 

@@ -18,10 +18,11 @@ from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
+from .attribution import Attribution, AttributionClaim, ReferralCode
 from .base import Model
 from .catalog import Product, Variant
 from .claims import CancellationRequest, PaymentDispute
-from .customers import Email, Line, Phone, ShippingAddress
+from .customers import Email, Line, Phone, ShippingAddress, Short
 from .fields import ObjectId, Title
 from .money import Money
 
@@ -96,6 +97,9 @@ class Buyer(Model):
     name: Line
     phone: Phone | None = None
     marketing_consent: bool = False
+    consent_text_version: Short | None = Field(
+        None, description="Which wording of the marketing consent the buyer agreed to."
+    )
 
 
 class CheckoutRequest(Model):
@@ -108,6 +112,12 @@ class CheckoutRequest(Model):
     lines: Annotated[list[CheckoutLine], Field(min_length=1, max_length=10_000)]
     customer: Buyer
     shipping_address: ShippingAddress
+    referral_code: ReferralCode | None = Field(
+        None, description="a creator's referral code the buyer typed (beats any link)"
+    )
+    attribution: AttributionClaim | None = Field(
+        None, description="the creator's link the shopper arrived by (`ref` of the page's URL)"
+    )
 
     @model_validator(mode="after")
     def _one_line_per_variant(self) -> "CheckoutRequest":
@@ -222,10 +232,17 @@ class Order(Model):
     expires_at: datetime
     notes: list[str] = []
     disputed_from: OrderStatus | None = None
+    holds: list[str] = Field(
+        default_factory=list,
+        description="The counters of unpaid checkouts this order counts in (keyed digests of "
+        "its client and buyer), released when it stops awaiting payment.",
+    )
     # A claim the merchant must see: the buyer's request to cancel on the platform that sold
     # the order, and a payment dispute or inquiry (see domain/claims.py).
     cancellation: CancellationRequest | None = None
     dispute: PaymentDispute | None = None
+    # The creator the sale is owed to (domain/attribution.py), decided once at checkout.
+    attribution: Attribution | None = None
 
     @property
     def refundable(self) -> int:
@@ -249,6 +266,7 @@ class OrderView(Model):
     notes: list[str]
     cancellation: CancellationRequest | None
     dispute: PaymentDispute | None
+    attribution: Attribution | None = None
 
 
 class OrderUpdate(Model):
@@ -274,7 +292,27 @@ def fully_refunded(amounts: Amounts) -> Amounts:
 
 
 def order_view(order: Order) -> OrderView:
-    return OrderView.model_validate(order.model_dump(exclude={"merchant_id", "object"}))
+    return OrderView.model_validate(order.model_dump(exclude={"merchant_id", "object", "holds"}))
+
+
+class Hold(Model):
+    """A counter of unpaid checkouts an order counts in, and the most it may reach."""
+
+    key: str
+    cap: int
+    kind: Literal["client", "email"]
+
+
+def check_quantities(
+    lines: list[CheckoutLine], per_line: int | None, per_order: int | None
+) -> tuple[str, str] | None:
+    """(param, message) of the first limit the lines exceed, if any."""
+    for index, line in enumerate(lines):
+        if per_line is not None and line.quantity > per_line:
+            return f"lines[{index}].quantity", f"At most {per_line} of one item per checkout."
+    if per_order is not None and sum(line.quantity for line in lines) > per_order:
+        return "lines", f"At most {per_order} items per checkout."
+    return None
 
 
 class CheckoutView(Model):
@@ -315,17 +353,18 @@ def client_secret_digest(client_secret: str) -> str:
 def price_lines(
     lines: list[CheckoutLine], variants: dict[str, Variant], products: dict[str, Product]
 ) -> tuple[list[OrderLine], Amounts]:
-    """Amounts from the catalog's prices, never the client's. One currency per order."""
+    """Amounts from the catalog's prices, never the client's. One currency per order.
+    A variant carries its product's title; `products` is needed only for one that does not."""
     priced = []
     for line in lines:
         variant = variants[line.variant_id]
-        product = products[variant.product_id]
+        title = variant.product_title or products[variant.product_id].title
         priced.append(
             OrderLine(
                 variant_id=variant.id,
-                product_id=product.id,
+                product_id=variant.product_id,
                 sku=variant.sku,
-                title=product.title,
+                title=title,
                 options=variant.options,
                 quantity=line.quantity,
                 unit_price=variant.price,

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 
 from pydantic import ConfigDict, Field, field_validator
 
+from .attribution import Attribution
 from .base import Model
 from .channels import Drift
 
@@ -75,10 +76,15 @@ class OrderEventData(Model):
     currency: str
     total: int = Field(description="minor units")
     refunded: int = Field(0, description="minor units refunded so far")
-    amount: int | None = Field(None, description="refund events: this refund, minor units")
+    amount: int | None = Field(
+        None, description="refund events: this refund; order.disputed: the amount disputed"
+    )
     customer_token: str | None = Field(None, description="the buyer's vault token, cus_…")
     post_id: str | None = None
     reason: str | None = None
+    attribution: Attribution | None = Field(
+        None, description="the creator the order is attributed to, and how"
+    )
 
 
 class InventoryLowData(Model):

@@ -51,6 +51,9 @@ class PostCreate(Model):
     caption: Annotated[str, Field(max_length=MAX_CAPTION)] = ""
     tags: Annotated[list[Tag], Field(max_length=200)] = []
     status: Literal[PostStatus.DRAFT, PostStatus.ACTIVE] = PostStatus.ACTIVE
+    creator_id: ObjectId | None = Field(
+        None, description="a collab post: the creator's own, whose sales are theirs (cr_…)"
+    )
 
     @model_validator(mode="after")
     def _one_tag_per_item(self) -> "PostCreate":
@@ -82,6 +85,7 @@ class Post(Model):
     # per platform: queued, published or failed with the platform's error
     publications: dict[str, Publication] = {}
     engagement: Engagement = Field(default_factory=Engagement)
+    creator_id: str | None = None  # a collab post's creator
 
 
 class PostView(Model):
@@ -94,6 +98,7 @@ class PostView(Model):
     created_at: datetime
     publications: dict[str, Publication] = {}
     engagement: Engagement = Field(default_factory=Engagement)
+    creator_id: str | None = None
 
 
 def post_view(post: Post) -> PostView:

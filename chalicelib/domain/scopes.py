@@ -18,8 +18,14 @@ class Scope(StrEnum):
     CUSTOMERS_FULFILLMENT = "customers:read:fulfillment"
     CUSTOMERS_SUPPORT = "customers:read:support"
     CUSTOMERS_MARKETING = "customers:read:marketing"
+    CUSTOMERS_PAYOUT = "customers:read:payout"  # a creator's payout details
     CUSTOMERS_EXPORT = "customers:export"
     CUSTOMERS_ERASE = "customers:erase"
     CUSTOMERS_AUDIT = "customers:audit"
+    KEYS_READ = "keys:read"
+    KEYS_WRITE = "keys:write"
     WEBHOOKS_READ = "webhooks:read"  # endpoints, their deliveries, and the events
     WEBHOOKS_WRITE = "webhooks:write"
+    CREATORS_READ = "creators:read"  # creators, their links and codes, their statements
+    CREATORS_WRITE = "creators:write"
+    ANALYTICS_READ = "analytics:read"  # the funnel

@@ -1,7 +1,8 @@
 """A merchant's own settings: comment-to-buy (keywords and reply, with per-post overrides),
 the Pinterest board its Pins go to, the Meta commerce account its Shops orders come from, the
-Meta catalog its products are listed in, and what a platform order for stock already sold
-elsewhere becomes (`platform_oversell`: cancel it on the platform, or accept a backorder).
+Meta catalog its products are listed in, what a platform order for stock already sold
+elsewhere becomes (`platform_oversell`: cancel it on the platform, or accept a backorder),
+and (stored apart, see domain/merchants.py) the limits on anonymous checkouts.
 
 They used to be one global setting of the operator's; every merchant now has its own, with
 the old defaults until it changes them (`PATCH /v1/settings`).
@@ -15,6 +16,7 @@ from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
 
 from .base import Model
 from .channels import OversellPolicy
+from .merchants import CheckoutSettings
 
 DEFAULT_KEYWORDS = ("buy", "price", "how much", "link", "want")
 DEFAULT_REPLY_TEMPLATE = "Thanks for asking! {title} is here: {link}"
@@ -79,6 +81,13 @@ class MerchantSettings(Model):
         return list(keywords), template
 
 
+class SettingsView(MerchantSettings):
+    """`GET /v1/settings`: the settings above and the checkout limits, which are kept in an
+    item of their own because every checkout reads them."""
+
+    checkout: CheckoutSettings = CheckoutSettings()
+
+
 class SettingsUpdate(Model):
     """`PATCH /v1/settings`: only the fields sent change. `null` clears the board, the
     commerce account, or a post's override (`"posts": {"post_…": null}`)."""
@@ -92,6 +101,11 @@ class SettingsUpdate(Model):
     meta_catalog_id: ExternalId | None = None
     platform_oversell: OversellPolicy | None = None
     posts: Annotated[dict[ExternalId, CommentToBuy | None], Field(max_length=50)] | None = None
+    checkout: CheckoutSettings | None = Field(
+        None,
+        description="Limits on anonymous checkouts: only the fields sent change; null "
+        "removes a limit.",
+    )
 
 
 def updated(current: MerchantSettings, update: SettingsUpdate, now: datetime) -> MerchantSettings:

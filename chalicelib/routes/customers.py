@@ -1,9 +1,13 @@
 """Customers: the vault's routes for merchants, each checked against the key's scopes."""
 
+from typing import Any
+
 from pydantic import BaseModel
 
 from ..domain.listing import ListOf, ListQuery, listing
 from ..domain.scopes import Scope
+from ..errors import Gone
+from ..services import customers
 from ..vault.models import (
     AuditEntry,
     Caller,
@@ -15,10 +19,22 @@ from ..vault.models import (
     Tokenized,
 )
 from ..vault.policy import READ_SCOPES
-from ..web import Call, Routes
+from ..web import Call, Replay, Routes
 
 routes = Routes(__name__)
 blueprint = routes.blueprint
+
+
+def _keep_token(body: dict[str, Any]) -> dict[str, Any]:
+    """The stored answer keeps the token, not the masked values (they go on erasure)."""
+    return {name: value for name, value in body.items() if name != "masked"}
+
+
+def _answer_token(call: Call, kept: dict[str, Any]) -> dict[str, Any]:
+    (status,) = call.rt.vault.describe(Caller.for_key(call.key), [kept["token"]])
+    if status.masked is None:
+        raise Gone(f"Customer '{kept['token']}' was erased.", code="customer_erased")
+    return {**kept, "masked": status.masked.model_dump(mode="json")}
 
 
 @routes.route(
@@ -29,6 +45,7 @@ blueprint = routes.blueprint
     returns=Tokenized,
     status=201,
     idempotent=True,
+    replay=Replay(keep=_keep_token, answer=_answer_token),
     summary="Put a person's data in the vault; returns their token and masked values",
 )
 def create_customer(call: Call) -> Tokenized:
@@ -44,7 +61,8 @@ def create_customer(call: Call) -> Tokenized:
     summary="A customer's data, only the fields the purpose allows; audited",
 )
 def get_customer(call: Call, token: str) -> BaseModel:
-    return call.rt.vault.detokenize_for(Caller.for_key(call.key), token, call.query.purpose)
+    q = call.query
+    return call.rt.vault.detokenize_for(Caller.for_key(call.key), token, q.purpose, q.order_id)
 
 
 @routes.route(
@@ -78,7 +96,8 @@ def list_customer_audit(call: Call, token: str) -> ListOf[AuditEntry]:
     "DELETE",
     scope=Scope.CUSTOMERS_ERASE,
     returns=ErasedCustomer,
-    summary="Erase a customer: their data key is destroyed; every read is 410 afterwards",
+    summary="Erase a customer: their data key is destroyed, their orders and inbox items "
+    "keep only the token; every read is 410 afterwards",
 )
 def erase_customer(call: Call, token: str) -> ErasedCustomer:
-    return call.rt.vault.erase(Caller.for_key(call.key), token)
+    return customers.erase_customer(call.rt.customers, Caller.for_key(call.key), token)

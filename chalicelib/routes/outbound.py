@@ -173,7 +173,7 @@ def on_outbox(event: DynamoDBEvent) -> dict[str, Any]:
     rt = runtime()
 
     def publish(records: list[dict[str, Any]]) -> None:
-        outbound.publish_changes(rt.outbound, records)
+        outbound.publish_changes(rt.outbound, records, rt.event_consumers)
         channels.catalog_changed(rt.channels, records)
 
     return consume_stream(publish, event.to_dict())

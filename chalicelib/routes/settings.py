@@ -1,8 +1,8 @@
 """The merchant's own settings: comment-to-buy, the Pinterest board, the Meta commerce
-account."""
+account, the limits on anonymous checkouts."""
 
 from ..domain.scopes import Scope
-from ..domain.settings import MerchantSettings, SettingsUpdate
+from ..domain.settings import SettingsUpdate, SettingsView
 from ..services import merchant_settings
 from ..web import Call, Routes
 
@@ -14,11 +14,11 @@ blueprint = routes.blueprint
     "/v1/settings",
     "GET",
     scope=Scope.SETTINGS_READ,
-    returns=MerchantSettings,
+    returns=SettingsView,
     summary="The merchant's settings (the defaults until it changes them)",
 )
-def get_settings(call: Call) -> MerchantSettings:
-    return merchant_settings.get_settings(call.rt.social, call.merchant_id)
+def get_settings(call: Call) -> SettingsView:
+    return merchant_settings.get_settings(call.rt.social, call.rt.shop_settings, call.merchant_id)
 
 
 @routes.route(
@@ -26,9 +26,11 @@ def get_settings(call: Call) -> MerchantSettings:
     "PATCH",
     scope=Scope.SETTINGS_WRITE,
     body=SettingsUpdate,
-    returns=MerchantSettings,
+    returns=SettingsView,
     summary="Change settings: comment-to-buy keywords and reply (also per post), the "
-    "Pinterest board, the Meta commerce account",
+    "Pinterest board, the Meta commerce account, the checkout limits",
 )
-def update_settings(call: Call) -> MerchantSettings:
-    return merchant_settings.update_settings(call.rt.social, call.merchant_id, call.body)
+def update_settings(call: Call) -> SettingsView:
+    return merchant_settings.update_settings(
+        call.rt.social, call.rt.shop_settings, call.merchant_id, call.body
+    )

@@ -9,6 +9,7 @@ from ..domain.catalog import (
     ProductPatch,
     ProductView,
     Variant,
+    check_price,
     check_variants,
     product_view,
 )
@@ -33,10 +34,17 @@ class ProductStore(Protocol):
         self, merchant_id: str, limit: int, cursor: str | None
     ) -> tuple[list[Product], str | None]: ...
 
-    def replace(self, product: Product, changed: list[Variant], added: list[Variant]) -> None:
+    def replace(
+        self,
+        product: Product,
+        changed: list[Variant],
+        added: list[Variant],
+        retitled: bool = False,
+    ) -> None:
         """Write a patched product if it is still at `product.version - 1`, else raise
         ConcurrentUpdate; a changed variant's `on_hand` below its reserved units raises
-        BelowReserved. `reserved` itself is never written, so checkouts keep their holds."""
+        BelowReserved. `reserved` itself is never written, so checkouts keep their holds.
+        Each variant keeps the product's title for pricing; `retitled`: the title changed."""
         ...
 
 
@@ -71,6 +79,7 @@ def create_product(catalog: Catalog, merchant_id: str, request: ProductCreate) -
             merchant_id=merchant_id,
             sku=v.sku,
             price=v.price,
+            free=v.free,
             options=v.options,
             on_hand=v.inventory.on_hand,
             low_stock_threshold=v.inventory.low_stock_threshold,
@@ -127,6 +136,7 @@ def patch_product(
                     merchant_id=merchant_id,
                     sku=change.sku,
                     price=change.price,
+                    free=bool(change.free),
                     options=change.options or {},
                     on_hand=change.inventory.on_hand if change.inventory else 0,
                     low_stock_threshold=(
@@ -157,6 +167,13 @@ def patch_product(
         check_variants([(v.sku, v.price.currency) for v in final.values()])
     except ValueError as error:
         raise ValidationFailed(str(error), param="variants") from error
+    patched = {v.id: v for v in [*changed, *added]}
+    for index, change in enumerate(patch.variants or []):
+        variant = patched[change.id] if change.id else added[_added_index(patch, index)]
+        try:
+            check_price(variant.price, variant.free)
+        except ValueError as error:
+            raise ValidationFailed(str(error), param=f"variants[{index}].price") from error
 
     fields = patch.model_dump(exclude_unset=True, exclude={"variants"})
     updated = product.model_copy(
@@ -168,7 +185,7 @@ def patch_product(
         }
     )
     try:
-        catalog.products.replace(updated, changed, added)
+        catalog.products.replace(updated, changed, added, updated.title != product.title)
     except ConcurrentUpdate as error:
         raise Conflict(
             "The product changed while this update was made; read it again and retry.",
@@ -182,3 +199,8 @@ def patch_product(
             param=f"variants[{index}].inventory.on_hand",
         ) from short
     return product_view(updated, list(final.values()), _channels(catalog, updated))
+
+
+def _added_index(patch: ProductPatch, index: int) -> int:
+    """Which of the added variants the patch's `index`-th entry is."""
+    return sum(1 for change in (patch.variants or [])[:index] if change.id is None)

@@ -54,23 +54,36 @@ def _post_of(social: Social, merchant_id: str, event: EngagementReceived) -> Pos
 def engagement_received(social: Social, connection: Connection, event: EngagementReceived) -> None:
     merchant_id = connection.merchant_id
     item_id = inbox_item_id(event.platform, event.account_id, event.external_id)
+    handled = False  # a redelivery whose stashed text was taken already
+    if event.text_ref:  # the text waited in the store, not on the queue
+        text = social.inbox.stashed_text(event.text_ref)
+        handled = text is None
+        event = event.model_copy(update={"text": text or ""})
     if event.action == EngagementAction.REMOVE:
         _removed(social, merchant_id, item_id, event)
+        _drop_text(social, event)
         return
     post = _post_of(social, merchant_id, event)
     item = social.inbox.get(item_id)
     if item is not None and event.action == EngagementAction.EDIT:
         at = _time(event.occurred_at)
         attachments = event.attachments or None  # an edit without any keeps the item's
-        if social.inbox.edit(item_id, event.text, attachments, at):
+        if not handled and social.inbox.edit(item_id, event.text, attachments, at):
             logger.info("inbox item edited", extra={"item_id": item_id})
+        _drop_text(social, event)
         return
     if item is None:
         item = _first_seen(social, connection, item_id, event, post)
         if not social.inbox.add(item, _COUNTERS.get(event.kind), _created(social, item)):
             item = social.inbox.get(item_id) or item
+    _drop_text(social, event)  # the inbox holds it now
     if item.reply == "pending" and post is not None:
         _send_checkout_link(social, connection, item, post, event)
+
+
+def _drop_text(social: Social, event: EngagementReceived) -> None:
+    if event.text_ref:
+        social.inbox.drop_text(event.text_ref)
 
 
 def _first_seen(
@@ -167,7 +180,7 @@ def _author(
     if customer is None:
         return None
     caller = Caller.service(merchant_id, "engagement", frozenset({Scope.CUSTOMERS_WRITE}))
-    tokenized = social.vault.tokenize(caller, customer)
+    tokenized = social.vault.identify(caller, customer)
     return InboxAuthor(token=tokenized.token, handle=tokenized.masked.name)
 
 

@@ -1,7 +1,8 @@
-"""Health: our version, the versions of the SDKs we talk through, and whether the table answers."""
+"""Health: our version, and whether the table answers.
 
-import platform
-from importlib.metadata import PackageNotFoundError, version
+It is public, so it says nothing an attacker could use: no SDK, runtime or library versions
+(they would point at the advisories to try)."""
+
 from typing import Protocol
 
 from ..domain.base import Model
@@ -15,13 +16,6 @@ class Health(Model):
     dependencies: dict[str, str]
 
 
-def _version(package: str) -> str:
-    try:
-        return version(package)
-    except PackageNotFoundError:
-        return "unknown"
-
-
 class Probe(Protocol):
     def answers(self) -> bool: ...
 
@@ -30,12 +24,6 @@ def check(table: Probe) -> Health:
     dynamodb = "ok" if table.answers() else "unavailable"
     return Health(
         status="ok" if dynamodb == "ok" else "degraded",
-        versions={
-            "shoppable": SERVICE_VERSION,
-            "python": platform.python_version(),
-            "boto3": _version("boto3"),
-            "stripe": _version("stripe"),
-            "pydantic": _version("pydantic"),
-        },
+        versions={"shoppable": SERVICE_VERSION},
         dependencies={"dynamodb": dynamodb},
     )

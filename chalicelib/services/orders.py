@@ -8,13 +8,15 @@ refund call or Stripe's `charge.refunded` comes first.
 """
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from ..domain.attribution import DEFAULT_WINDOW, Referral
 from ..domain.claims import CancellationRequest, PaymentDispute
 from ..domain.errors import ConcurrentUpdate, OutOfStock
 from ..domain.ids import Prefix
 from ..domain.inventory import StockMove
+from ..domain.merchants import CheckoutSettings
 from ..domain.orders import (
     PAID_STATES,
     BuyerRef,
@@ -22,6 +24,7 @@ from ..domain.orders import (
     CheckoutAccess,
     Fulfillment,
     FulfillRequest,
+    Hold,
     Order,
     OrderStatus,
     OrderUpdate,
@@ -40,18 +43,26 @@ from ..domain.payments import PaymentIntent, Refund
 from ..domain.scopes import Scope
 from ..errors import Conflict, ShoppableError, ValidationFailed
 from ..observability import logger
-from ..vault.models import Caller, CustomerCreate
+from ..vault.models import Caller, ConsentGiven, CustomerCreate
 from .access import owned
 from .catalog import ProductStore
-from .ports import Clock, CustomerVault
+from .ports import Clock, CustomerVault, Digests
 from .posts import PostStore
 
 
 class OrderStore(Protocol):
-    def place(self, order: Order, event: Event | None = None, backorder: bool = False) -> None:
-        """Write the order and reserve every line's stock, all or nothing. Raises OutOfStock
-        for the first line short of stock (unless `backorder`: then available may go below
-        zero), AlreadyExists if the order is there already."""
+    def place(
+        self,
+        order: Order,
+        holds: list[Hold] | None = None,
+        event: Event | None = None,
+        backorder: bool = False,
+    ) -> None:
+        """Write the order, reserve every line's stock and count it in each hold (the order
+        names their keys), all or nothing, with `event` in the outbox. Raises OutOfStock for
+        the first line short of stock (unless `backorder`: then available may go below zero),
+        HoldLimitReached for a hold at its cap, AlreadyExists if the order is there already.
+        Holds are released by the order's first move away from pending_payment."""
         ...
 
     def attach_payment(
@@ -156,7 +167,20 @@ class PaymentGateway(Protocol):
 
     def cancel_payment_intent(self, intent_id: str, idempotency_key: str) -> None: ...
 
+    def client_secret(self, intent_id: str) -> str: ...
+
     def refund(self, intent_id: str, amount: int, idempotency_key: str) -> Refund: ...
+
+
+class ReferralLookup(Protocol):
+    def find(self, merchant_id: str, codes: list[str]) -> list[Referral]:
+        """The merchant's referrals (links' refs and codes) among `codes`, in one read."""
+
+
+class CheckoutLimits(Protocol):
+    def checkout(self, merchant_id: str) -> CheckoutSettings:
+        """The merchant's checkout limits (all unset if never changed)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -169,9 +193,13 @@ class Sales:
     payments: PaymentGateway
     vault: CustomerVault
     clock: Clock
+    limits: CheckoutLimits
+    digests: Digests
     reservation_minutes: int = 30
     stack_id: str = "shoppable"  # marks this stack's PaymentIntents (see services/payments.py)
     event_wait_attempts: int = 4  # deliveries of a Stripe event that may wait for its order
+    referrals: ReferralLookup | None = None  # creators' links and codes (domain/attribution.py)
+    attribution_window: timedelta = DEFAULT_WINDOW
 
 
 class NotEnoughStock(Conflict):
@@ -192,6 +220,8 @@ def order_event(
     amount: int | None = None,
 ) -> Event:
     """An order's event: ids, states, amounts and the customer token; never personal data."""
+    if amount is None and kind == "disputed" and order.dispute is not None:
+        amount = order.dispute.amount  # what the chargeback holds back (commissions read it)
     return new_event(
         sales.clock.new_id(Prefix.EVENT),
         EventType(f"order.{kind}"),
@@ -209,6 +239,7 @@ def order_event(
             customer_token=order.customer.token if order.customer else None,
             post_id=order.post_id,
             reason=order.history[-1].reason if order.history else None,
+            attribution=order.attribution,
         ),
         sales.clock.now(),
     )
@@ -243,11 +274,19 @@ def move(
     return moved
 
 
-def tokenize_buyer(sales: Sales, merchant_id: str, customer: CustomerCreate, by: str) -> BuyerRef:
-    """The buyer's data goes to the vault; the order keeps the token and masked values."""
+def identify_buyer(
+    sales: Sales,
+    merchant_id: str,
+    customer: CustomerCreate,
+    order_id: str,
+    by: str,
+    consent: ConsentGiven | None = None,
+) -> BuyerRef:
+    """The buyer's data goes to the vault as this order's own snapshot (an existing customer's
+    record is never changed by it); the order keeps the token and masked values."""
     caller = Caller.service(merchant_id, by, frozenset({Scope.CUSTOMERS_WRITE}))
-    tokenized = sales.vault.tokenize(caller, customer)
-    return BuyerRef(token=tokenized.token, email=tokenized.masked.email, name=tokenized.masked.name)
+    found = sales.vault.identify(caller, customer, order_id, consent)
+    return BuyerRef(token=found.token, email=found.masked.email, name=found.masked.name)
 
 
 def owned_order(sales: Sales, merchant_id: str, order_id: str) -> Order:

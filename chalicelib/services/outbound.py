@@ -13,7 +13,7 @@ late gets the attempt again); `webhook-id` is the same on every retry, for them 
 """
 
 import random
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -327,10 +327,23 @@ def redeliver(
 # Publication: the outbox stream's consumer
 
 
-def publish_changes(outbound: Outbound, records: Iterable[dict[str, Any]]) -> None:
+EventConsumer = Callable[[Event], None]
+
+
+def publish_changes(
+    outbound: Outbound,
+    records: Iterable[dict[str, Any]],
+    consumers: Sequence[EventConsumer] = (),
+) -> None:
+    """Publish each record's events, then hand each to our own consumers (the funnel, the
+    commission ledger), in the same order. Each consumer is idempotent on the event (its
+    writes are conditional on the object's last event applied): a failure makes the record
+    come again, and what already ran changes nothing the second time."""
     for record in records:
         for event in outbound.stream.events_of(record):
             publish(outbound, event)
+            for consume in consumers:
+                consume(event)
 
 
 def publish(outbound: Outbound, event: Event) -> None:

@@ -53,10 +53,10 @@ from .orders import (
     NotEnoughStock,
     Sales,
     get_order,
+    identify_buyer,
     move,
     order_event,
     owned_order,
-    tokenize_buyer,
 )
 from .social import Social
 
@@ -130,7 +130,7 @@ def _place(sales: Sales, merchant_id: str, found: PlatformOrder, backorder: bool
         notes=[f"{found.platform} order {found.external_id}"],
     )
     try:
-        sales.orders.place(order, order_event(sales, order, "created"), backorder=backorder)
+        sales.orders.place(order, event=order_event(sales, order, "created"), backorder=backorder)
     except AlreadyExists:  # imported meanwhile by another delivery
         return sales.orders.get(order.id) or order
     except OutOfStock as short:
@@ -141,7 +141,7 @@ def _place(sales: Sales, merchant_id: str, found: PlatformOrder, backorder: bool
 
 
 def _paid(sales: Sales, order: Order, found: PlatformOrder) -> Order:
-    buyer = _tokenize_buyer(sales, order.merchant_id, found)
+    buyer = _identify_buyer(sales, order, found)
     try:
         return move(
             sales, order, OrderStatus.PAID, stock=StockMove.COMMIT,
@@ -162,7 +162,7 @@ def _advance(sales: Sales, order: Order, target: OrderStatus, platform: str) -> 
         return sales.orders.get(order.id) or order
 
 
-def _tokenize_buyer(sales: Sales, merchant_id: str, found: PlatformOrder) -> BuyerRef | None:
+def _identify_buyer(sales: Sales, order: Order, found: PlatformOrder) -> BuyerRef | None:
     """The buyer to the vault. Platforms mask some fields (TikTok's phone numbers): what does
     not validate is left out, and never logged."""
     buyer = dict(found.buyer or {})
@@ -181,7 +181,7 @@ def _tokenize_buyer(sales: Sales, merchant_id: str, found: PlatformOrder) -> Buy
     if customer is None:
         logger.warning("platform buyer not tokenized: email or name missing")
         return None
-    return tokenize_buyer(sales, merchant_id, customer, f"{found.platform}-orders")
+    return identify_buyer(sales, order.merchant_id, customer, order.id, f"{found.platform}-orders")
 
 
 def _variants_by_sku(sales: Sales, merchant_id: str) -> dict[str, Variant]:

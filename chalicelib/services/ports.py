@@ -14,7 +14,14 @@ from ..domain.events import Message
 from ..domain.ids import Prefix
 from ..domain.outbound import Event
 from ..domain.settings import MerchantSettings
-from ..vault.models import Caller, CustomerCreate, CustomerStatus, Tokenized
+from ..vault.models import (
+    Caller,
+    ConsentGiven,
+    CustomerCreate,
+    CustomerStatus,
+    ForgottenOrder,
+    Tokenized,
+)
 
 
 class Clock(Protocol):
@@ -23,6 +30,12 @@ class Clock(Protocol):
     def new_id(self, prefix: Prefix) -> str: ...
 
     def random_token(self, length: int) -> str: ...
+
+
+class Digests(Protocol):
+    """Keyed digests (HMAC under a server secret) of what is kept about a request."""
+
+    def of(self, *parts: str | bytes) -> str: ...
 
 
 class Publisher(Protocol):
@@ -34,9 +47,19 @@ class Publisher(Protocol):
 
 
 class CustomerVault(Protocol):
-    """What services ask of the vault: tokens in, masked values and statuses out."""
+    """What services ask of the vault: tokens in, masked values and statuses out. Services
+    only identify people (what a buyer or a platform hands in never changes a record); a
+    profile changes only through the merchant's `POST /v1/customers`."""
 
-    def tokenize(self, caller: Caller, customer: CustomerCreate) -> Tokenized: ...
+    def identify(
+        self,
+        caller: Caller,
+        customer: CustomerCreate,
+        order_id: str | None = None,
+        consent: ConsentGiven | None = None,
+    ) -> Tokenized: ...
+
+    def forget_order(self, caller: Caller, email: str, order_id: str) -> ForgottenOrder: ...
 
     def describe(self, caller: Caller, tokens: list[str]) -> list[CustomerStatus]: ...
 

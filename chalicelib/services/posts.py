@@ -4,6 +4,7 @@ showing them to shoppers with each tag resolved to title, price and availability
 from dataclasses import dataclass
 from typing import Protocol
 
+from ..domain.creators import Creator
 from ..domain.ids import Prefix, has_prefix
 from ..domain.outbound import Event
 from ..domain.posts import (
@@ -42,12 +43,17 @@ class PostStore(Protocol):
     def for_media(self, platform: str, media_id: str) -> Post | None: ...
 
 
+class CreatorLookup(Protocol):
+    def get(self, creator_id: str) -> Creator | None: ...
+
+
 @dataclass(frozen=True)
 class Posts:
     posts: PostStore
     products: ProductStore
     clock: Clock
     max_tags: int
+    creators: CreatorLookup | None = None  # for collab posts (`creator_id`)
 
 
 def create_post(posts: Posts, merchant_id: str, request: PostCreate) -> PostView:
@@ -56,6 +62,8 @@ def create_post(posts: Posts, merchant_id: str, request: PostCreate) -> PostView
             f"A post carries at most {posts.max_tags} tags.", code="too_many_tags", param="tags"
         )
     _check_tags_point_at_own_catalog(posts, merchant_id, request)
+    if request.creator_id is not None:
+        _check_creator(posts, merchant_id, request.creator_id)
     post = Post(
         id=posts.clock.new_id(Prefix.POST),
         merchant_id=merchant_id,
@@ -64,6 +72,7 @@ def create_post(posts: Posts, merchant_id: str, request: PostCreate) -> PostView
         tags=request.tags,
         status=request.status,
         created_at=posts.clock.now(),
+        creator_id=request.creator_id,
     )
     posts.posts.add(post)
     return post_view(post)
@@ -90,6 +99,15 @@ def _check_tags_point_at_own_catalog(posts: Posts, merchant_id: str, request: Po
             )
 
 
+def _check_creator(posts: Posts, merchant_id: str, creator_id: str) -> None:
+    found = posts.creators.get(creator_id) if posts.creators and has_prefix(
+        creator_id, Prefix.CREATOR) else None  # fmt: skip
+    if found is None or found.merchant_id != merchant_id:
+        raise ValidationFailed(
+            f"No such creator: '{creator_id}'.", code="resource_missing", param="creator_id"
+        )
+
+
 def owned_post(posts: Posts, merchant_id: str, post_id: str) -> Post:
     return owned(posts.posts.get, Prefix.POST, merchant_id, post_id, "post")
 
@@ -107,9 +125,13 @@ def list_posts(
 
 def visible_post(posts: Posts, post_id: str) -> Post:
     """The post, if shoppers may see it; drafts and archived posts do not exist for them."""
-    post = posts.posts.get(post_id) if has_prefix(post_id, Prefix.POST) else None
+    return visible_post_of(posts.posts, post_id)
+
+
+def visible_post_of(store: PostStore, post_id: str, param: str = "id") -> Post:
+    post = store.get(post_id) if has_prefix(post_id, Prefix.POST) else None
     if post is None or not is_visible_in_storefront(post):
-        raise NotFound(f"No such post: '{post_id}'.", param="id")
+        raise NotFound(f"No such post: '{post_id}'.", param=param)
     return post
 
 

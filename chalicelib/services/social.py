@@ -10,8 +10,11 @@ delivery, and the consumers are idempotent anyway. A delivery for an account no 
 connected is acknowledged and dropped there with a log line, so the platform does not retry
 it for days.
 
-Nothing personal goes onto the queue: the events hold object ids, text and attachment links,
-and the consumer asks the platform for an author and hands it straight to the vault.
+Nothing personal goes onto the queue: the events hold object ids and attachment links, the
+text of a comment or message waits in the store under a ref for a few days at most (a queued
+or dead-lettered message outlives an erasure; the stored text goes to the inbox, whose copy
+erasure strips), and the consumer asks the platform for an author and hands it straight to
+the vault.
 
 A platform's dashboard test (Meta's "Test" button, for an account id no one can connect) is
 acknowledged and logged as `webhook test received` with the field it tests, and counted; it
@@ -86,6 +89,14 @@ class InboxStore(Protocol):
         ...
 
     def set_reply(self, item_id: str, outcome: str, error: str | None = None) -> None: ...
+
+    def stash_texts(self, texts: dict[str, str], expires_at: int) -> None:
+        """Keep each text under its ref for the consumer (until `expires_at`, unix seconds)."""
+        ...
+
+    def stashed_text(self, ref: str) -> str | None: ...
+
+    def drop_text(self, ref: str) -> None: ...
 
     def page(
         self, merchant_id: str, limit: int, cursor: str | None
@@ -197,7 +208,7 @@ def receive_webhook(
         found = platform.events(parse_delivery(raw))
     except (NotAnEvent, ValueError) as error:  # ValueError: a field of an unexpected type
         raise InvalidRequest(f"Not a {source} webhook delivery.", code="invalid_event") from error
-    queued = EngagementReceived | OrderStatusChanged | CancellationChanged | AccountDeauthorized
+    kinds = EngagementReceived | OrderStatusChanged | CancellationChanged | AccountDeauthorized
     events: list[
         EngagementReceived | OrderStatusChanged | CancellationChanged | AccountDeauthorized
     ] = []
@@ -205,11 +216,15 @@ def receive_webhook(
         if isinstance(event, SubscriptionTest):
             logger.info("webhook test received", extra={"source": source, "field": event.field})
             count("WebhookTestsReceived", source=source, field=event.field)
-        elif isinstance(event, queued):
+        elif isinstance(event, kinds):
             events.append(event)
     if not found:
         logger.info("webhook delivery with nothing we act on", extra={"source": source})
     now = social.clock.now()
+    texts: dict[str, str] = {}
+    queued = [_without_text(source, event, texts) for event in events]
+    if texts:
+        social.inbox.stash_texts(texts, int(now.timestamp()) + TEXT_STASH_SECONDS)
     social.queue.publish_all(
         [
             Message(
@@ -218,10 +233,28 @@ def receive_webhook(
                 occurred_at=now,
                 data=event.model_dump(mode="json"),
             )
-            for event in events
+            for event in queued
         ]
     )
     return {"received": True, "events": len(events)}
+
+
+# A stashed text waits this long for its consumer: longer than the ingest queue keeps a message
+# (SQS's default, 4 days), so a retried message still finds it.
+TEXT_STASH_SECONDS = 4 * 24 * 3600 + 3600
+
+
+def _without_text(
+    source: str,
+    event: EngagementReceived | OrderStatusChanged | CancellationChanged | AccountDeauthorized,
+    texts: dict[str, str],
+) -> EngagementReceived | OrderStatusChanged | CancellationChanged | AccountDeauthorized:
+    """The event as queued: its text left in `texts` under a ref the event carries."""
+    if not isinstance(event, EngagementReceived) or not event.text:
+        return event
+    ref = f"{source}-{event.account_id}-{event.dedupe_id}"[:200]
+    texts[ref] = event.text
+    return event.model_copy(update={"text": "", "text_ref": ref})
 
 
 # The consumer side

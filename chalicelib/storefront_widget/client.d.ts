@@ -8,13 +8,40 @@ export interface Amounts {
   refunded?: number;
 }
 
+/** What the storefront says about how the shopper arrived (all of it untrusted). */
+export interface AttributionClaim {
+  /** the `ref` of the creator's link the shopper opened */
+  ref: string;
+  /** when the link was opened (default: now); older than the window: ignored */
+  clicked_at?: string | null;
+  /** where the shopper came from, if the page knows (utm_source, referrer) */
+  platform?: Channel | null;
+}
+
 export type Availability = "in_stock" | "out_of_stock";
+
+export interface BeaconAnswer {
+  object?: "beacon";
+  received?: true;
+}
+
+/** What the widget reports: a post was seen, or one of its hotspots clicked. Nothing about the shopper: no id, no cookie, no address is read or kept. */
+export interface BeaconRequest {
+  post_id: string;
+  kind: "view" | "click";
+  /** the `ref` of the page's URL, if any */
+  ref?: string | null;
+  /** where the shopper came from, if known */
+  platform?: Channel | null;
+}
 
 export interface Buyer {
   email: string;
   name: string;
   phone?: string | null;
   marketing_consent?: boolean;
+  /** Which wording of the marketing consent the buyer agreed to. */
+  consent_text_version?: string | null;
 }
 
 /** How an order refers to its buyer: the vault token and masked display values only. */
@@ -24,6 +51,9 @@ export interface BuyerRef {
   name?: string | null;
   erased?: boolean;
 }
+
+/** Where a shopper came from: the platform a creator's link was shared on, or the platform an order was placed on; `web` for anything else. */
+export type Channel = "instagram" | "facebook" | "tiktok" | "pinterest" | "x" | "web";
 
 export interface CheckoutLine {
   variant_id: string;
@@ -36,6 +66,10 @@ export interface CheckoutRequest {
   lines: Array<CheckoutLine>;
   customer: Buyer;
   shipping_address: ShippingAddress;
+  /** a creator's referral code the buyer typed (beats any link) */
+  referral_code?: string | null;
+  /** the creator's link the shopper arrived by (`ref` of the page's URL) */
+  attribution?: AttributionClaim | null;
 }
 
 /** All that the buyer's browser may read about its checkout once placed: no amounts, no buyer details, nothing that would tell a stranger more than the buyer already knows. */
@@ -160,4 +194,6 @@ export declare class ShoppableClient {
   createCheckout(body: CheckoutRequest, options?: RequestOptions & IdempotentOptions): Promise<Result<CheckoutView>>;
   /** A checkout's status, for the buyer holding its client_secret; 404 for anyone else: `GET /v1/checkouts/{order_id}` */
   getCheckoutStatus(orderId: string, query?: {client_secret?: string | null}, options?: RequestOptions): Promise<Result<CheckoutStatus>>;
+  /** The widget reports a post seen or a hotspot clicked: no cookie, nothing personal: `POST /v1/storefront/beacon` */
+  sendBeacon(body: BeaconRequest, options?: RequestOptions): Promise<Result<BeaconAnswer>>;
 }

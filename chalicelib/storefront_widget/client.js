@@ -43,6 +43,11 @@ export class ShoppableClient {
     return this.#send('GET', `v1/checkouts/${encodeURIComponent(orderId)}`, {options, query});
   }
 
+  /** The widget reports a post seen or a hotspot clicked: no cookie, nothing personal: `POST /v1/storefront/beacon` */
+  sendBeacon(body, options = {}) {
+    return this.#send('POST', `v1/storefront/beacon`, {options, body});
+  }
+
   async #send(method, path, {options = {}, body, query}) {
     const url = new URL(path, this.#base);
     for (const [name, value] of Object.entries(query || {})) {

@@ -14,11 +14,20 @@
  *   locale       how prices are written; default the browser's language
  *   country      the shipping country first selected; default the locale's region
  *   countries    comma-separated ISO codes the shop ships to; default every country
+ *   ref          a creator's link ref; default the `ref` of the page's URL
+ *   creator-code present: the checkout offers an optional "Creator code" field
  *
  * What it calls: GET {api}v1/storefront/posts/{post}; POST {api}v1/checkouts (with an
  * Idempotency-Key); Stripe.js's confirmCardPayment with the checkout's client_secret and the
  * Card Element; then GET {api}v1/checkouts/{order_id}?client_secret=… until the order is paid.
  * When it is, the element dispatches a `shoppable:paid` event ({detail: {order_id}}).
+ *
+ * Creators and the funnel: a shopper who arrived by a creator's link (`?ref=…`) checks out
+ * with `attribution: {ref, clicked_at, platform}`, and the widget reports the post seen and
+ * each hotspot clicked to POST {api}v1/storefront/beacon. No cookie, no storage, nothing about
+ * the shopper: the platform is named from `utm_source` or the referrer's host (instagram,
+ * facebook, tiktok, pinterest, x), and neither is sent itself. Everything is kept in memory
+ * for the page's life only.
  *
  * The API is called through client.js beside this file (generated from the OpenAPI document).
  * Everything that comes from the API is put in the page as text, never parsed as HTML.
@@ -109,6 +118,34 @@ function loadStripeJs(url) {
   return stripeScripts.get(url);
 }
 
+const REF = /^[A-Za-z0-9][A-Za-z0-9_-]{2,31}$/;
+const PLATFORM_NAMES = {instagram: 'instagram', ig: 'instagram', facebook: 'facebook',
+                        fb: 'facebook', tiktok: 'tiktok', pinterest: 'pinterest', x: 'x',
+                        twitter: 'x'};
+const PLATFORM_HOSTS = [
+  [/(^|\.)instagram\.com$/, 'instagram'],
+  [/(^|\.)(facebook\.com|fb\.me|messenger\.com)$/, 'facebook'],
+  [/(^|\.)tiktok\.com$/, 'tiktok'],
+  [/(^|\.)pinterest\.[a-z.]+$|(^|\.)pin\.it$/, 'pinterest'],
+  [/(^|\.)(x\.com|twitter\.com|t\.co)$/, 'x'],
+];
+
+/** How the shopper arrived: the creator's ref and the platform, from the page's address. */
+export function arrival(search, refAttribute, referrer) {
+  const params = new URLSearchParams(search || '');
+  const ref = (refAttribute || params.get('ref') || '').trim();
+  let platform = PLATFORM_NAMES[(params.get('utm_source') || '').trim().toLowerCase()] || null;
+  if (!platform && referrer) {
+    try {
+      const host = new URL(referrer).hostname.toLowerCase();
+      platform = (PLATFORM_HOSTS.find(([pattern]) => pattern.test(host)) || [])[1] || null;
+    } catch {
+      platform = null;  // not an address
+    }
+  }
+  return {ref: REF.test(ref) ? ref : null, platform, clicked_at: new Date().toISOString()};
+}
+
 function idempotencyKey() {
   if (crypto.randomUUID) return crypto.randomUUID();
   return Array.from(crypto.getRandomValues(new Uint8Array(16)),
@@ -162,6 +199,10 @@ export class ShoppablePost extends HTMLElement {
 
   connectedCallback() {
     ensureStylesheet();
+    if (!this.arrival) {
+      this.arrival = arrival(window.location.search, this.getAttribute('ref'),
+                             document.referrer);
+    }
     if (!this.root) this.build();
     this.load();
   }
@@ -253,7 +294,11 @@ export class ShoppablePost extends HTMLElement {
                            onsubmit: (event) => this.pay(event)},
       h('fieldset', {class: 'shp-fieldset'}, h('legend', {text: 'Contact'}),
         this.field('email', 'Email', {type: 'email', autocomplete: 'email', maxlength: 254}),
-        this.field('name', 'Full name', {autocomplete: 'name'})),
+        this.field('name', 'Full name', {autocomplete: 'name'}),
+        this.hasAttribute('creator-code')
+          ? this.field('referral_code', 'Creator code',
+                       {autocomplete: 'off', optional: true, maxlength: 32})
+          : null),
       h('fieldset', {class: 'shp-fieldset'}, h('legend', {text: 'Shipping address'}),
         this.field('line1', 'Address', {autocomplete: 'address-line1'}),
         this.field('line2', 'Apartment, suite, etc.',
@@ -295,6 +340,13 @@ export class ShoppablePost extends HTMLElement {
     }
     this.post = response.data;
     this.renderPost();
+    this.report('view');
+  }
+
+  /** Tell the funnel (fire and forget: the client never rejects; a lost report is a count). */
+  report(kind) {
+    const {ref, platform} = this.arrival || {};
+    this.client.sendBeacon(withoutEmpty({post_id: this.post.id, kind, ref, platform}));
   }
 
   async refreshAvailability() {
@@ -329,7 +381,10 @@ export class ShoppablePost extends HTMLElement {
         'aria-controls': `${this.uid}-product`, 'data-sold-out': soldOut,
         'aria-label': [tag.title, this.priceLabel(tag), soldOut ? 'sold out' : null]
           .filter(Boolean).join(', '),
-        onclick: () => this.openProduct(index),
+        onclick: () => {
+          this.report('click');
+          this.openProduct(index);
+        },
       }, h('span', {class: 'shp-hotspot-dot', 'aria-hidden': 'true', text: '+'}));
       spot.style.setProperty('--x', `${Math.min(Math.max(tag.x, 0), 1) * 100}%`);
       spot.style.setProperty('--y', `${Math.min(Math.max(tag.y, 0), 1) * 100}%`);
@@ -615,11 +670,15 @@ export class ShoppablePost extends HTMLElement {
       email: value('email'), name: value('name'), line1: value('line1'), line2: value('line2'),
       city: value('city'), postal_code: value('postal_code'), region: value('region'),
       country: value('country'),
+      referral_code: this.form.elements.referral_code ? value('referral_code') : '',
     };
   }
 
   checkoutBody(values) {
+    const {ref, clicked_at, platform} = this.arrival || {};
     return {
+      ...(values.referral_code ? {referral_code: values.referral_code} : {}),
+      ...(ref ? {attribution: withoutEmpty({ref, clicked_at, platform})} : {}),
       post_id: this.post.id,
       lines: [...this.cart.entries()].map(([variant_id, line]) => ({
         variant_id, quantity: line.quantity})),
@@ -717,7 +776,8 @@ export class ShoppablePost extends HTMLElement {
       return;
     }
     const field = param.split('.').pop();
-    const control = /^(customer|shipping_address)\./.test(param) && this.form.elements[field];
+    const control = /^(customer\.|shipping_address\.|referral_code$)/.test(param)
+      && this.form.elements[field];
     if (control) {
       this.showFieldError(control, error.message || 'Please check this field.');
       return;

@@ -1,20 +1,26 @@
 """How the rest of Shoppable uses the vault: `runtime().vault`, one small client.
 
-    vault.tokenize(caller, customer) -> Tokenized            # a token and masked values
-    vault.detokenize_for(caller, token, purpose) -> details  # only what the purpose allows
+    vault.tokenize(caller, customer) -> Tokenized            # a merchant's data (customers:write)
+    vault.identify(caller, customer, order_id, consent)      # a buyer's: never changes a record
+    vault.forget_order(caller, email, order_id)              # undo identify (failed checkout)
+    vault.detokenize_for(caller, token, purpose[, order_id]) # only what the purpose allows
     vault.export(caller, token), vault.erase(caller, token)
     vault.audit_trail(caller, token, limit, cursor)
     vault.describe(caller, tokens)                           # masked or erased, for orders
 
-A checkout or a platform import tokenizes the buyer first and keeps only the token and the
+A checkout or a platform import identifies the buyer and keeps only the token and the
 masked values:
 
     caller = Caller.service(merchant_id, "checkout", frozenset({Scope.CUSTOMERS_WRITE}))
-    buyer = runtime().vault.tokenize(caller, CustomerCreate(email=…, name=…, …))
-    order.customer_token, order.customer_masked = buyer.token, buyer.masked
+    buyer = runtime().vault.identify(caller, CustomerCreate(email=…, name=…, …), order.id)
+    order.customer = BuyerRef(token=buyer.token, email=buyer.masked.email, …)
+
+Each command goes with an assertion of its caller, minted here with this function's key
+(`assertions.Minter`: the API edge's, or the workers'), which the vault verifies.
 
 The transport is a function from command dict to reply dict: `LambdaInvoke` calls the vault
-function; `InProcess` runs the same handler here. Errors come back as our own error types.
+function; `InProcess` runs the same handler here, on the same JSON. Errors come back as our
+own error types.
 """
 
 import json
@@ -26,30 +32,37 @@ from .. import errors
 from ..adapters.aws import unavailable_when_unreachable
 from ..adapters.sdk_logs import sensitive_sdk_call
 from ..errors import ServiceUnavailable, ShoppableError
+from .assertions import ASSERTION_FIELD
 from .commands import (
     RESULTS,
     DescribeCustomers,
     DetokenizeCustomer,
     EraseCustomer,
     ExportCustomer,
+    ForgetOrder,
+    IdentifyCustomer,
     ReadAuditTrail,
     TokenizeCustomer,
 )
 from .models import (
     AuditPage,
     Caller,
+    ConsentGiven,
     CustomerCreate,
     CustomerExport,
     CustomerStatus,
     ErasedCustomer,
+    ForgottenOrder,
     FulfillmentDetails,
     MarketingDetails,
+    PayoutReadDetails,
     SupportDetails,
     Tokenized,
 )
 from .policy import Purpose
 
 Transport = Callable[[dict], dict]
+Mint = Callable[[dict], dict]
 
 
 class VaultUnavailable(ShoppableError):
@@ -59,16 +72,33 @@ class VaultUnavailable(ShoppableError):
 
 
 class VaultClient:
-    def __init__(self, send: Transport):
+    def __init__(self, send: Transport, mint: Mint):
         self._send = send
+        self._mint = mint
 
     def tokenize(self, caller: Caller, customer: CustomerCreate) -> Tokenized:
         return self._call(TokenizeCustomer(caller=caller, customer=customer))
 
+    def identify(
+        self,
+        caller: Caller,
+        customer: CustomerCreate,
+        order_id: str | None = None,
+        consent: ConsentGiven | None = None,
+    ) -> Tokenized:
+        return self._call(
+            IdentifyCustomer(caller=caller, customer=customer, order_id=order_id, consent=consent)
+        )
+
+    def forget_order(self, caller: Caller, email: str, order_id: str) -> ForgottenOrder:
+        return self._call(ForgetOrder(caller=caller, email=email, order_id=order_id))
+
     def detokenize_for(
-        self, caller: Caller, token: str, purpose: Purpose
-    ) -> FulfillmentDetails | SupportDetails | MarketingDetails:
-        return self._call(DetokenizeCustomer(caller=caller, token=token, purpose=purpose))
+        self, caller: Caller, token: str, purpose: Purpose, order_id: str | None = None
+    ) -> FulfillmentDetails | SupportDetails | MarketingDetails | PayoutReadDetails:
+        return self._call(
+            DetokenizeCustomer(caller=caller, token=token, purpose=purpose, order_id=order_id)
+        )
 
     def export(self, caller: Caller, token: str) -> CustomerExport:
         return self._call(ExportCustomer(caller=caller, token=token))
@@ -85,7 +115,9 @@ class VaultClient:
         return self._call(DescribeCustomers(caller=caller, tokens=tokens)).data
 
     def _call(self, command):
-        reply = self._send(command.model_dump(mode="json"))
+        payload = command.model_dump(mode="json")
+        payload[ASSERTION_FIELD] = self._mint(payload)
+        reply = self._send(payload)
         if reply.get("ok"):
             return RESULTS[command.type].validate_python(reply["result"])
         raise error_from_reply(reply.get("error") or {})
@@ -100,7 +132,8 @@ class InProcess:
     def __call__(self, command: dict) -> dict:
         from .handler import handle
 
-        return handle(self._get_vault, command)
+        # The same JSON the Lambda invocation carries, so the assertion is checked on it.
+        return handle(self._get_vault, json.loads(json.dumps(command)))
 
 
 class LambdaInvoke:

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..domain.base import Model
+from ..domain.creators import PayoutDetails
 from ..domain.customers import Email, Line, Phone, ShippingAddress, Short, SocialPlatform
 from ..domain.merchants import ApiKey
 from ..domain.scopes import Scope
@@ -29,9 +30,22 @@ class CustomerCreate(Model):
     phone: Phone | None = None
     shipping_address: ShippingAddress | None = None
     social_handles: Annotated[dict[SocialPlatform, Short], Field(max_length=10)] | None = None
+    payout: PayoutDetails | None = Field(None, description="a creator's: where commissions go")
     marketing_consent: bool = Field(
         False, description="True records consent now; false leaves earlier consent as it was."
     )
+    consent_text_version: Short | None = Field(
+        None, description="Which wording of the consent the person agreed to."
+    )
+
+
+class ConsentGiven(Model):
+    """Marketing consent as given with one checkout or import: where, and to which text."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: Literal["checkout", "platform_order", "merchant"]
+    text_version: Short
 
 
 class Caller(Model):
@@ -71,6 +85,9 @@ class FulfillmentDetails(Model):
     object: Literal["customer"] = "customer"
     token: str
     purpose: Literal[Purpose.FULFILLMENT] = Purpose.FULFILLMENT
+    order_id: str | None = Field(
+        None, description="Set when these are the details the order was placed with."
+    )
     name: str
     phone: str | None
     shipping_address: ShippingAddress | None
@@ -80,24 +97,48 @@ class SupportDetails(Model):
     object: Literal["customer"] = "customer"
     token: str
     purpose: Literal[Purpose.SUPPORT] = Purpose.SUPPORT
+    order_id: str | None = None
     name: str
     email: str
 
 
+class ConsentView(Model):
+    """One consent record: when, where, to which text, with which order."""
+
+    source: str
+    order_id: str | None
+    given_at: datetime
+    text_version: str
+
+
 class MarketingDetails(Model):
+    """The email given together with the latest consent record, and that record."""
+
     object: Literal["customer"] = "customer"
     token: str
     purpose: Literal[Purpose.MARKETING] = Purpose.MARKETING
     email: str
+    consent: ConsentView
+
+
+class PayoutReadDetails(Model):
+    object: Literal["customer"] = "customer"
+    token: str
+    purpose: Literal[Purpose.PAYOUT] = Purpose.PAYOUT
+    name: str
+    email: str
+    payout: PayoutDetails | None
 
 
 CustomerDetails = Annotated[
-    FulfillmentDetails | SupportDetails | MarketingDetails, Field(discriminator="purpose")
+    FulfillmentDetails | SupportDetails | MarketingDetails | PayoutReadDetails,
+    Field(discriminator="purpose"),
 ]
 DETAILS_MODELS: dict[Purpose, type[BaseModel]] = {
     Purpose.FULFILLMENT: FulfillmentDetails,
     Purpose.SUPPORT: SupportDetails,
     Purpose.MARKETING: MarketingDetails,
+    Purpose.PAYOUT: PayoutReadDetails,
 }
 
 
@@ -105,10 +146,16 @@ class DetokenizeQuery(Model):
     model_config = ConfigDict(extra="forbid")
 
     purpose: Purpose
+    order_id: Annotated[str, Field(max_length=64)] | None = Field(
+        None,
+        description="Read the details this order was placed with (fulfillment, support), "
+        "not the customer's profile.",
+    )
 
 
 class AuditAction(StrEnum):
     TOKENIZE = "tokenize"
+    IDENTIFY = "identify"
     DETOKENIZE = "detokenize"
     EXPORT = "export"
     ERASE = "erase"
@@ -136,6 +183,17 @@ class MarketingConsent(Model):
     given_at: datetime | None
 
 
+class OrderSnapshotView(Model):
+    """The buyer details one order was placed with, as kept for that order."""
+
+    order_id: str
+    placed_at: datetime
+    email: str
+    name: str
+    phone: str | None
+    shipping_address: ShippingAddress | None
+
+
 class CustomerExport(Model):
     """Everything held on a person (GDPR art. 15 and 20), in a machine-readable form."""
 
@@ -148,7 +206,10 @@ class CustomerExport(Model):
     phone: str | None
     shipping_address: ShippingAddress | None
     social_handles: dict[str, str] | None
+    payout: PayoutDetails | None = None
     marketing_consent: MarketingConsent
+    consents: list[ConsentView]
+    orders: list[OrderSnapshotView]
     access_log: list[AuditEntry]
 
 
@@ -157,6 +218,14 @@ class ErasedCustomer(Model):
     token: str
     erased: Literal[True] = True
     erased_at: datetime
+
+
+class ForgottenOrder(Model):
+    """A failed checkout's buyer details taken back out of the vault."""
+
+    token: str | None = Field(description="None when no customer has that email here.")
+    order_id: str
+    customer_removed: bool = Field(description="True when the checkout had created the customer.")
 
 
 class CustomerStatus(Model):
@@ -179,9 +248,39 @@ class CustomerRecord:
     sealed: dict[str, bytes] = field(default_factory=dict)
     masked: MaskedCustomer | None = None
     email_index: str | None = None
-    marketing_consent_at: datetime | None = None
     erased_at: datetime | None = None
+    first_order_id: str | None = None  # the checkout that created it, if one did
+    snapshots: int = 0  # order snapshots held
 
     @property
     def erased(self) -> bool:
         return self.status == "erased"
+
+
+@dataclass
+class OrderSnapshot:
+    """The buyer details one order was placed with, sealed under the customer's data key
+    with the order id bound in. `audit_sk` and `consent_sk` name what was written with it,
+    so that a failed checkout can take all of it back."""
+
+    token: str
+    order_id: str
+    merchant_id: str
+    created_at: datetime
+    sealed: dict[str, bytes]
+    audit_sk: str
+    consent_sk: str | None = None
+
+
+@dataclass
+class ConsentRecord:
+    """Append-only: one per consent given. The email given with it is sealed in it."""
+
+    token: str
+    sk: str
+    source: str
+    order_id: str | None
+    at: datetime
+    text_version: str
+    actor: str
+    sealed_email: bytes

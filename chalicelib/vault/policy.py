@@ -5,6 +5,7 @@
 | `fulfillment` | name, shipping_address, phone  | `customers:read:fulfillment` |            |
 | `support`     | name, email                    | `customers:read:support`     |            |
 | `marketing`   | email                          | `customers:read:marketing`   | consent    |
+| `payout`      | name, email, payout            | `customers:read:payout`      |            |
 
 Pure rules: the vault calls them before it opens a single field.
 """
@@ -20,21 +21,24 @@ class Purpose(StrEnum):
     FULFILLMENT = "fulfillment"
     SUPPORT = "support"
     MARKETING = "marketing"
+    PAYOUT = "payout"  # paying a creator their commissions
 
 
 # Every personal field the vault holds, in the order an export lists them.
-PERSONAL_FIELDS = ("email", "name", "phone", "shipping_address", "social_handles")
+PERSONAL_FIELDS = ("email", "name", "phone", "shipping_address", "social_handles", "payout")
 
 PURPOSE_FIELDS: dict[Purpose, tuple[str, ...]] = {
     Purpose.FULFILLMENT: ("name", "shipping_address", "phone"),
     Purpose.SUPPORT: ("name", "email"),
     Purpose.MARKETING: ("email",),
+    Purpose.PAYOUT: ("name", "email", "payout"),
 }
 
 PURPOSE_SCOPE: dict[Purpose, Scope] = {
     Purpose.FULFILLMENT: Scope.CUSTOMERS_FULFILLMENT,
     Purpose.SUPPORT: Scope.CUSTOMERS_SUPPORT,
     Purpose.MARKETING: Scope.CUSTOMERS_MARKETING,
+    Purpose.PAYOUT: Scope.CUSTOMERS_PAYOUT,
 }
 
 # A key with any of these may ask for a customer; the purpose then decides (see above).

@@ -61,7 +61,7 @@ def chromium():
 def _page(chromium, request, options):
     context = chromium.new_context(**options)
     page = context.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(30_000)  # a checkout on a loaded CI machine can take seconds
     console: list[str] = []
     errors: list[str] = []
     page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))

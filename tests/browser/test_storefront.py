@@ -270,3 +270,37 @@ def test_prices_use_the_currencys_minor_units_and_the_locale(devstack, desktop):
         "$0.05",
         "1.234.567,89 €",
     ]
+
+
+def _creator_row(demo_merchant, creator_id: str) -> dict:
+    report = demo_merchant.get("/v1/analytics/funnel?group_by=creator")
+    empty = {"views": 0, "clicks": 0, "paid_orders": 0}
+    return next((r for r in report["rows"] if r["key"] == creator_id), empty)
+
+
+def test_a_purchase_through_a_creators_link_is_theirs(devstack, desktop, demo_merchant):
+    """The demo creator's link (`make run` prints it): the widget reports the view and the
+    hotspot clicked, carries the link's ref into the checkout, and the paid order shows on
+    the creator's statement and in the funnel by creator."""
+    creator_id = devstack.info["creator_id"]
+    before = _creator_row(demo_merchant, creator_id)
+    shop = Storefront(desktop, devstack.info["creator_link"])
+    shop.add("Linen shirt", "S")
+    shop.check_out()
+
+    placed = shop.pay()
+
+    assert placed["http_status"] == 201, placed
+    order = demo_merchant.wait_for_status(placed["order_id"], "paid")
+    assert (order["attribution"]["creator_id"], order["attribution"]["via"]) == (creator_id, "link")
+    deadline = time.monotonic() + 30
+    while not [e for e in demo_merchant.get(f"/v1/creators/{creator_id}/statement")["entries"]
+               if e["order_id"] == order["id"]]:  # fmt: skip
+        assert time.monotonic() < deadline, "the commission never reached the statement"
+        time.sleep(0.3)
+    entries = demo_merchant.get(f"/v1/creators/{creator_id}/statement")["entries"]
+    earned = [e for e in entries if e["order_id"] == order["id"]]
+    assert [(e["kind"], e["amount"]) for e in earned] == [("earned", 490)]  # 10 % of 49.00
+    after = _creator_row(demo_merchant, creator_id)
+    assert after["views"] >= before["views"] + 1 and after["clicks"] >= before["clicks"] + 1
+    assert after["paid_orders"] == before["paid_orders"] + 1

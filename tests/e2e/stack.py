@@ -21,7 +21,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 60
-STOP_TIMEOUT = 15
+STOP_TIMEOUT = 30
+# An order TikTok does not know: the operator CLI test sends a notification about it on
+# purpose, so that its consumer fails and the message ends in the dead-letter queue that the
+# other tests of the same stack look at.
+UNKNOWN_TIKTOK_ORDER = "576684019699999999"
 
 # Settings and endpoints of the test run must not leak into the stack it starts.
 _NOT_INHERITED = ("AWS_", "SHOPPABLE_", "STRIPE_")

@@ -11,7 +11,7 @@ import time
 import requests
 
 from devstack.sample_events import signed
-from tests.e2e.stack import ROOT
+from tests.e2e.stack import ROOT, UNKNOWN_TIKTOK_ORDER
 
 DEADLINE_SECONDS = 20
 
@@ -90,7 +90,7 @@ def test_a_consumer_failure_is_one_line_not_a_traceback(devstack):
         "tts_notification_id": f"70{time.monotonic_ns()}",
         "shop_id": "7494726673780148744",  # the demo shop's TikTok account
         "timestamp": 1664095733,
-        "data": {"order_id": "576684019699999999", "order_status": "AWAITING_SHIPMENT",
+        "data": {"order_id": UNKNOWN_TIKTOK_ORDER, "order_status": "AWAITING_SHIPMENT",
                  "update_time": 1664095610},
     }  # fmt: skip
     raw = json.dumps(event).encode()
@@ -114,5 +114,5 @@ def test_a_consumer_failure_is_one_line_not_a_traceback(devstack):
     failure = json.loads(failures[0])
     assert failure["type"] == "platform.order_status_change"
     assert failure["error"].startswith("PlatformError: tiktok answered")
-    assert "576684019699999999" in failure["error"]
+    assert UNKNOWN_TIKTOK_ORDER in failure["error"]
     assert "Traceback" not in output

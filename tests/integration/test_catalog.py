@@ -187,3 +187,27 @@ def test_another_merchants_product_does_not_exist_for_you(api, merchant, other_m
     assert api.get(f"/v1/products/{product['id']}", key=merchant.secret).json["title"] == (
         "Linen shirt"
     )
+
+
+def test_a_zero_price_needs_the_free_flag(api, merchant):
+    zero = product_body()
+    zero["variants"][0]["price"]["amount"] = 0
+    refused = api.post("/v1/products", zero, key=merchant.secret)
+    assert refused.status_code == 422
+    assert refused.json["error"]["param"].startswith("variants[0]")
+    zero["variants"][0]["free"] = True
+    created = api.post("/v1/products", zero, key=merchant.secret)
+    assert created.status_code == 201, created.body
+    assert created.json["variants"][0]["free"] is True
+
+    paid = api.post("/v1/products", product_body(), key=merchant.secret).json
+    variant_id = paid["variants"][0]["id"]
+    to_zero = {"variants": [{"id": variant_id, "price": {"amount": 0, "currency": "EUR"}}]}
+    patched = api.patch(f"/v1/products/{paid['id']}", to_zero, key=merchant.secret)
+    assert patched.status_code == 422 and patched.json["error"]["param"] == "variants[0].price"
+    to_zero["variants"][0]["free"] = True
+    assert api.patch(f"/v1/products/{paid['id']}", to_zero, key=merchant.secret).status_code == 200
+    wrong = {
+        "variants": [{"sku": "NEW", "price": {"amount": 100, "currency": "EUR"}, "free": True}]
+    }
+    assert api.patch(f"/v1/products/{paid['id']}", wrong, key=merchant.secret).status_code == 422

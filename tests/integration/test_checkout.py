@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from chalicelib.adapters.dynamodb import keys
 from tests.fixtures.app import WEBHOOK_SECRET, product_body
 
 from .outbound_helpers import Outbox
@@ -402,3 +403,40 @@ def test_a_cancel_that_loses_a_race_with_shipping_still_records_its_refund(
     order = order_of(api, merchant, paid["order_id"])
     assert order["status"] == "refunded"
     assert order["amounts"]["refunded"] == order["amounts"]["total"]
+
+
+def _catalog_reads(rt):
+    reads = []
+    rt.dynamodb.meta.events.register(
+        "before-call.dynamodb.BatchGetItem", lambda **_: reads.append("BatchGetItem")
+    )
+    return reads
+
+
+def test_pricing_reads_only_the_variants_and_follows_a_renamed_product(api, rt, merchant, product):
+    renamed = api.request(
+        "PATCH", f"/v1/products/{product['id']}", {"title": "Washed linen shirt"},
+        key=merchant.secret,
+    )  # fmt: skip
+    assert renamed.status_code == 200, renamed.body
+    reads = _catalog_reads(rt)
+    placed = api.post("/v1/checkouts", checkout_body(product))
+    assert placed.status_code == 201, placed.body
+    assert placed.json["lines"][0]["title"] == "Washed linen shirt"
+    assert reads == ["BatchGetItem"], "the variants carry their product's title and price"
+
+
+def test_a_variant_written_before_titles_were_kept_on_it_is_priced_from_its_product(
+    api, rt, merchant, product
+):
+    variant_id = product["variants"][0]["id"]
+    rt.dynamodb.update_item(
+        TableName=rt.settings.main_table,
+        Key={name: {"S": value} for name, value in keys.variant(variant_id).items()},
+        UpdateExpression="REMOVE product_title",
+    )
+    reads = _catalog_reads(rt)
+    placed = api.post("/v1/checkouts", checkout_body(product))
+    assert placed.status_code == 201, placed.body
+    assert placed.json["lines"][0]["title"] == "Linen shirt"
+    assert reads == ["BatchGetItem", "BatchGetItem"]

@@ -30,7 +30,7 @@ def test_the_storefront_client_has_the_public_routes_a_shop_calls(document):
     script = clients.storefront_client_js(document)
 
     methods = set(re.findall(r"^  (\w+)\(.*\) \{$", script, re.M)) - {"constructor"}
-    assert methods == {"getStorefrontPost", "createCheckout", "getCheckoutStatus"}
+    assert methods == {"getStorefrontPost", "createCheckout", "getCheckoutStatus", "sendBeacon"}
     assert "credentials: 'omit'" in script  # never a shopper's cookies
 
 
@@ -47,7 +47,7 @@ def test_the_collection_has_every_route_but_webhooks_and_pages(document):
     assert collected == expected
     assert len(requests) == len(collected)
     public = {"/v1/health", "/v1/checkouts", "/v1/storefront/posts/:post_id",
-              "/v1/checkouts/:order_id"}  # fmt: skip
+              "/v1/checkouts/:order_id", "/v1/storefront/beacon"}  # fmt: skip
     for request in requests:
         path = "/" + "/".join(request["url"]["path"])
         assert (request.get("auth") == {"type": "noauth"}) == (path in public), path

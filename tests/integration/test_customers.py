@@ -90,16 +90,26 @@ def test_idempotency_key_replays_the_first_response(api, merchant):
 def test_each_purpose_returns_only_its_fields(api, merchant, jane, john):
     token = jane["token"]
     fulfillment = read(api, merchant.secret, token, "fulfillment").json
-    assert set(fulfillment) == {"object", "token", "purpose", "name", "phone", "shipping_address"}
+    assert set(fulfillment) == {
+        "object",
+        "token",
+        "purpose",
+        "order_id",
+        "name",
+        "phone",
+        "shipping_address",
+    }
+    assert fulfillment["order_id"] is None, "the profile, not an order's details"
     assert fulfillment["name"] == "Jane Doe"
     assert fulfillment["shipping_address"]["line1"] == "221B Baker Street"
 
     support = read(api, merchant.secret, token, "support").json
-    assert set(support) == {"object", "token", "purpose", "name", "email"}
+    assert set(support) == {"object", "token", "purpose", "order_id", "name", "email"}
     assert support["email"] == "Jane.Doe@Example.com"
 
     marketing = read(api, merchant.secret, john["token"], "marketing").json
-    assert set(marketing) == {"object", "token", "purpose", "email"}
+    assert set(marketing) == {"object", "token", "purpose", "email", "consent"}
+    assert marketing["consent"]["source"] == "merchant"
     assert marketing["email"] == "john.roe@example.org"
 
 

@@ -47,7 +47,7 @@ def test_ciphertext_swapped_between_customers_is_rejected(api, rt, merchant, jan
     janes, johns = raw_customer(rt, jane["token"]), raw_customer(rt, john["token"])
     johns["sealed_email"] = janes["sealed_email"]
     put_raw_customer(rt, johns)
-    assert integrity_failure(read(api, merchant.secret, john["token"], "marketing"))
+    assert integrity_failure(read(api, merchant.secret, john["token"], "support"))
 
 
 def test_ciphertext_moved_to_another_field_is_rejected(api, rt, merchant, jane):
@@ -155,17 +155,17 @@ def test_a_checkout_costs_at_most_one_kms_call(rt, merchant):
     )
     buyer = CustomerCreate.model_validate(JANE)
 
-    first = vault.tokenize(caller, buyer)
+    first = vault.identify(caller, buyer, "ord_first")
     assert calls.since(0) == ["GenerateDataKey"]
 
     mark = len(calls.names)
-    assert vault.tokenize(caller, buyer).token == first.token
-    vault.detokenize_for(caller, first.token, "fulfillment")
+    assert vault.identify(caller, buyer, "ord_second").token == first.token
+    vault.detokenize_for(caller, first.token, "fulfillment", "ord_second")
     assert calls.since(mark) == [], "a returning customer within the cache time costs none"
 
     rt.vault_backend.keys.cache.forget(first.token)  # cold: another instance, or expired
     mark = len(calls.names)
-    vault.tokenize(caller, buyer)
+    vault.identify(caller, buyer, "ord_third")
     assert calls.since(mark) == ["Decrypt"]
 
     mark = len(calls.names)
@@ -187,7 +187,7 @@ def test_concurrent_first_checkouts_of_one_person_end_with_one_token(rt, merchan
     vault = rt.vault_backend
     caller = Caller.service(merchant.merchant.id, "checkout", frozenset({Scope.CUSTOMERS_WRITE}))
     buyer = CustomerCreate.model_validate(JANE)
-    winner = rt.vault.tokenize(caller, buyer)
+    winner = rt.vault.identify(caller, buyer, "ord_winner")
 
     class RacingStore:
         """Misses the index once, as a checkout running alongside the winner's would."""
@@ -205,6 +205,6 @@ def test_concurrent_first_checkouts_of_one_person_end_with_one_token(rt, merchan
             return getattr(self.store, name)
 
     vault.store = RacingStore(vault.store)
-    loser = rt.vault.tokenize(caller, buyer)
+    loser = rt.vault.identify(caller, buyer, "ord_loser")
     assert loser.token == winner.token and loser.created is False
     assert len(rt.dynamodb.scan(TableName=rt.settings.vault_keys_table)["Items"]) == 1

@@ -37,7 +37,7 @@ class ChaliceLambda:
 def remote(api, rt):
     """Route every vault call of the app through the `vault` Lambda function."""
     lambda_client = ChaliceLambda(api.client)
-    rt.vault = VaultClient(LambdaInvoke(lambda_client, "vault"))
+    rt.vault = VaultClient(LambdaInvoke(lambda_client, "vault"), rt.vault._mint)
     return lambda_client
 
 
@@ -54,7 +54,7 @@ def test_the_routes_work_through_the_vault_function(api, merchant, other_merchan
 
 
 def test_errors_cross_the_function_boundary_typed(api, rt, merchant, remote):
-    caller = Caller.service(merchant.merchant.id, "test", frozenset(Scope))
+    caller = Caller(merchant_id=merchant.merchant.id, actor="key_test", scopes=frozenset(Scope))
     token = rt.vault.tokenize(caller, CustomerCreate.model_validate(JANE)).token
     reader = caller.model_copy(update={"scopes": frozenset({Scope.CUSTOMERS_SUPPORT})})
     with pytest.raises(PermissionDenied):

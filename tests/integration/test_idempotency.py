@@ -1,6 +1,11 @@
 """`Idempotency-Key` on creating POSTs, with Stripe's rules."""
 
+import hashlib
+import json
+
 from tests.fixtures.app import product_body
+
+from .sales_helpers import checkout_body
 
 
 def count_products(api, key):
@@ -52,3 +57,45 @@ def test_overlong_keys_are_rejected(api, merchant):
     assert response.status_code == 422
     assert response.json["error"]["param"] == "Idempotency-Key"
     assert count_products(api, merchant.secret) == 0
+
+
+# What is kept, and who shares a key space
+
+
+def _idempotency_items(rt) -> str:
+    items = rt.dynamodb.scan(TableName=rt.settings.main_table)["Items"]
+    return json.dumps([i for i in items if i["pk"]["S"].startswith("IDEM#")])
+
+
+def test_stored_answers_keep_no_secret_and_no_personal_value(api, rt, merchant, product):
+    headers = {"Idempotency-Key": "cart-kept"}
+    first = api.post("/v1/checkouts", checkout_body(product), headers=headers)
+    assert first.status_code == 201
+    kept = _idempotency_items(rt)
+    assert first.json["client_secret"] not in kept
+    for value in ("J***", "j***@example.com", "Jane", "jane.doe", "rue de la Paix"):
+        assert value not in kept, value
+    body = json.dumps(checkout_body(product)).encode()
+    assert hashlib.sha256(b"POST /v1/checkouts\n" + body).hexdigest() not in kept
+    again = api.post("/v1/checkouts", checkout_body(product), headers=headers)
+    assert again.json == first.json, "the replay restores the secret and the buyer"
+
+
+def test_a_storefront_key_someone_else_used_does_not_block_the_buyer(api, merchant, product):
+    headers = {"Idempotency-Key": "cart-1"}
+    squatter = checkout_body(product, quantities=(1,))
+    squatter["customer"] = {"email": "squatter@example.com", "name": "Squat Ter"}
+    assert api.post("/v1/checkouts", squatter, headers=headers).status_code == 201
+    mine = api.post("/v1/checkouts", checkout_body(product, quantities=(1,)), headers=headers)
+    assert mine.status_code == 201, mine.body
+    assert mine.json["customer"]["email"] == "j***@example.com"
+    assert len(api.get("/v1/orders", key=merchant.secret).json["data"]) == 2
+
+
+def test_the_same_storefront_key_at_two_shops_is_two_keys(api, merchant, other_merchant, product):
+    other = api.post("/v1/products", product_body(), key=other_merchant.secret).json
+    headers = {"Idempotency-Key": "cart-1"}
+    a = api.post("/v1/checkouts", checkout_body(product, quantities=(1,)), headers=headers)
+    b = api.post("/v1/checkouts", checkout_body(other, quantities=(1,)), headers=headers)
+    assert a.status_code == b.status_code == 201
+    assert a.json["order_id"] != b.json["order_id"]

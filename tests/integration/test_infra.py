@@ -30,8 +30,20 @@ from .infra_fixtures import (
 )
 
 APP_FUNCTIONS = "APIHandler", "OnIngest", "ExpireReservations", "RenewPlatformTokens"
-APP_SECRETS = {"StripeSecret", "PlatformsSecret", "OAuthStateSecret"}
+WORKERS = "OnIngest", "ExpireReservations", "PullMetaOrders", "RenewPlatformTokens"
 CONTEXT_KEYS = sorted(key_context("m", "t"))
+# Whose role each function runs with, and the secrets its environment names.
+ROLES = {"APIHandler": "DefaultRole", "Vault": "VaultRole"}
+SECRETS_OF = {
+    "APIHandler": {"StripeSecret", "PlatformsSecret", "OAuthStateSecret", "EdgeCallerKeySecret",
+                   "RequestDigestKeySecret"},
+    "worker": {"StripeSecret", "PlatformsSecret", "WorkerCallerKeySecret"},
+    "Vault": {"VaultIndexKeySecret", "EdgeCallerKeySecret", "WorkerCallerKeySecret"},
+}  # fmt: skip
+
+
+def role_of(function_id):
+    return ROLES.get(function_id, "WorkerRole")
 
 
 def properties(template, logical_id):
@@ -243,19 +255,22 @@ def test_every_key_rotates_and_has_an_alias_per_stack(template):
 # Access
 
 
-def test_the_vault_function_has_its_own_role(template):
+def test_the_vault_function_and_the_workers_have_their_own_roles(template):
     fns = functions(template)
     assert fns["Vault"]["Properties"]["Role"] == {"Fn::GetAtt": ["VaultRole", "Arn"]}
-    for function_id in set(fns) - {"Vault"}:
-        assert fns[function_id]["Properties"]["Role"] == {"Fn::GetAtt": ["DefaultRole", "Arn"]}
+    assert fns["APIHandler"]["Properties"]["Role"] == {"Fn::GetAtt": ["DefaultRole", "Arn"]}
+    assert set(WORKERS) <= set(fns)
+    for function_id in set(fns) - {"Vault", "APIHandler"}:
+        assert fns[function_id]["Properties"]["Role"] == {"Fn::GetAtt": ["WorkerRole", "Arn"]}
 
 
 def test_only_the_vault_role_reaches_the_vault(template):
     vault_only = {"VaultKey", "VaultIndexKeySecret"} | {
         resources.logical_id(spec.setting) for spec in VAULT_TABLES
     }
-    for statement in statements(template, "DefaultRole"):
-        assert not references(statement["Resource"]) & vault_only, statement
+    for role in ("DefaultRole", "WorkerRole"):
+        for statement in statements(template, role):
+            assert not references(statement["Resource"]) & vault_only, statement
     reached = {
         ref for statement in statements(template, "VaultRole") for ref in references(statement)
     }
@@ -268,6 +283,20 @@ def test_only_the_vault_role_reaches_the_vault(template):
     assert main[0]["Condition"] == {
         "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["OUTBOX#cus_*"]}
     }
+
+
+def test_each_caller_assertion_key_is_read_by_its_minters_and_the_vault_only(template):
+    """A consumer that could read the API's key could assert any merchant key's scopes."""
+    for secret, minter, other in [
+        ("EdgeCallerKeySecret", "DefaultRole", "WorkerRole"),
+        ("WorkerCallerKeySecret", "WorkerRole", "DefaultRole"),
+    ]:
+
+        def reaches(role, secret=secret):
+            return any(secret in references(s["Resource"]) for s in statements(template, role))
+
+        assert reaches(minter) and reaches("VaultRole")
+        assert not reaches(other)
 
 
 def test_the_vault_role_makes_data_keys_only_for_a_named_customer(template):
@@ -307,8 +336,9 @@ def test_the_vault_keys_policy_lets_no_one_else_decrypt(template):
             }
 
 
-def test_the_app_role_reaches_only_what_the_app_uses(template):
-    found = {s["Sid"]: s for s in statements(template, "DefaultRole")}
+@pytest.mark.parametrize("role", ["DefaultRole", "WorkerRole"])
+def test_the_app_roles_reach_only_what_the_app_uses(template, role):
+    found = {s["Sid"]: s for s in statements(template, role)}
     assert set(found) == {
         "Logs",
         "MainTable",
@@ -332,7 +362,10 @@ def test_the_app_role_reaches_only_what_the_app_uses(template):
     }
     assert {"Fn::GetAtt": ["MainTable", "Arn"]} in found["MainTable"]["Resource"]
     assert "sqs:ReceiveMessage" in found["WorkQueues"]["Action"]
-    assert references(found["AppSecrets"]) == APP_SECRETS
+    assert (
+        references(found["AppSecrets"])
+        == SECRETS_OF["APIHandler" if role == "DefaultRole" else "worker"]
+    )
     assert "Condition" in found["StackKeyThroughServices"]
     assert found["OutboxStream"]["Resource"] == [{"Fn::GetAtt": ["MainTable", "StreamArn"]}]
     assert found["WebhookSecrets"]["Condition"] == {
@@ -398,24 +431,24 @@ def test_functions_find_their_resources_through_their_settings(template, region)
         assert env["SHOPPABLE_VAULT_FUNCTION"] == {"Ref": "Vault"}
         assert env["SHOPPABLE_STAGE"] == "dev"
         assert env["SHOPPABLE_DEFAULT_CURRENCY"] == load_region(region).default_currency
-        assert references(env[SECRET_ARNS_VARIABLE]) == APP_SECRETS
+        expected = SECRETS_OF.get(function_id, SECRETS_OF["worker"])
+        assert references(env[SECRET_ARNS_VARIABLE]) == expected
         assert env["SHOPPABLE_PLATFORM_TOKENS_KEY_ID"] == {
             "Fn::GetAtt": ["PlatformTokensKey", "Arn"]
         }
         assert not set(env) & {"SHOPPABLE_VAULT_TABLE", "SHOPPABLE_VAULT_KEY_ID"}
     vault = environment(template, "Vault")
+    assert references(vault.pop(SECRET_ARNS_VARIABLE)) == SECRETS_OF["Vault"]
     assert vault == {
         "SHOPPABLE_STAGE": "dev",
         "SHOPPABLE_VAULT_TABLE": {"Ref": "VaultTable"},
         "SHOPPABLE_VAULT_KEYS_TABLE": {"Ref": "VaultKeysTable"},
         "SHOPPABLE_VAULT_KEY_ID": {"Fn::GetAtt": ["VaultKey", "Arn"]},
-        SECRET_ARNS_VARIABLE: {"Fn::Join": [",", [{"Ref": "VaultIndexKeySecret"}]]},
         "SHOPPABLE_MAIN_TABLE": {"Ref": "MainTable"},  # its outbox, for customer.erased
     }
 
 
 def test_every_function_logs_to_its_own_group_with_the_regions_retention(template, region):
-    roles = {"Vault": "VaultRole"}
     for function_id, function in functions(template).items():
         group_id = resources.log_group_id(function_id)
         group = properties(template, group_id)
@@ -423,11 +456,7 @@ def test_every_function_logs_to_its_own_group_with_the_regions_retention(templat
         assert group["KmsKeyId"] == {"Fn::GetAtt": ["StackKey", "Arn"]}
         assert function["Properties"]["LoggingConfig"] == {"LogGroup": {"Ref": group_id}}
         assert function["Properties"]["KmsKeyArn"] == {"Fn::GetAtt": ["StackKey", "Arn"]}
-        (logs,) = [
-            s
-            for s in statements(template, roles.get(function_id, "DefaultRole"))
-            if s["Sid"] == "Logs"
-        ]
+        (logs,) = [s for s in statements(template, role_of(function_id)) if s["Sid"] == "Logs"]
         assert {"Fn::GetAtt": [group_id, "Arn"]} in logs["Resource"]
     (vault_logs,) = [s for s in statements(template, "VaultRole") if s["Sid"] == "Logs"]
     assert vault_logs["Resource"] == [{"Fn::GetAtt": ["VaultLogGroup", "Arn"]}]
@@ -580,5 +609,29 @@ def test_make_package_writes_every_regions_template(tmp_path, monkeypatch):
 
 def test_the_roles_are_the_only_iam_in_the_stack(template):
     roles = set(resources_of(template, "AWS::IAM::Role"))
-    assert roles == {access.APP_ROLE, access.VAULT_ROLE}
+    assert roles == {access.APP_ROLE, access.WORKER_ROLE, access.VAULT_ROLE}
     assert set(resources_of(template, "AWS::IAM::Policy")) == {access.VAULT_ACCESS}
+
+
+def test_a_web_acl_limits_each_address_on_the_public_routes(template, region):
+    acl = properties(template, resources.WEB_ACL)
+    assert acl["Scope"] == "REGIONAL" and acl["DefaultAction"] == {"Allow": {}}
+    rules = {rule["Name"]: rule for rule in acl["Rules"]}
+    limits = load_region(region).waf
+    for name, path, method, limit in [
+        ("CheckoutsPerAddress", "/v1/checkouts", "POST", limits.checkouts_per_address),
+        ("StorefrontPerAddress", "/v1/storefront/", None, limits.storefront_per_address),
+    ]:
+        rate = rules[name]["Statement"]["RateBasedStatement"]
+        assert (rate["Limit"], rate["AggregateKeyType"]) == (limit, "IP")
+        scope = rate["ScopeDownStatement"]
+        matches = scope["AndStatement"]["Statements"] if method else [scope]
+        matched = {next(iter(m["ByteMatchStatement"]["FieldToMatch"])):
+                   m["ByteMatchStatement"]["SearchString"] for m in matches}  # fmt: skip
+        assert matched == ({"UriPath": path, "Method": method} if method else {"UriPath": path})
+        assert rules[name]["Action"] == {"Block": {}}
+    assert not any("webhooks" in json.dumps(rule) for rule in acl["Rules"])
+    association = properties(template, resources.WEB_ACL_ASSOCIATION)
+    assert association["WebACLArn"] == {"Fn::GetAtt": [resources.WEB_ACL, "Arn"]}
+    assert references(association["ResourceArn"]) == {"RestAPI"}
+    assert "/stages/${RestAPI.Stage}" in association["ResourceArn"]["Fn::Sub"]

@@ -54,7 +54,15 @@ def intended_readers(template, setting):
     everyone = set(functions(template))
     if setting == "main_table":  # the vault writes `customer.erased` into its outbox
         return everyone
+    field = Settings.model_fields[setting].json_schema_extra or {}
+    if field.get("resource") == "secret":
+        (spec,) = [s for s in resources.SECRETS if s.owner == field["secret"]]
+        return {f for f in everyone if build.reader_of(f) in spec.readers}
     return {build.VAULT_FUNCTION} if setting in VAULT_ONLY else everyone - {build.VAULT_FUNCTION}
+
+
+ROLE_OF_READER = {resources.API: "DefaultRole", resources.WORKER: "WorkerRole",
+                  resources.VAULT: "VaultRole"}  # fmt: skip
 
 
 @pytest.fixture(params=REGIONS)
@@ -92,14 +100,15 @@ def test_every_secret_setting_is_in_a_secret_the_right_functions_read(template, 
         assert (spec.logical_id in arns) is (function_id in intended_readers(template, setting))
         # and no secret value in any function's configuration
         assert variable not in environment(template, function_id)
-    role = "VaultRole" if setting in VAULT_ONLY else "DefaultRole"
-    granted = [
-        statement
-        for policy in _policies(template, role)
-        for statement in policy["Statement"]
-        if "secretsmanager:GetSecretValue" in statement["Action"]
-    ]
-    assert any(spec.logical_id in references(s["Resource"]) for s in granted)
+    for reader, role in ROLE_OF_READER.items():
+        granted = [
+            statement
+            for policy in _policies(template, role)
+            for statement in policy["Statement"]
+            if "secretsmanager:GetSecretValue" in statement["Action"]
+        ]
+        reached = any(spec.logical_id in references(s["Resource"]) for s in granted)
+        assert reached is (reader in spec.readers), (setting, role)
 
 
 def _policies(template, role):

@@ -251,7 +251,10 @@ def deployed(request, monkeypatch, stripe_api_base):
                 monkeypatch.delenv(name)
         rt = runtime_module.reset(app)
         vault_rt = Runtime(vault)
-        rt.__dict__["vault"] = VaultClient(InProcess(lambda: vault_rt.vault_backend))
+        # The app's own minter (its edge key from its secret); the vault verifies with its own.
+        rt.__dict__["vault"] = VaultClient(
+            InProcess(lambda: vault_rt.vault_backend), rt.vault._mint
+        )
         import app as chalice_app
 
         with Client(chalice_app.app) as client:
@@ -328,12 +331,17 @@ def test_each_function_gets_only_its_own_resources(deployed):
     assert app.platform_tokens_key_id == tokens_key
     assert len(app.oauth_state_secret.get_secret_value()) >= 44  # generated, never typed
     assert vault.oauth_state_secret.get_secret_value() == ""
+    # the API mints vault assertions with its own key; the workers' is not its to read
+    assert app.edge_caller_key is not None and app.request_digest_key is not None
+    assert app.worker_caller_key is None
     # the vault function: its two tables, its key, its generated index key; nothing else
     assert {vault.vault_table, vault.vault_keys_table} <= tables
     assert vault.vault_key_id == deployed.resolve({"Fn::GetAtt": ["VaultKey", "Arn"]})
     assert vault.vault_index_key is not None
     assert vault.main_table == app.main_table  # only for customer.erased in its outbox
     assert vault.stripe_webhook_secret.get_secret_value() == ""
+    assert vault.edge_caller_key == app.edge_caller_key and vault.worker_caller_key is not None
+    assert vault.request_digest_key is None
 
 
 def test_a_sale_runs_on_what_the_stack_created(deployed, capsys, stripe_api_base):

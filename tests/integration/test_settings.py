@@ -17,6 +17,13 @@ def test_a_new_merchant_has_the_defaults(api, merchant):
         "platform_oversell": "cancel",
         "posts": {},
         "updated_at": None,
+        "checkout": {
+            "max_quantity_per_line": None,
+            "max_units_per_order": None,
+            "max_open_checkouts_per_client": None,
+            "max_open_checkouts_per_email": None,
+            "hold_minutes": None,
+        },
     }
 
 
@@ -27,6 +34,22 @@ def test_the_oversell_policy_is_one_of_cancel_and_backorder(api, merchant):
     assert refused.status_code == 422
     assert refused.json["error"]["param"] == "platform_oversell"
     assert api.get("/v1/settings", key=merchant.secret).json["platform_oversell"] == "backorder"
+
+
+def test_one_patch_changes_comment_to_buy_and_checkout_limits_or_neither(api, merchant, post):
+    both = {"comment_keywords": ["dispo"], "checkout": {"max_units_per_order": 5}}
+    changed = api.patch("/v1/settings", both, key=merchant.secret)
+    assert changed.status_code == 200, changed.body
+    assert changed.json["comment_keywords"] == ["dispo"]
+    assert changed.json["checkout"]["max_units_per_order"] == 5
+    refused = api.patch(
+        "/v1/settings",
+        {"posts": {"post_missing": {"comment_keywords": ["x"]}}, "checkout": {"hold_minutes": 9}},
+        key=merchant.secret,
+    )
+    assert refused.status_code == 422 and refused.json["error"]["param"] == "posts.post_missing"
+    kept = api.get("/v1/settings", key=merchant.secret).json
+    assert kept["checkout"]["hold_minutes"] is None and kept["comment_keywords"] == ["dispo"]
 
 
 def test_only_what_is_sent_changes_and_null_clears(api, merchant, other_merchant):

@@ -188,6 +188,15 @@ def test_a_patch_may_not_put_stock_below_the_reservations(stores):
     assert counters(products, "var_0") == (5, 3, 2)
 
 
+def test_every_variant_keeps_its_products_title_for_pricing(stores):
+    products, _ = stores
+    product, variants = catalog_with(products)
+    assert {v.product_title for v in products.variants([v.id for v in variants])} == {product.title}
+    renamed = product.model_copy(update={"version": product.version + 1, "title": "Renamed"})
+    products.replace(renamed, [variants[0].model_copy(update={"on_hand": 9})], [], True)
+    assert {v.product_title for v in products.variants(renamed.variant_ids)} == {"Renamed"}
+
+
 def test_a_patch_of_a_stale_version_is_refused(stores):
     products, _ = stores
     product, _ = catalog_with(products)

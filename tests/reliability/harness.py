@@ -2,10 +2,15 @@
 draining the ingest queue as Lambda's SQS integration does (failures retried, then
 dead-lettered)."""
 
+import json
+from types import SimpleNamespace
+
 import boto3
 
 from tests.integration.queue_helpers import run_ingest_batch
 from tests.integration.sales_helpers import BUYER
+
+from .faults import Killed
 
 LEAK_MARKERS = ("Traceback", 'File "', "botocore", "stripe.", "Error(")
 
@@ -22,8 +27,14 @@ class Recorded:
         self.api, self.figures = api, figures
 
     def request(self, method, path, **kw):
-        response = self.api.request(method, path, **kw)
         self.figures["requests"] += 1
+        try:
+            response = self.api.request(method, path, **kw)
+        except Killed:
+            # The function timed out: API Gateway answers 504 with its own body.
+            self.figures["requests killed after a write (answered 504)"] += 1
+            body = b'{"message": "Endpoint request timed out"}'
+            return SimpleNamespace(status_code=504, body=body, json=json.loads(body), headers={})
         if response.status_code >= 500:
             self.figures["responses_5xx"] += 1
             code = (response.json or {}).get("error", {}).get("code")
@@ -59,20 +70,55 @@ def depth(sqs, url: str) -> int:
 
 def drain(api, rt, sqs=None, max_rounds: int = 500) -> dict:
     """Feed the ingest queue to `on_ingest` until it is empty. Records the consumer reports
-    as failed become visible again at once; moto dead-letters them after maxReceiveCount."""
+    as failed become visible again at once; moto dead-letters them after maxReceiveCount. An
+    invocation killed mid-way (a Lambda timeout) fails its whole batch, delivered again.
+    Returns how many records were handled, failed (and delivered again) and killed."""
     sqs = sqs or clean_sqs()
     url, _ = queue_urls(sqs, rt)
-    handled = failed = 0
+    handled = failed = killed = 0
     for _ in range(max_rounds):
-        received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+        received = sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10, MessageSystemAttributeNames=["All"]
+        ).get("Messages", [])
         if not received:
             if depth(sqs, url) == 0:
-                return {"handled": handled, "failed": failed}
+                return {"handled": handled, "failed": failed, "killed": killed}
             continue
-        failures = run_ingest_batch(api, rt, sqs, url, received)
+        try:
+            failures = run_ingest_batch(api, rt, sqs, url, received)
+        except Killed:
+            for message in received:
+                sqs.change_message_visibility(
+                    QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+                )
+            killed += len(received)
+            continue
         failed += len(failures)
         handled += len(received) - len(failures)
     raise AssertionError("the ingest queue did not drain")
+
+
+def dead_letters(sqs, rt, log_lines) -> list[dict]:
+    """Every message in the ingest queue's dead-letter queue, with the type of its message
+    and the reason its last delivery failed (from the consumer's own log line)."""
+    _, dlq = queue_urls(sqs, rt)
+    reasons = {
+        line.get("sqs_message_id"): line.get("error")
+        for line in log_lines()
+        if line.get("message") == "message failed; SQS delivers it again"
+    }
+    listed, receipts = [], []
+    while received := sqs.receive_message(
+        QueueUrl=dlq, MaxNumberOfMessages=10, VisibilityTimeout=60
+    ).get("Messages"):
+        for message in received:
+            receipts.append(message["ReceiptHandle"])
+            kind = json.loads(message["Body"]).get("type")
+            reason = reasons.get(message["MessageId"], "killed (no failure logged)")
+            listed.append({"id": message["MessageId"], "type": kind, "reason": reason})
+    for receipt in receipts:  # left where they were, for the redrive
+        sqs.change_message_visibility(QueueUrl=dlq, ReceiptHandle=receipt, VisibilityTimeout=0)
+    return listed
 
 
 def buyer(index: int) -> dict:

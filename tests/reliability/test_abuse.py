@@ -1,11 +1,11 @@
 """Abuse: oversized bodies, deeply nested JSON, huge tag lists, a 10,000-line checkout and
-unicode edge cases in every text field. Each gets a clear 4xx in the contract's error format
-within a second, and nothing of it is stored (the main and vault tables hold the same items
-before and after). Unicode that is valid text may instead be accepted: then it must come back
-exactly as sent."""
+unicode edge cases in every text field. Each gets a clear 4xx in the contract's error format,
+and nothing of it is stored (the main and vault tables hold the same items before and after).
+Unicode that is valid text may instead be accepted: then it must come back exactly as sent,
+read back where the field is kept (the product, the post, the connection, or the vault's
+export of the buyer). How fast a refusal is lives in `make bench`, not here."""
 
 import json
-import time
 
 import pytest
 
@@ -13,7 +13,6 @@ from tests.fixtures.app import product_body
 
 from .harness import leaks
 
-QUICK_SECONDS = 1.0
 BUYER = {
     "customer": {"email": "abuse@example.com", "name": "A Buser"},
     "shipping_address": {"line1": "1 Main St", "city": "Springfield", "postal_code": "12345",
@@ -67,16 +66,14 @@ def test_abusive_requests_get_a_quick_clear_4xx_and_store_nothing(
     variant_id = product["variants"][0]["id"]
     for name, (path, raw) in _cases(product, variant_id).items():
         before = _items(rt)
-        started = time.perf_counter()
         response = api.post(path, raw=raw, key=merchant.secret)
-        took = time.perf_counter() - started
         figures["abuse_inputs"] += 1
-        assert 400 <= response.status_code < 500, (name, response.status_code, response.body)
-        assert response.json["error"]["type"] in ("invalid_request",), (name, response.json)
-        assert not leaks(response.body), name
-        assert took < QUICK_SECONDS, (name, took)
         stored = _items(rt) - before
         figures["abuse_stored"] += stored
+        assert 400 <= response.status_code < 500, (name, response.status_code, response.body)
+        assert response.json["error"]["type"] in ("invalid_request",), (name, response.json)
+        assert response.json["error"]["message"], (name, response.json)
+        assert not leaks(response.body), name
         assert stored == 0, name
 
 
@@ -139,18 +136,43 @@ def test_unicode_edge_cases_in_every_text_field(api, rt, merchant, product, fiel
         method, _, path = path.rpartition(" ")
         raw = json.dumps(body, ensure_ascii=True)  # lone surrogates only survive as escapes
         before = _items(rt)
-        started = time.perf_counter()
         response = api.request(method or "POST", path, raw=raw, key=merchant.secret)
-        took = time.perf_counter() - started
         figures["abuse_inputs"] += 1
         assert response.status_code < 500, (field, name, response.body)
         assert not leaks(response.body), (field, name)
-        assert took < QUICK_SECONDS * 2, (field, name, took)
         if response.status_code >= 400:
-            assert response.json["error"]["type"] in ("invalid_request", "conflict"), response.json
             stored = _items(rt) - before
             figures["abuse_stored"] += stored
+            assert response.json["error"]["type"] in ("invalid_request", "conflict"), response.json
             assert stored == 0, (field, name)
-        elif field in ("product.title", "product.description", "post.caption"):
-            key = field.split(".")[1]
-            assert response.json[key] == text, (field, name)
+        else:
+            figures["unicode_round_trips"] += 1
+            assert _read_back(api, merchant, field, response.json) == text, (field, name)
+    figures["unicode_fields"] += 1
+
+
+def _read_back(api, merchant, field: str, created: dict) -> str:
+    """The field as the API gives it back: from what was created, or for the buyer's fields
+    from the vault, the order's own snapshot (the checkout's answer shows them masked)."""
+    if field.startswith("product."):
+        return created[field.split(".")[1]]
+    if field == "variant.sku":
+        return created["variants"][0]["sku"]
+    if field == "variant.option":
+        return created["variants"][0]["options"]["size"]
+    if field == "post.caption":
+        return created["caption"]
+    if field == "connection.account_id":
+        return created["account_id"]
+    if field == "settings.keyword":
+        return created["comment_keywords"][0]
+    if field == "settings.reply_template":
+        return created["reply_template"].removesuffix("{link}")
+    # A buyer's details as this order keeps them (an anonymous checkout never rewrites the
+    # customer's profile: the first checkout of an email filed it).
+    token, part, name = created["customer"]["token"], *field.split(".")
+    purpose = "support" if part == "customer" else "fulfillment"
+    query = f"purpose={purpose}&order_id={created['order_id']}"
+    found = api.get(f"/v1/customers/{token}?{query}", key=merchant.secret)
+    assert found.status_code == 200, found.body
+    return (found.json if part == "customer" else found.json["shipping_address"])[name]

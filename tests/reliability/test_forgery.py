@@ -107,11 +107,11 @@ def test_forged_deliveries_are_rejected_and_nothing_is_queued(hooks, platform, f
     api, rt = hooks
     raw, headers = FORGERIES[forgery](platform, _raw(platform))
     response = api.post(f"/v1/webhooks/{platform}", raw=raw, headers=headers)
+    figures["forgeries_queued"] += queued(rt)
+    figures["forgeries_rejected"] += response.status_code in (400, 401)
     assert response.status_code in (400, 401), (response.status_code, response.body)
     assert not leaks(response.body)
     assert queued(rt) == 0
-    figures["forgeries_rejected"] += 1
-    figures["forgeries_queued"] += queued(rt)
 
 
 def test_a_stripe_event_replayed_past_its_tolerance_is_rejected(hooks, figures):
@@ -122,9 +122,10 @@ def test_a_stripe_event_replayed_past_its_tolerance_is_rejected(hooks, figures):
     for age in (301, 3600, 86400 * 3):
         _, headers = signed_raw(raw, None, at=int(time.time()) - age)
         response = api.post("/v1/webhooks/stripe", raw=raw, headers=headers)
+        figures["forgeries_queued"] += queued(rt)
+        figures["forgeries_rejected"] += response.status_code == 401
         assert response.status_code == 401, response.body
         assert queued(rt) == 0
-        figures["forgeries_rejected"] += 1
 
 
 def test_the_genuine_deliveries_are_accepted(hooks):

@@ -15,6 +15,8 @@ from chalicelib.services import checkout, orders, payments
 from chalicelib.services.orders import Sales
 from tests.fakes import (
     FakeClock,
+    FakeDigests,
+    FakeLimits,
     FakeOrders,
     FakePayments,
     FakePosts,
@@ -55,6 +57,8 @@ def sales_with(stock: int = 5, orders_store=None) -> Sales:
         payments=FakePayments(),
         vault=FakeVault(),
         clock=clock,
+        limits=FakeLimits(),
+        digests=FakeDigests(),
         reservation_minutes=30,
     )
 
@@ -131,12 +135,13 @@ def test_a_failed_payment_creation_gives_the_stock_back():
         checkout.checkout(sales, request(2))
     assert stock(sales) == (5, 0, 5)
     assert sales.orders.orders_by_id == {}
+    assert sales.vault.snapshots == {} and sales.vault.tokens == {}  # nothing kept of the buyer
 
 
 def test_a_placement_whose_answer_was_lost_counts_as_placed_once():
     class AnswerLost(FakeOrders):
-        def place(self, order):
-            super().place(order)
+        def place(self, order, holds=None, event=None):
+            super().place(order, holds, event)
             raise AlreadyExists(order.id)  # the SDK's retry of a write that was applied
 
     sales = sales_with(stock=5, orders_store=AnswerLost)

@@ -91,8 +91,14 @@ def test_each_purpose_discloses_its_fields_only():
     assert PURPOSE_FIELDS[Purpose.FULFILLMENT] == ("name", "shipping_address", "phone")
     assert PURPOSE_FIELDS[Purpose.SUPPORT] == ("name", "email")
     assert PURPOSE_FIELDS[Purpose.MARKETING] == ("email",)
+    assert PURPOSE_FIELDS[Purpose.PAYOUT] == ("name", "email", "payout")
     assert set(PURPOSE_SCOPE) == set(Purpose)
-    expected = {Scope.CUSTOMERS_FULFILLMENT, Scope.CUSTOMERS_SUPPORT, Scope.CUSTOMERS_MARKETING}
+    expected = {
+        Scope.CUSTOMERS_FULFILLMENT,
+        Scope.CUSTOMERS_SUPPORT,
+        Scope.CUSTOMERS_MARKETING,
+        Scope.CUSTOMERS_PAYOUT,
+    }
     assert expected == READ_SCOPES
 
 

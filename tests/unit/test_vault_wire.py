@@ -3,12 +3,14 @@
 import io
 import json
 import logging
+import time
 from datetime import UTC, datetime
 
 import pytest
 
 from chalicelib.domain.merchants import Scope
 from chalicelib.errors import Gone, NotFound, PermissionDenied, ShoppableError
+from chalicelib.vault.assertions import Issuer, Minter, verify
 from chalicelib.vault.client import (
     InProcess,
     LambdaInvoke,
@@ -21,6 +23,8 @@ from chalicelib.vault.models import Caller, CustomerCreate, MaskedCustomer, Toke
 
 CALLER = Caller(merchant_id="mer_a", actor="key_a", scopes=frozenset({Scope.CUSTOMERS_WRITE}))
 JANE = CustomerCreate(email="jane.doe@example.com", name="Jane Doe")
+EDGE_KEY = b"k" * 32
+MINT = Minter(Issuer.EDGE, lambda: EDGE_KEY, time.time)
 
 
 class FakeVault:
@@ -29,6 +33,9 @@ class FakeVault:
     def __init__(self, raises: Exception | None = None):
         self.raises = raises
         self.seen: list = []
+
+    def admit(self, command):
+        return verify({Issuer.EDGE: EDGE_KEY}, command, time.time())[0]
 
     def tokenize(self, caller, customer):
         self.seen.append((caller, customer))
@@ -43,7 +50,7 @@ class FakeVault:
 
 def test_in_process_round_trip_parses_both_ways():
     vault = FakeVault()
-    client = VaultClient(InProcess(lambda: vault))
+    client = VaultClient(InProcess(lambda: vault), MINT)
     assert client.tokenize(CALLER, JANE).token == "cus_abc"
     caller, customer = vault.seen[0]
     assert caller == CALLER and customer == JANE
@@ -58,7 +65,7 @@ def test_in_process_round_trip_parses_both_ways():
     ],
 )
 def test_errors_come_back_as_the_same_types(error, kind):
-    client = VaultClient(InProcess(lambda: FakeVault(raises=error)))
+    client = VaultClient(InProcess(lambda: FakeVault(raises=error)), MINT)
     with pytest.raises(kind) as raised:
         client.erase(CALLER, "cus_abc")
     assert raised.value.code == error.code and raised.value.status == error.status
@@ -82,6 +89,7 @@ def test_an_unexpected_failure_is_logged_by_type_not_message(caplog):
     leaky = ValueError("jane.doe@example.com is broken")
     payload = {"type": "tokenize", "caller": CALLER.model_dump(mode="json"), "customer": {}}
     payload["customer"] = JANE.model_dump(mode="json")
+    payload["assertion"] = MINT(payload)
     with caplog.at_level(logging.DEBUG):
         reply = handle(lambda: FakeVault(raises=leaky), payload)
     assert reply["error"]["code"] == "vault_error" and reply["error"]["status"] == 500
@@ -108,7 +116,7 @@ def test_lambda_transport_sends_the_command_and_parses_the_reply():
     erased_at = datetime(2025, 1, 1, tzinfo=UTC).isoformat()
     result = {"object": "customer", "token": "cus_abc", "erased": True, "erased_at": erased_at}
     fake = FakeLambda({"ok": True, "result": result})
-    erased = VaultClient(LambdaInvoke(fake, "shoppable-dev-vault")).erase(CALLER, "cus_abc")
+    erased = VaultClient(LambdaInvoke(fake, "shoppable-dev-vault"), MINT).erase(CALLER, "cus_abc")
     assert erased.token == "cus_abc"
     name, kind, payload = fake.sent[0]
     assert (name, kind, payload["type"], payload["token"]) == (
@@ -117,10 +125,11 @@ def test_lambda_transport_sends_the_command_and_parses_the_reply():
         "erase",
         "cus_abc",
     )
+    assert payload["assertion"]["claims"]["op"] == "erase", "every command carries its proof"
 
 
 def test_lambda_function_error_does_not_leak_its_message():
     fake = FakeLambda({"errorMessage": "jane.doe@example.com"}, function_error="Unhandled")
     with pytest.raises(VaultUnavailable) as raised:
-        VaultClient(LambdaInvoke(fake, "vault")).tokenize(CALLER, JANE)
+        VaultClient(LambdaInvoke(fake, "vault"), MINT).tokenize(CALLER, JANE)
     assert "jane" not in raised.value.message

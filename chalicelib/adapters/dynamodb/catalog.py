@@ -23,7 +23,7 @@ class CatalogRepository:
         tx = self.table.transaction()
         tx.put(self._product_item(product), "attribute_not_exists(pk)")
         for variant in variants:
-            tx.put(model_item(variant, keys.variant(variant.id)), "attribute_not_exists(pk)")
+            tx.put(_variant_item(variant, product), "attribute_not_exists(pk)")
         try:
             self.table.commit(tx)
         except ConditionFailed as failed:
@@ -52,11 +52,14 @@ class CatalogRepository:
         product: Product,
         changed: list[Variant],
         added: list[Variant],
+        retitled: bool = False,
     ) -> None:
         """Write a patched product if nobody changed it since it was read (`version` + 1).
 
         A changed variant's stock is set only if it stays at or above what is reserved;
         `reserved` itself is never written here, so concurrent checkouts keep their holds.
+        Every variant item keeps the product's title: changed ones get it, and when the title
+        changed (`retitled`) the others too, in the same transaction.
         """
         tx = self.table.transaction()
         tx.put(
@@ -69,7 +72,8 @@ class CatalogRepository:
                 keys.variant(variant.id),
                 "SET sku = :sku, price = :price, options = :options, on_hand = :on_hand,"
                 " available = :on_hand - reserved, low_stock_threshold = :low,"
-                " stock_version = if_not_exists(stock_version, :zero) + :one",
+                " stock_version = if_not_exists(stock_version, :zero) + :one,"
+                " product_title = :title",
                 "attribute_exists(pk) AND product_id = :pid AND reserved <= :on_hand",
                 values={
                     ":sku": variant.sku,
@@ -80,10 +84,21 @@ class CatalogRepository:
                     ":pid": product.id,
                     ":zero": 0,
                     ":one": 1,
+                    ":title": product.title,
                 },
             )
         for variant in added:
-            tx.put(model_item(variant, keys.variant(variant.id)), "attribute_not_exists(pk)")
+            tx.put(_variant_item(variant, product), "attribute_not_exists(pk)")
+        if retitled:
+            written = {v.id for v in [*changed, *added]}
+            for variant_id in product.variant_ids:
+                if variant_id not in written:
+                    tx.update(
+                        keys.variant(variant_id),
+                        "SET product_title = :title",
+                        "attribute_exists(pk) AND product_id = :pid",
+                        values={":title": product.title, ":pid": product.id},
+                    )
         try:
             self.table.commit(tx)
         except ConditionFailed as failed:
@@ -91,3 +106,8 @@ class CatalogRepository:
             if 0 in indexes or not indexes or indexes[0] > len(changed):
                 raise ConcurrentUpdate(product.id) from failed
             raise BelowReserved(changed[indexes[0] - 1].id) from failed
+
+
+def _variant_item(variant: Variant, product: Product) -> dict:
+    return model_item(variant.model_copy(update={"product_title": product.title}),
+                      keys.variant(variant.id))  # fmt: skip

@@ -2,13 +2,15 @@
 
 Same key and same request: the first response again. Same key, other request: 409
 `idempotency_key_reused`. A request still running under the key: 409 as well. Keys are
-scoped to the merchant (or, on public routes, to the route) and kept for 24 hours.
+scoped to the merchant (the public checkout: to the shop and the buyer, see web.py) and kept
+for 24 hours. The request's fingerprint arrives as a keyed digest (HMAC under a server
+secret), never a bare hash of a body that may hold a person's data; what is stored of the
+response is what the route chose to keep (web.py, `Replay`).
 
 Powertools puts every record in one partition when the table has a sort key; keying each
 record by its own id (`IDEM#<hash>`) spreads them, as DynamoDB wants.
 """
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -23,9 +25,9 @@ MAX_KEY_LENGTH = 255
 
 @dataclass(frozen=True)
 class IdempotentRequest:
-    scope: str  # the merchant, or on public routes the route
+    scope: str  # the merchant; the public checkout: the shop and a digest of the buyer
     key: str  # the client's Idempotency-Key
-    fingerprint: bytes  # what identifies the request's content
+    fingerprint: str  # a keyed digest of the request's method, path and body
 
 
 def _records(table_name: str, client: Any) -> Any:
@@ -101,7 +103,7 @@ class IdempotencyStore:
             return run_once(
                 request={
                     "key": f"{request.scope}\n{key}",
-                    "fingerprint": hashlib.sha256(request.fingerprint).hexdigest(),
+                    "fingerprint": request.fingerprint,
                 }
             )
         except IdempotencyValidationError as error:

@@ -5,31 +5,42 @@ the post's counter are written in one transaction, which fails as a whole for a 
 comment is counted exactly once however often it is delivered. A removal lowers the counter
 in the same way, once; a removal that arrives before its object leaves the item there,
 removed, so the object arriving late is a repeat and is neither shown nor counted.
+
+What people wrote is personal data: an item is kept for the inbox's retention (the table's
+TTL), points at its author's token (erasure strips its text and handle), and between the
+webhook and the consumer the text waits here (`TEXT#<ref>`, a few days at most), never on the
+queue.
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 from ...domain.engagement import Attachment, InboxItem
 from ...domain.outbound import Event
 from . import keys
+from .customer_refs import INBOX as INBOX_REF
+from .customer_refs import add_ref
 from .outbox import add_event
-from .table import ConditionFailed, MainTable, model_item, without_keys
+from .table import ConditionFailed, MainTable, model_item, to_attributes, without_keys
 
 INBOX = "INBOX"
 
 
 class InboxRepository:
-    def __init__(self, table: MainTable):
+    def __init__(self, table: MainTable, retention_days: int = 90):
         self.table = table
+        self.retention = timedelta(days=retention_days)
 
     def add(self, item: InboxItem, counter: str | None = None, event: Event | None = None) -> bool:
         """False if the item was there already. `counter`: the post's engagement count to
         raise with it (`comments`, `mentions`, `messages`); `event` goes into the outbox with
         it."""
         listing = keys.listing_entry(item.merchant_id, INBOX, item.occurred_at.isoformat(), item.id)
+        ttl = int((item.occurred_at + self.retention).timestamp())
         tx = self.table.transaction()
         tx.put(
-            model_item(item, {**keys.inbox_item(item.id), **listing}), "attribute_not_exists(pk)"
+            model_item(item, {**keys.inbox_item(item.id), **listing}, ttl=ttl),
+            "attribute_not_exists(pk)",
         )
         if counter and item.post_id:
             tx.update(
@@ -39,6 +50,8 @@ class InboxRepository:
                 names={"#counter": counter},
                 values={":one": 1},
             )
+        if item.author is not None:
+            add_ref(tx, item.author.token, INBOX_REF, item.id)  # for erasure to find
         if event is not None:
             add_event(tx, event)
         try:
@@ -48,6 +61,30 @@ class InboxRepository:
                 return False
             raise
         return True
+
+    def stash_texts(self, texts: dict[str, str], expires_at: int) -> None:
+        """Keep each text under its ref until the consumer takes it (or the TTL ends it)."""
+        items = [
+            {"PutRequest": {"Item": to_attributes(
+                {**keys.engagement_text(ref), "text": text, "ttl": expires_at})}}
+            for ref, text in texts.items()
+        ]  # fmt: skip
+        for start in range(0, len(items), 25):
+            pending: dict[str, Any] = {self.table.name: items[start : start + 25]}
+            while pending:
+                with self.table._translated():
+                    response = self.table.client.batch_write_item(RequestItems=pending)
+                pending = response.get("UnprocessedItems") or {}
+
+    def stashed_text(self, ref: str) -> str | None:
+        item = self.table.get(keys.engagement_text(ref))
+        return item["text"] if item else None
+
+    def drop_text(self, ref: str) -> None:
+        with self.table._translated():
+            self.table.client.delete_item(
+                TableName=self.table.name, Key=to_attributes(keys.engagement_text(ref))
+            )
 
     def edit(
         self, item_id: str, text: str, attachments: list[Attachment] | None, edited_at: datetime
@@ -84,7 +121,11 @@ class InboxRepository:
                                          item.id)  # fmt: skip
             try:
                 self.table.put(
-                    model_item(tombstone, {**keys.inbox_item(item.id), **listing}),
+                    model_item(
+                        tombstone,
+                        {**keys.inbox_item(item.id), **listing},
+                        ttl=int((item.occurred_at + self.retention).timestamp()),
+                    ),
                     "attribute_not_exists(pk)",
                 )
                 return

@@ -6,7 +6,23 @@ def merchant(merchant_id: str) -> dict:
 
 
 def api_key(secret_hash: str) -> dict:
+    """One secret of a key, by its hash: what authentication reads."""
     return {"pk": f"KEY#{secret_hash}", "sk": "KEY"}
+
+
+def key_record(key_id: str) -> dict:
+    """A key as its merchant manages it (scopes, expiry, revocation, its secrets' hashes)."""
+    return {"pk": f"APIKEY#{key_id}", "sk": "APIKEY"}
+
+
+def checkout_settings(merchant_id: str) -> dict:
+    return {"pk": f"MER#{merchant_id}", "sk": "SETTINGS#checkout"}
+
+
+def checkout_hold(key: str) -> dict:
+    """A counter of unpaid checkouts of one client or buyer at one merchant (`key` is a keyed
+    digest: no address or email is stored)."""
+    return {"pk": f"HOLD#{key}", "sk": "HOLD"}
 
 
 def product(product_id: str) -> dict:
@@ -83,6 +99,21 @@ def platform_media(platform: str, media_id: str) -> dict:
 
 def inbox_item(item_id: str) -> dict:
     return {"pk": f"INBOX#{item_id}", "sk": "INBOX_ITEM"}
+
+
+def engagement_text(ref: str) -> dict:
+    """A comment's or message's text between the webhook and its consumer (never on the
+    queue: the message carries `ref`); deleted once the inbox holds it, else by TTL."""
+    return {"pk": f"TEXT#{ref}", "sk": "TEXT"}
+
+
+CUSTOMER_REFS = "CUSREF#"
+
+
+def customer_ref(token: str, kind: str, object_id: str) -> dict:
+    """Points from a vault token to an object that shows that customer (an order, an inbox
+    item), so that erasure finds every masked value and text of theirs outside the vault."""
+    return {"pk": f"{CUSTOMER_REFS}{token}", "sk": f"{kind}#{object_id}"}
 
 
 # Powertools builds an idempotency record's id as `IDEM#<hash>`; that id is the partition key.
@@ -199,3 +230,49 @@ def stock_push_lease(variant_id: str) -> dict:
 def oversold(platform: str, external_order_id: str) -> dict:
     """Written once per platform order refused or backordered for want of stock."""
     return {"pk": f"OVERSOLD#{platform}#{external_order_id}", "sk": "OVERSOLD"}
+
+
+# Creators, their referrals and their commissions
+
+
+def creator(creator_id: str) -> dict:
+    return {"pk": f"CR#{creator_id}", "sk": "CREATOR"}
+
+
+def referral(merchant_id: str, code: str) -> dict:
+    """A creator's link ref or referral code: unique per merchant, found by the code alone."""
+    return {"pk": f"REF#{merchant_id}#{code}", "sk": "REFERRAL"}
+
+
+def order_commission(order_id: str) -> dict:
+    return {"pk": f"COMM#{order_id}", "sk": "COMMISSION"}
+
+
+def creator_ledger(creator_id: str) -> str:
+    """The partition of a creator's ledger entries, sorted by time."""
+    return f"CRLEDGER#{creator_id}"
+
+
+def ledger_entry(creator_id: str, at: str, event_id: str) -> dict:
+    return {"pk": creator_ledger(creator_id), "sk": f"{at}#{event_id}"}
+
+
+# The funnel: one item per (day, post, platform, creator), a partition per merchant and month
+
+
+def funnel_partition(merchant_id: str, month: str) -> str:
+    return f"FUNNEL#{merchant_id}#{month}"
+
+
+def funnel_cell(
+    merchant_id: str, day: str, post_id: str | None, channel: str, creator_id: str | None
+) -> dict:
+    return {
+        "pk": funnel_partition(merchant_id, day[:7]),
+        "sk": f"{day}#{post_id or '-'}#{channel}#{creator_id or '-'}",
+    }
+
+
+def funnel_order(order_id: str) -> dict:
+    """What the funnel has counted of one order (its checkout, payment, refunds)."""
+    return {"pk": f"FUNNELORD#{order_id}", "sk": "FUNNEL"}

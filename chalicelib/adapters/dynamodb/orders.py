@@ -3,7 +3,13 @@
 Every change of an order's status is conditional on the statuses it may come from, and moves
 its lines' stock in the same transaction (the moves are the domain's, `domain/inventory.py`),
 so that the order and the inventory never disagree. A failed condition comes back as the
-domain's refusal: `OutOfStock` naming the line, `ConcurrentUpdate`, `AlreadyExists`.
+domain's refusal: `OutOfStock` naming the line, `ConcurrentUpdate`, `AlreadyExists`,
+`HoldLimitReached`.
+
+An unpaid checkout may also count in hold counters (`HOLD#<digest>`: its client's, its
+buyer's), raised when it is placed, if still under the merchant's cap, and lowered in the same
+transaction as its first move away from `pending_payment` (the order's `holds` go with it, so
+a counter is lowered once whatever moves the order).
 """
 
 from contextlib import suppress
@@ -16,11 +22,12 @@ from ...domain.claims import (
     cancellation_statuses_before,
     dispute_statuses_before,
 )
-from ...domain.errors import AlreadyExists, ConcurrentUpdate, OutOfStock
+from ...domain.errors import AlreadyExists, ConcurrentUpdate, HoldLimitReached, OutOfStock
 from ...domain.inventory import STOCK_CHANGES, StockMove, counter_deltas
 from ...domain.orders import (
     BuyerRef,
     CheckoutAccess,
+    Hold,
     Order,
     OrderLine,
     OrderStatus,
@@ -29,6 +36,7 @@ from ...domain.orders import (
 )
 from ...domain.outbound import Event
 from . import keys
+from .customer_refs import ORDER, add_ref
 from .outbox import add_event
 from .table import ConditionFailed, MainTable, Transaction, model_item, without_keys
 
@@ -55,11 +63,39 @@ def _move_stock(
         tx.update(keys.variant(line.variant_id), update, condition, values=values)
 
 
+# A hold counter outlives the longest hold by a day, then the table's TTL removes it.
+_HOLD_TTL_SECONDS = 2 * 24 * 3600
+
+
+def _take_holds(tx: Transaction, holds: list[Hold], now: int) -> None:
+    for hold in holds:
+        tx.update(
+            keys.checkout_hold(hold.key),
+            "ADD open_checkouts :one SET #ttl = :ttl",
+            "attribute_not_exists(open_checkouts) OR open_checkouts < :cap",
+            names={"#ttl": "ttl"},
+            values={":one": 1, ":cap": hold.cap, ":ttl": now + _HOLD_TTL_SECONDS},
+        )
+
+
+def _release_holds(tx: Transaction, order: Order) -> None:
+    for key in order.holds:
+        tx.update(keys.checkout_hold(key), "ADD open_checkouts :minus", values={":minus": -1})
+
+
+def _releases_holds(order: Order, change: StatusChange) -> bool:
+    return (
+        bool(order.holds)
+        and order.status == OrderStatus.PENDING_PAYMENT
+        and change.status != OrderStatus.PENDING_PAYMENT
+    )
+
+
 def _refused(failed: ConditionFailed, order: Order, first_line: int) -> Exception:
     """What a failed transaction of `order` means: the order's own item is first (it exists
     already, or is no longer in the status the change needs), the lines follow."""
     indexes = failed.failed_indexes()
-    lines = [i - first_line for i in indexes if i >= first_line]
+    lines = [i - first_line for i in indexes if first_line <= i < first_line + len(order.lines)]
     if 0 in indexes or not lines:
         return ConcurrentUpdate(f"{order.id} changed meanwhile")
     return OutOfStock(lines[0], order.lines[lines[0]].variant_id)
@@ -69,9 +105,17 @@ class OrderRepository:
     def __init__(self, table: MainTable):
         self.table = table
 
-    def place(self, order: Order, event: Event | None = None, backorder: bool = False) -> None:
-        """Write the order and reserve every line's stock, all or nothing (with `event`);
-        `backorder`: even the units no longer available."""
+    def place(
+        self,
+        order: Order,
+        holds: list[Hold] | None = None,
+        event: Event | None = None,
+        backorder: bool = False,
+    ) -> None:
+        """Write the order, reserve every line's stock and count it in each hold, all or
+        nothing (with `event`); `backorder`: even the units no longer available."""
+        holds = holds or []
+        assert [h.key for h in holds] == order.holds, "the order names the holds it takes"
         tx = self.table.transaction()
         listing = keys.listing_entry(order.merchant_id, ORDERS, order.created_at.isoformat(),
                                      order.id)  # fmt: skip
@@ -80,13 +124,18 @@ class OrderRepository:
         item["refundable"] = order.refundable
         tx.put(item, "attribute_not_exists(pk)")
         _move_stock(tx, order.lines, StockMove.RESERVE, backorder)
+        _take_holds(tx, holds, int(order.created_at.timestamp()))
         if event is not None:  # last: the failure positions above stay as they were
             add_event(tx, event)
         try:
             self.table.commit(tx)
         except ConditionFailed as failed:
-            if 0 in failed.failed_indexes():
+            indexes = failed.failed_indexes()
+            if 0 in indexes:
                 raise AlreadyExists(order.id) from failed
+            first_hold = 1 + len(order.lines)
+            if all(first_hold <= i < first_hold + len(holds) for i in indexes):
+                raise HoldLimitReached(indexes[0] - first_hold) from failed
             raise _refused(failed, order, first_line=1) from failed
 
     def attach_payment(
@@ -107,6 +156,7 @@ class OrderRepository:
             values={":pi": intent_id, ":customer": customer.model_dump(), ":digest": secret_digest},
         )  # fmt: skip
         tx.put({**keys.payment_intent(intent_id), "order_id": order_id})
+        add_ref(tx, customer.token, ORDER, order_id)  # for erasure to find
         if event is not None:
             add_event(tx, event)
         self.table.commit(tx)
@@ -117,6 +167,7 @@ class OrderRepository:
         tx.delete(keys.order(order.id), "#status = :pending", names={"#status": "status"},
                   values={":pending": OrderStatus.PENDING_PAYMENT.value})  # fmt: skip
         _move_stock(tx, order.lines, StockMove.RELEASE)
+        _release_holds(tx, order)
         try:
             self.table.commit(tx)
         except ConditionFailed as failed:
@@ -189,18 +240,20 @@ class OrderRepository:
         source_values = {f":from{n}": s.value for n, s in enumerate(sorted(sources))}
         values |= source_values
         expression = "SET " + ", ".join(assignments)
+        condition = f"#status IN ({', '.join(source_values)})"
+        releases = _releases_holds(order, change)
         if change.status != OrderStatus.PENDING_PAYMENT:
-            expression += " REMOVE gsi2pk, gsi2sk"
+            expression += " REMOVE gsi2pk, gsi2sk" + (", holds" if releases else "")
+        if releases:  # still holding (an order read before another move has none to give)
+            condition += " AND attribute_exists(holds)"
         tx = self.table.transaction()
-        tx.update(
-            keys.order(order.id),
-            expression,
-            f"#status IN ({', '.join(source_values)})",
-            names=names,
-            values=values,
-        )
+        tx.update(keys.order(order.id), expression, condition, names=names, values=values)
         if stock is not None:
             _move_stock(tx, order.lines, stock)
+        if releases:
+            _release_holds(tx, order)
+        if update is not None and update.customer is not None:
+            add_ref(tx, update.customer.token, ORDER, order.id)  # for erasure to find
         if event is not None:  # last: the failure positions above stay as they were
             add_event(tx, event)
         try:

@@ -248,6 +248,24 @@ class MainTable:
         last = response.get("LastEvaluatedKey")
         return Page(items, _encode_cursor(from_attributes(last)) if last else None)
 
+    def query_between(self, pk: str, sk_from: str, sk_to: str) -> list[dict[str, Any]]:
+        """Every item of partition `pk` whose sort key is between the two, in order, read
+        page by page (for bounded partitions: a month of a merchant's funnel, a statement)."""
+        request: dict[str, Any] = {
+            "TableName": self.name,
+            "KeyConditionExpression": "pk = :p AND sk BETWEEN :from AND :to",
+            "ExpressionAttributeValues": to_attributes({":p": pk, ":from": sk_from, ":to": sk_to}),
+        }
+        items: list[dict[str, Any]] = []
+        while True:
+            with self._translated():
+                response = self.client.query(**request)
+            items += [from_attributes(i) for i in response.get("Items", [])]
+            last = response.get("LastEvaluatedKey")
+            if not last:
+                return items
+            request["ExclusiveStartKey"] = last
+
     def partition(self, pk: str, limit: int = 100) -> list[dict[str, Any]]:
         """The items under one partition key (pointers kept beside each other)."""
         with self._translated():
