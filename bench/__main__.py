@@ -10,7 +10,16 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import Result, checkout, connections, first_response, outbox, vault, webhooks
+from bench import (
+    Result,
+    channels,
+    checkout,
+    connections,
+    first_response,
+    outbox,
+    vault,
+    webhooks,
+)
 
 BENCHMARKS: dict[str, Callable[[], list[Result]]] = {
     "first_response": first_response.run,
@@ -19,6 +28,7 @@ BENCHMARKS: dict[str, Callable[[], list[Result]]] = {
     "webhooks": webhooks.run,
     "connections": connections.run,
     "outbox": outbox.run,
+    "channels": channels.run,
 }
 
 RESULTS = Path(__file__).with_name("results.json")

@@ -110,6 +110,9 @@ class Settings(BaseSettings):
         "instagram_manage_comments",
         "instagram_manage_messages",
         "business_management",
+        # channels: the merchant's catalog, and product tags on Instagram posts
+        "catalog_management",
+        "instagram_shopping_tag_products",
     ]
     tiktok_authorize_url: str = "https://services.tiktokshop.com/open/authorize"
     tiktok_auth_url: str = "https://auth.tiktok-shops.com"
@@ -148,6 +151,8 @@ class Settings(BaseSettings):
     inbox_retention_days: int = 90  # comments and messages go after this (and on erasure)
     publish_max_attempts: int = 5
     publish_retry_seconds: int = 30  # doubled at each attempt, at most 900 (SQS's limit)
+    # how long after a listing was written or checked the reconciliation reads it back
+    channel_reconcile_minutes: int = 30
     platform_timeout_seconds: float = 5.0
 
     # Outbound webhooks (Standard Webhooks). Signing secrets are encrypted under this key.

@@ -11,11 +11,13 @@ logger = Logger(service="shoppable")
 NAMESPACE = "Shoppable"
 
 
-def count(name: str, **dimensions: str) -> None:
-    """Add one to the metric `name` (e.g. `WebhookEventsIgnored`, by `reason`): a line of
-    CloudWatch's embedded metric format, which CloudWatch turns into a metric from the logs."""
+def count(name: str, times: int = 1, **dimensions: str) -> None:
+    """Add one (or `times`) to the metric `name` (e.g. `WebhookEventsIgnored`, by `reason`):
+    a line of CloudWatch's embedded metric format, which CloudWatch turns into a metric."""
     from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-    with single_metric(name=name, unit=MetricUnit.Count, value=1, namespace=NAMESPACE) as metric:
+    with single_metric(
+        name=name, unit=MetricUnit.Count, value=times, namespace=NAMESPACE
+    ) as metric:
         for key, value in dimensions.items():
             metric.add_dimension(name=key, value=str(value)[:250] or "-")

@@ -25,6 +25,7 @@ from .config import Settings, get_settings
 
 if TYPE_CHECKING:
     from .adapters.dynamodb.catalog import CatalogRepository
+    from .adapters.dynamodb.channels import ListingRepository
     from .adapters.dynamodb.checkout_settings import CheckoutSettingsRepository
     from .adapters.dynamodb.connections import ConnectionRepository
     from .adapters.dynamodb.creators import CreatorRepository, ReferralRepository
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
     from .domain.outbound import Event
     from .services.analytics import Analytics
     from .services.catalog import Catalog
+    from .services.channels import Channels
     from .services.connections import Connections
     from .services.creators import Creators
     from .services.customers import Customers
@@ -128,6 +130,12 @@ class Runtime:
         from .adapters.dynamodb.catalog import CatalogRepository
 
         return CatalogRepository(self.table)
+
+    @cached_property
+    def listing_store(self) -> "ListingRepository":
+        from .adapters.dynamodb.channels import ListingRepository
+
+        return ListingRepository(self.table)
 
     @cached_property
     def post_store(self) -> "PostRepository":
@@ -320,7 +328,7 @@ class Runtime:
     def catalog(self) -> "Catalog":
         from .services.catalog import Catalog
 
-        return Catalog(self.product_store, self.clock)
+        return Catalog(self.product_store, self.clock, self.listing_store)
 
     @cached_property
     def posts(self) -> "Posts":
@@ -386,11 +394,30 @@ class Runtime:
             vault=self.worker_vault,
             sales=self.worker_sales,
             clock=self.clock,
+            channels=self.channels,
             settings=SocialSettings(
                 storefront_url=s.storefront_url,
                 publish_max_attempts=s.publish_max_attempts,
                 publish_retry_seconds=s.publish_retry_seconds,
             ),
+        )
+
+    @cached_property
+    def channels(self) -> "Channels":
+        from .adapters.dynamodb import outbox
+        from .services.channels import Channels
+
+        return Channels(
+            listings=self.listing_store,
+            products=self.product_store,
+            connections=self.connection_store,
+            merchant_settings=self.settings_store,
+            platforms=self.platforms,
+            stream=outbox,
+            queue=self.ingest_queue,
+            clock=self.clock,
+            storefront_url=self.settings.storefront_url,
+            reconcile_every=timedelta(minutes=self.settings.channel_reconcile_minutes),
         )
 
     @cached_property
@@ -496,7 +523,7 @@ class Runtime:
     def ingest_handlers(self) -> dict[str, "Handler"]:
         """Message type -> the service that handles it, with its area's dependencies. Each
         entry builds its area on its first message."""
-        from .services import engagement, payments, platform_orders, publishing
+        from .services import channels, engagement, payments, platform_orders, publishing
         from .services.connections import account_deauthorized
         from .services.social import routed
 
@@ -516,6 +543,9 @@ class Runtime:
         )
         handlers["platform.deauthorization"] = with_social(routed(account_deauthorized))
         handlers[publishing.JOB] = with_social(publishing.publish_job)
+        handlers[channels.LIST_JOB] = lambda m: channels.list_product_job(self.channels, m)
+        handlers[channels.STOCK_JOB] = lambda m: channels.push_stock_job(self.channels, m)
+        handlers[channels.LIST_ALL_JOB] = lambda m: channels.list_catalog_job(self.channels, m)
         return handlers
 
 

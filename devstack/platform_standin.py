@@ -145,6 +145,13 @@ class _State:
     meta_mentioned: dict[tuple[str, str, str], dict] = field(default_factory=dict)
     x_tweets: dict[str, dict] = field(default_factory=dict)
     x_users: dict[str, dict] = field(default_factory=dict)
+    # catalogs: TikTok products by id, Meta items by (catalog, retailer id), Pinterest items
+    # by item id; each batch's outcome by its handle; items a platform refuses, with why
+    tiktok_products: dict[str, dict] = field(default_factory=dict)
+    meta_items: dict[tuple[str, str], dict] = field(default_factory=dict)
+    pinterest_items: dict[str, dict] = field(default_factory=dict)
+    batches: dict[str, dict] = field(default_factory=dict)
+    refused_items: dict[tuple[str, str], str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     ids: Any = field(default_factory=lambda: itertools.count(17990000000000100))
 
@@ -153,7 +160,8 @@ class _State:
             store.clear()
         for table in (self.tiktok_orders, self.tiktok_cancellations, self.tiktok_answered,
                       self.meta_objects, self.meta_refusals, self.meta_mentioned,
-                      self.x_tweets, self.x_users):  # fmt: skip
+                      self.x_tweets, self.x_users, self.tiktok_products, self.meta_items,
+                      self.pinterest_items, self.batches, self.refused_items):  # fmt: skip
             table.clear()
 
 
@@ -248,6 +256,48 @@ class PlatformStandin:
             tweet["author_id"] = str(author_id)
         with self.state.lock:
             self.state.x_tweets[str(tweet_id)] = tweet
+
+    # The platforms' catalogs, as their own APIs would show them
+
+    def tiktok_stock(self, seller_sku: str) -> int | None:
+        """The quantity TikTok Shop holds for the SKU (summed over warehouses)."""
+        with self.state.lock:
+            for product in self.state.tiktok_products.values():
+                for sku in product["skus"]:
+                    if sku["seller_sku"] == seller_sku:
+                        return sum(int(i.get("quantity", 0)) for i in sku["inventory"])
+        return None
+
+    def meta_item(self, catalog_id: str, retailer_id: str) -> dict | None:
+        with self.state.lock:
+            return self.state.meta_items.get((str(catalog_id), retailer_id))
+
+    def pinterest_item(self, item_id: str) -> dict | None:
+        with self.state.lock:
+            return self.state.pinterest_items.get(item_id)
+
+    def drift(self, platform: str, item_id: str, **changes: Any) -> None:
+        """Change an item as a merchant could in the platform's own seller tools: TikTok's
+        SKU (by seller SKU: `quantity`), Meta's or Pinterest's item (attributes)."""
+        with self.state.lock:
+            if platform == "tiktok":
+                for product in self.state.tiktok_products.values():
+                    for sku in product["skus"]:
+                        if sku["seller_sku"] == item_id:
+                            sku["inventory"] = [{"warehouse_id": DEFAULT_WAREHOUSE,
+                                                 "quantity": changes["quantity"]}]  # fmt: skip
+            elif platform == "meta":
+                for (_, retailer), item in self.state.meta_items.items():
+                    if retailer == item_id:
+                        item.update(changes)
+            else:
+                self.state.pinterest_items[item_id].update(changes)
+
+    def refuse_item(self, platform: str, item_id: str, message: str) -> None:
+        """The platform's batch refuses the item (Meta's retailer id, Pinterest's item id)
+        with this message, as a per-item error."""
+        with self.state.lock:
+            self.state.refused_items[(platform, item_id)] = message
 
     def seed_samples(self) -> None:
         """The objects that the sample deliveries of events/ refer to."""
@@ -450,8 +500,60 @@ def _meta_read(state: _State, object_id: str, query: dict[str, str]) -> tuple[in
     return 200, {**select(found, fields), "id": object_id}
 
 
+def _meta_catalog(state: _State, r: Recorded, catalog_id: str, edge: str, next_id: str):
+    """Catalog Batch API: `items_batch` applies its requests at once (allow_upsert) and
+    answers a handle; `check_batch_request_status` answers the batch's status with each
+    refused item's error; `products` lists items filtered on retailer id."""
+    if r.method == "POST" and edge == "items_batch":
+        body = r.body or {}
+        requests = body.get("requests")
+        if isinstance(requests, str):
+            requests = json.loads(requests)
+        if body.get("item_type") != "PRODUCT_ITEM" or not isinstance(requests, list):
+            return 400, {"error": {"message": "(#100) Param requests must be an array",
+                                   "type": "OAuthException", "code": 100}}  # fmt: skip
+        errors = []
+        for line, request in enumerate(requests):
+            data = request.get("data") or {}
+            retailer_id = str(data.get("id"))
+            refused = state.refused_items.get(("meta", retailer_id))
+            if refused:
+                errors.append({"line": line, "id": retailer_id, "message": refused})
+                continue
+            key = (catalog_id, retailer_id)
+            if request.get("method") == "DELETE":
+                state.meta_items.pop(key, None)
+                continue
+            item = state.meta_items.setdefault(
+                key, {"id": f"{next_id}{line}", "retailer_id": retailer_id,
+                      "review_status": "approved"},
+            )  # fmt: skip
+            item.update({k: v for k, v in data.items() if k != "id"})
+        handle = f"AcHandle{next_id}"
+        state.batches[handle] = {"handle": handle, "status": "finished",
+                                 "errors_total_count": len(errors), "errors": errors,
+                                 "warnings_total_count": 0, "warnings": []}  # fmt: skip
+        return 200, {"handles": [handle]}
+    if r.method == "GET" and edge == "check_batch_request_status":
+        batch = state.batches.get(r.query.get("handle", ""))
+        if batch is None:
+            return _graph_error(r.query.get("handle", ""))
+        return 200, {"data": [batch]}
+    if r.method == "GET" and edge == "products":
+        wanted = (json.loads(r.query.get("filter") or "{}").get("retailer_id") or {}).get("is_any")
+        fields = (r.query.get("fields") or "id").split(",")
+        found = [{"id": i["id"], **{f: i[f] for f in fields if f in i}}
+                 for (catalog, retailer), i in state.meta_items.items()
+                 if catalog == catalog_id and (wanted is None or retailer in wanted)]  # fmt: skip
+        return 200, {"data": found, "paging": {}}
+    return _not_found(state, r, next_id)
+
+
 def _meta(state: _State, r: Recorded, next_id: str) -> tuple[int, Any]:
     segments = r.path.strip("/").split("/")
+    if len(segments) == 2 and segments[1] in ("items_batch", "check_batch_request_status",
+                                               "products"):  # fmt: skip
+        return _meta_catalog(state, r, segments[0], segments[1], next_id)
     if r.method == "GET" and segments[-1] == "commerce_orders":
         state_filter = r.query.get("state")
         orders = [o for o in state.meta_orders
@@ -501,9 +603,25 @@ def _tiktok(state: _State, r: Recorded, next_id: str) -> tuple[int, Any]:
         return _tiktok_ok({"orders": [state.tiktok_orders[i] for i in ids
                                       if i in state.tiktok_orders]})  # fmt: skip
     if r.method == "POST" and r.path == "/product/202309/products":
-        skus = [{"id": f"{next_id}{n}", "seller_sku": s.get("seller_sku")}
+        skus = [{"id": f"{next_id}{n}", "seller_sku": s.get("seller_sku"),
+                 "price": s.get("price"),
+                 "inventory": [{"warehouse_id": i.get("warehouse_id") or DEFAULT_WAREHOUSE,
+                                "quantity": int(i.get("quantity", 0))}
+                               for i in s.get("inventory") or []]}
                 for n, s in enumerate((r.body or {}).get("skus", []))]  # fmt: skip
-        return _tiktok_ok({"product_id": next_id, "skus": skus})
+        state.tiktok_products[next_id] = {"id": next_id, "title": (r.body or {}).get("title"),
+                                          "skus": skus}  # fmt: skip
+        answered = [{"id": s["id"], "seller_sku": s["seller_sku"]} for s in skus]
+        return _tiktok_ok({"product_id": next_id, "skus": answered, "warnings": []})
+    read = re.fullmatch(r"/product/202309/products/(\w+)", r.path)
+    if r.method == "GET" and read:
+        product = state.tiktok_products.get(read[1])
+        if product is None:
+            return _tiktok_refused(12052048, "The product does not exist.")
+        return _tiktok_ok(product)
+    product_match = _PRODUCT.match(r.path)
+    if r.method == "POST" and product_match:
+        return _tiktok_product(state, product_match[1], product_match[2], r.body or {})
     if r.method == "POST" and r.path == "/return_refund/202309/cancellations":
         return _seller_cancels(state, r.body or {}, next_id)
     if r.method == "POST" and r.path == "/return_refund/202309/cancellations/search":
@@ -515,6 +633,43 @@ def _tiktok(state: _State, r: Recorded, next_id: str) -> tuple[int, Any]:
     if r.method == "POST" and match:
         return _answer_request(state, match[1], match[2], r)
     return _not_found(state, r, next_id)
+
+
+_PRODUCT = re.compile(r"^/product/202309/products/(\w+)/(inventory/update|partial_edit)$")
+DEFAULT_WAREHOUSE = "7000000000000000001"
+
+
+def _tiktok_product(state: _State, product_id: str, action: str, body: dict):
+    """Update Inventory sets each named SKU's quantity per warehouse (the shop's default
+    one when none is named); Partial Edit changes the title and SKU prices."""
+    product = state.tiktok_products.get(product_id)
+    if product is None:
+        return _tiktok_refused(12052048, "The product does not exist.")
+    skus = {s["id"]: s for s in product["skus"]}
+    for change in body.get("skus") or []:
+        if str(change.get("id")) not in skus:
+            return _tiktok_refused(12052022, f"SKU {change.get('id')} does not exist.")
+    if action == "partial_edit":
+        product["title"] = body.get("title", product["title"])
+        for change in body.get("skus") or []:
+            if change.get("price"):
+                skus[str(change["id"])]["price"] = change["price"]
+        return _tiktok_ok(
+            {
+                "product_id": product_id,
+                "skus": [{"id": s["id"], "seller_sku": s["seller_sku"]} for s in product["skus"]],
+            }
+        )
+    for change in body.get("skus") or []:
+        sku = skus[str(change["id"])]
+        for place in change.get("inventory") or []:
+            warehouse = place.get("warehouse_id") or DEFAULT_WAREHOUSE
+            held = next((i for i in sku["inventory"] if i["warehouse_id"] == warehouse), None)
+            if held is None:
+                sku["inventory"].append({"warehouse_id": warehouse, "quantity": 0})
+                held = sku["inventory"][-1]
+            held["quantity"] = int(place.get("quantity", 0))
+    return _tiktok_ok({})
 
 
 def _seller_cancels(state: _State, body: dict, next_id: str) -> tuple[int, dict]:
@@ -561,9 +716,57 @@ def _answer_request(state: _State, cancel_id: str, answer: str, r: Recorded) -> 
     return outcome
 
 
+def _pinterest_batch(state: _State, body: dict, next_id: str) -> tuple[int, Any]:
+    """Applied at once; its record (`GET …/batch/{id}`) says COMPLETED with each item's
+    SUCCESS or FAILURE and errors. UPDATE changes the attributes `update_mask` names (all
+    given, without one) of an item that exists; UPSERT replaces or creates it."""
+    operation = body.get("operation")
+    if operation not in ("UPSERT", "UPDATE", "DELETE", "CREATE"):
+        return 400, {"code": 1, "message": "Invalid request: operation"}
+    records = []
+    for item in body.get("items") or []:
+        item_id = str(item.get("item_id"))
+        refused = state.refused_items.get(("pinterest", item_id))
+        current = state.pinterest_items.get(item_id)
+        errors = []
+        if refused:
+            errors = [{"attribute": "item_id", "code": 100, "message": refused}]
+        elif operation == "DELETE":
+            state.pinterest_items.pop(item_id, None)
+        elif operation == "UPDATE" and current is None:
+            errors = [{"attribute": "item_id", "code": 3, "message": "Item not found"}]
+        elif operation == "UPDATE":
+            attributes = item.get("attributes") or {}
+            mask = item.get("update_mask") or list(attributes)
+            current.update({k: attributes[k] for k in mask if k in attributes})
+        else:
+            state.pinterest_items[item_id] = {"item_id": item_id, **(item.get("attributes") or {})}
+        records.append({"item_id": item_id, "status": "FAILURE" if errors else "SUCCESS",
+                        "errors": errors, "warnings": []})  # fmt: skip
+    batch_id = f"batch{next_id}"
+    state.batches[batch_id] = {"batch_id": batch_id, "status": "COMPLETED", "items": records,
+                               "created_time": "2026-11-30T00:00:00",
+                               "completed_time": "2026-11-30T00:00:01"}  # fmt: skip
+    return 200, {"batch_id": batch_id, "status": "PROCESSING", "items": [],
+                 "created_time": "2026-11-30T00:00:00", "completed_time": None}  # fmt: skip
+
+
 def _pinterest(state: _State, r: Recorded, next_id: str) -> tuple[int, Any]:
     if r.method == "POST" and r.path == "/v5/catalogs/items/batch":
-        return 200, {"batch_id": f"batch{next_id}", "status": "PROCESSING"}
+        return _pinterest_batch(state, r.body or {}, next_id)
+    if r.method == "GET" and r.path == "/v5/catalogs/items":
+        wanted = r.query.get("item_ids", "").split(",")
+        items = [{"catalog_type": "RETAIL", "item_id": i,
+                  "attributes": {k: v for k, v in state.pinterest_items[i].items()
+                                 if k != "item_id"}}
+                 for i in wanted if i in state.pinterest_items]  # fmt: skip
+        return 200, {"items": items}
+    batch_match = re.fullmatch(r"/v5/catalogs/items/batch/(\w+)", r.path)
+    if r.method == "GET" and batch_match:
+        batch = state.batches.get(batch_match[1])
+        if batch is None:
+            return 404, {"code": 4180, "message": "Catalogs items batch not found."}
+        return 200, batch
     if r.method == "POST" and r.path == "/v5/pins":
         return 201, {"id": next_id, **(r.body or {})}
     return _not_found(state, r, next_id)

@@ -45,6 +45,7 @@ DEMO_PRODUCT = {
 }
 
 DEMO_BOARD = "549755885175001"  # the demo shop's Pinterest board, for its Pins
+DEMO_CATALOG = "881234567890123"  # the demo shop's Meta catalog, its Instagram shop's
 
 DEMO_ACCESSORY = {
     "title": "Straw hat",
@@ -98,7 +99,10 @@ def seed_demo_shop(rt) -> DemoShop:
         ),
     )
     update_settings(
-        rt.social, rt.shop_settings, merchant_id, SettingsUpdate(pinterest_board_id=DEMO_BOARD)
+        rt.social,
+        rt.shop_settings,
+        merchant_id,
+        SettingsUpdate(pinterest_board_id=DEMO_BOARD, meta_catalog_id=DEMO_CATALOG),
     )
     return DemoShop(merchant_id, created.secret, product.id, post.id, created.api_key.id)
 

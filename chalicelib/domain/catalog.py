@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 from pydantic import ConfigDict, Field, model_validator
 
 from .base import Model
+from .channels import ChannelView
 from .fields import HttpsUrl, ObjectId, Title
 from .money import Money
 
@@ -133,6 +134,11 @@ class Variant(Model):
         description="on_hand - reserved, stored so that a reservation can be a condition "
         "(`available >= quantity`): DynamoDB conditions cannot subtract.",
     )
+    stock_version: int = Field(
+        0,
+        description="Raised by every write of the variant's stock or price (channels order "
+        "their pushes by it).",
+    )
 
     @model_validator(mode="after")
     def _available_follows_stock(self) -> "Variant":
@@ -178,11 +184,16 @@ class ProductView(Model):
     description: str
     images: list[str]
     variants: list[VariantView]
+    channels: list[ChannelView] = Field(
+        [], description="Where the product is listed: each connected channel's verdict"
+    )
     created_at: datetime
     updated_at: datetime
 
 
-def product_view(product: Product, variants: list[Variant]) -> ProductView:
+def product_view(
+    product: Product, variants: list[Variant], channels: list[ChannelView] | None = None
+) -> ProductView:
     by_id = {variant.id: variant for variant in variants}
     return ProductView(
         id=product.id,
@@ -205,6 +216,7 @@ def product_view(product: Product, variants: list[Variant]) -> ProductView:
             )
             for v in (by_id[vid] for vid in product.variant_ids if vid in by_id)
         ],
+        channels=channels or [],
         created_at=product.created_at,
         updated_at=product.updated_at,
     )

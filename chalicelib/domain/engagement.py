@@ -23,6 +23,7 @@ class EngagementKind(StrEnum):
     COMMENT = "comment"
     MENTION = "mention"
     MESSAGE = "message"
+    NOTICE = "notice"  # from us to the merchant: a platform order refused for want of stock
 
 
 class AttachmentKind(StrEnum):

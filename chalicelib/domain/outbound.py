@@ -27,6 +27,7 @@ from pydantic import ConfigDict, Field, field_validator
 
 from .attribution import Attribution
 from .base import Model
+from .channels import Drift
 
 API_VERSION = "2026-12-01"
 EVENT_RETENTION_DAYS = 30
@@ -57,6 +58,8 @@ class EventType(StrEnum):
     CONNECTION_NEEDS_REAUTH = "connection.needs_reauth"
     CUSTOMER_ERASED = "customer.erased"
     WEBHOOK_ENDPOINT_DISABLED = "webhook_endpoint.disabled"
+    PLATFORM_ORDER_OVERSOLD = "platform_order.oversold"
+    CHANNEL_DRIFT = "channel.drift"
 
 
 # Data of each event type
@@ -130,6 +133,29 @@ class WebhookEndpointDisabledData(Model):
     failing_since: datetime | None = None
 
 
+class PlatformOrderOversoldData(Model):
+    """A platform order arrived for stock already sold elsewhere: what the merchant's
+    `platform_oversell` setting made of it."""
+
+    object: Literal["platform_order"] = "platform_order"
+    platform: str
+    external_order_id: str
+    action: Literal["cancelled", "backordered", "cancel_refused"]
+    skus: list[str]
+    order_id: str | None = Field(None, description="backordered: our order")
+    reason: str | None = Field(None, description="cancel_refused: the platform's error")
+    inbox_item_id: str
+
+
+class ChannelDriftData(Model):
+    """The reconciliation found a channel showing a product otherwise than we hold it, and
+    repaired it (stock pushed again, catalog item edited or listed again)."""
+
+    object: Literal["product"] = "product"
+    product_id: str
+    drift: list[Drift]
+
+
 EVENT_DATA: dict[EventType, type[Model]] = {
     **{t: OrderEventData for t in EventType if t.value.startswith("order.")},
     EventType.INVENTORY_LOW: InventoryLowData,
@@ -139,6 +165,8 @@ EVENT_DATA: dict[EventType, type[Model]] = {
     EventType.CONNECTION_NEEDS_REAUTH: ConnectionNeedsReauthData,
     EventType.CUSTOMER_ERASED: CustomerErasedData,
     EventType.WEBHOOK_ENDPOINT_DISABLED: WebhookEndpointDisabledData,
+    EventType.PLATFORM_ORDER_OVERSOLD: PlatformOrderOversoldData,
+    EventType.CHANNEL_DRIFT: ChannelDriftData,
 }
 
 

@@ -201,6 +201,8 @@ class PostListing:
     link: str
     account_id: str | None
     board_id: str | None = None
+    # Instagram: each tag's product as the merchant's Meta catalog knows it, in tag order
+    catalog_product_ids: tuple[str, ...] = ()
 
     def variants_of(self, product: Product) -> list[Variant]:
         return [v for v in self.variants if v.product_id == product.id]

@@ -1,5 +1,7 @@
 """A merchant's own settings: comment-to-buy (keywords and reply, with per-post overrides),
-the Pinterest board its Pins go to, the Meta commerce account its Shops orders come from,
+the Pinterest board its Pins go to, the Meta commerce account its Shops orders come from, the
+Meta catalog its products are listed in, what a platform order for stock already sold
+elsewhere becomes (`platform_oversell`: cancel it on the platform, or accept a backorder),
 and (stored apart, see domain/merchants.py) the limits on anonymous checkouts.
 
 They used to be one global setting of the operator's; every merchant now has its own, with
@@ -13,6 +15,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
 
 from .base import Model
+from .channels import OversellPolicy
 from .merchants import CheckoutSettings
 
 DEFAULT_KEYWORDS = ("buy", "price", "how much", "link", "want")
@@ -65,6 +68,8 @@ class MerchantSettings(Model):
     reply_template: str = DEFAULT_REPLY_TEMPLATE
     pinterest_board_id: str | None = None
     meta_commerce_account_id: str | None = None
+    meta_catalog_id: str | None = None
+    platform_oversell: OversellPolicy = OversellPolicy.CANCEL
     posts: dict[str, CommentToBuy] = {}
     updated_at: datetime | None = None
 
@@ -93,6 +98,8 @@ class SettingsUpdate(Model):
     reply_template: ReplyTemplate | None = None
     pinterest_board_id: ExternalId | None = None
     meta_commerce_account_id: ExternalId | None = None
+    meta_catalog_id: ExternalId | None = None
+    platform_oversell: OversellPolicy | None = None
     posts: Annotated[dict[ExternalId, CommentToBuy | None], Field(max_length=50)] | None = None
     checkout: CheckoutSettings | None = Field(
         None,
@@ -105,10 +112,10 @@ def updated(current: MerchantSettings, update: SettingsUpdate, now: datetime) ->
     """The settings with the update applied (a post's override is checked by the caller)."""
     sent = update.model_fields_set
     changes: dict[str, object] = {"updated_at": now}
-    for name in ("comment_keywords", "reply_template"):
+    for name in ("comment_keywords", "reply_template", "platform_oversell"):
         if name in sent and getattr(update, name) is not None:
             changes[name] = getattr(update, name)
-    for name in ("pinterest_board_id", "meta_commerce_account_id"):
+    for name in ("pinterest_board_id", "meta_commerce_account_id", "meta_catalog_id"):
         if name in sent:
             changes[name] = getattr(update, name)
     if "posts" in sent and update.posts is not None:

@@ -1,9 +1,14 @@
 """Products, their variants and their stock."""
 
+from typing import Any
+
+from chalice import Rate
+
 from ..domain.catalog import ProductCreate, ProductPatch, ProductView
 from ..domain.listing import ListOf, ListQuery, listing
 from ..domain.scopes import Scope
-from ..services import catalog
+from ..runtime import runtime
+from ..services import catalog, channels
 from ..web import Call, Routes
 
 routes = Routes(__name__)
@@ -60,3 +65,10 @@ def get_product(call: Call, product_id: str) -> ProductView:
 )
 def patch_product(call: Call, product_id: str) -> ProductView:
     return catalog.patch_product(call.rt.catalog, call.merchant_id, product_id, call.body)
+
+
+@routes.blueprint.schedule(Rate(30, unit=Rate.MINUTES))
+def reconcile_channels(event: Any) -> dict[str, int]:
+    """Each channel's listed stock and prices read back, compared with ours, drift repaired
+    and reported (`channel.drift`)."""
+    return channels.reconcile(runtime().channels)

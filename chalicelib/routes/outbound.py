@@ -23,7 +23,7 @@ from ..domain.outbound import (
 )
 from ..domain.scopes import Scope
 from ..runtime import runtime
-from ..services import outbound
+from ..services import channels, outbound
 from ..web import Call, Routes
 
 routes = Routes(__name__)
@@ -171,10 +171,12 @@ def redeliver_event(call: Call, event_id: str) -> RedeliverView:
 )
 def on_outbox(event: DynamoDBEvent) -> dict[str, Any]:
     rt = runtime()
-    return consume_stream(
-        lambda records: outbound.publish_changes(rt.outbound, records, rt.event_consumers),
-        event.to_dict(),
-    )
+
+    def publish(records: list[dict[str, Any]]) -> None:
+        outbound.publish_changes(rt.outbound, records, rt.event_consumers)
+        channels.catalog_changed(rt.channels, records)
+
+    return consume_stream(publish, event.to_dict())
 
 
 @blueprint.on_sqs_message(queue=WEBHOOK_QUEUE, batch_size=4)

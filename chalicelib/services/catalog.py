@@ -13,6 +13,7 @@ from ..domain.catalog import (
     check_variants,
     product_view,
 )
+from ..domain.channels import ChannelListing, ChannelView, channel_view
 from ..domain.errors import BelowReserved, ConcurrentUpdate
 from ..domain.ids import Prefix
 from ..errors import Conflict, ValidationFailed
@@ -47,10 +48,25 @@ class ProductStore(Protocol):
         ...
 
 
+class ListingReader(Protocol):
+    def of_product(self, product_id: str) -> list[ChannelListing]: ...
+
+
 @dataclass(frozen=True)
 class Catalog:
     products: ProductStore
     clock: Clock
+    listings: ListingReader | None = None  # where each product is listed (its `channels`)
+
+
+def _channels(catalog: Catalog, product: Product) -> list[ChannelView]:
+    if catalog.listings is None:
+        return []
+    return [
+        channel_view(listing, product.variant_ids)
+        for listing in catalog.listings.of_product(product.id)
+        if listing.merchant_id == product.merchant_id
+    ]
 
 
 def create_product(catalog: Catalog, merchant_id: str, request: ProductCreate) -> ProductView:
@@ -90,7 +106,8 @@ def owned_product(catalog: Catalog, merchant_id: str, product_id: str) -> Produc
 
 def get_product(catalog: Catalog, merchant_id: str, product_id: str) -> ProductView:
     product = owned_product(catalog, merchant_id, product_id)
-    return product_view(product, catalog.products.variants(product.variant_ids))
+    variants = catalog.products.variants(product.variant_ids)
+    return product_view(product, variants, _channels(catalog, product))
 
 
 def list_products(
@@ -98,7 +115,7 @@ def list_products(
 ) -> tuple[list[ProductView], str | None]:
     products, next_cursor = catalog.products.page(merchant_id, limit, cursor)
     variants = catalog.products.variants([vid for p in products for vid in p.variant_ids])
-    return [product_view(p, variants) for p in products], next_cursor
+    return [product_view(p, variants, _channels(catalog, p)) for p in products], next_cursor
 
 
 def patch_product(
@@ -181,7 +198,7 @@ def patch_product(
             code="inventory_below_reserved",
             param=f"variants[{index}].inventory.on_hand",
         ) from short
-    return product_view(updated, list(final.values()))
+    return product_view(updated, list(final.values()), _channels(catalog, updated))
 
 
 def _added_index(patch: ProductPatch, index: int) -> int:

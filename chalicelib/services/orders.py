@@ -52,13 +52,17 @@ from .posts import PostStore
 
 class OrderStore(Protocol):
     def place(
-        self, order: Order, holds: list[Hold] | None = None, event: Event | None = None
+        self,
+        order: Order,
+        holds: list[Hold] | None = None,
+        event: Event | None = None,
+        backorder: bool = False,
     ) -> None:
         """Write the order, reserve every line's stock and count it in each hold (the order
         names their keys), all or nothing, with `event` in the outbox. Raises OutOfStock for
-        the first line short of stock, HoldLimitReached for a hold at its cap, AlreadyExists if
-        the order is there already. Holds are released by the order's first move away from
-        pending_payment."""
+        the first line short of stock (unless `backorder`: then available may go below zero),
+        HoldLimitReached for a hold at its cap, AlreadyExists if the order is there already.
+        Holds are released by the order's first move away from pending_payment."""
         ...
 
     def attach_payment(

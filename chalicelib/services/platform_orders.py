@@ -17,14 +17,18 @@ the order or not, and says so with its own notifications, which move our copy as
 
 import hashlib
 from datetime import UTC, datetime
+from typing import Literal
 
 from pydantic import ValidationError
 
 from ..domain.catalog import Variant
+from ..domain.channels import OversellPolicy
 from ..domain.claims import CancellationRejection, CancellationRequest, CancellationStatus
 from ..domain.connections import Connection, Platform
 from ..domain.customers import ShippingAddress
+from ..domain.engagement import EngagementKind, InboxItem, inbox_item_id
 from ..domain.errors import AlreadyExists, OutOfStock, PlatformError
+from ..domain.ids import Prefix
 from ..domain.inbound import CancellationChanged, OrderStatusChanged
 from ..domain.inventory import StockMove
 from ..domain.money import Money
@@ -39,6 +43,7 @@ from ..domain.orders import (
     Source,
     StatusChange,
 )
+from ..domain.outbound import EventType, PlatformOrderOversoldData, new_event
 from ..domain.platform_orders import PlatformOrder, catch_up
 from ..errors import Conflict, ServiceUnavailable, ValidationFailed
 from ..observability import count, logger
@@ -64,14 +69,17 @@ def order_id_for(platform: str, external_id: str) -> str:
     return "ord_" + hashlib.sha256(f"{platform}:{external_id}".encode()).hexdigest()[:24]
 
 
-def import_or_update(sales: Sales, merchant_id: str, found: PlatformOrder) -> Order | None:
-    """Bring our copy of a platform order to the platform's state; None if not imported."""
+def import_or_update(
+    sales: Sales, merchant_id: str, found: PlatformOrder, backorder: bool = False
+) -> Order | None:
+    """Bring our copy of a platform order to the platform's state; None if not imported.
+    `backorder`: place it even for stock no longer available (the merchant's setting)."""
     order = sales.orders.get(order_id_for(found.platform, found.external_id))
     if order is None:
         if found.status in (None, OrderStatus.CANCELLED):
             logger.info("platform order not imported yet", extra={"status": found.status})
             return None
-        order = _place(sales, merchant_id, found)
+        order = _place(sales, merchant_id, found, backorder)
     if order.merchant_id != merchant_id:
         raise Conflict("The platform order belongs to another merchant.")
     if order.status == OrderStatus.PENDING_PAYMENT and found.status is not None:
@@ -81,7 +89,15 @@ def import_or_update(sales: Sales, merchant_id: str, found: PlatformOrder) -> Or
     return order
 
 
-def _place(sales: Sales, merchant_id: str, found: PlatformOrder) -> Order:
+class Oversold(NotEnoughStock):
+    """A platform order for stock already sold elsewhere: `skus` are the lines short."""
+
+    def __init__(self, message: str, skus: list[str]):
+        super().__init__(message)
+        self.skus = skus
+
+
+def _place(sales: Sales, merchant_id: str, found: PlatformOrder, backorder: bool = False) -> Order:
     variants = _variants_by_sku(sales, merchant_id)
     lines = []
     for index, line in enumerate(found.lines):
@@ -114,12 +130,13 @@ def _place(sales: Sales, merchant_id: str, found: PlatformOrder) -> Order:
         notes=[f"{found.platform} order {found.external_id}"],
     )
     try:
-        sales.orders.place(order, event=order_event(sales, order, "created"))
+        sales.orders.place(order, event=order_event(sales, order, "created"), backorder=backorder)
     except AlreadyExists:  # imported meanwhile by another delivery
         return sales.orders.get(order.id) or order
     except OutOfStock as short:
         sku = order_lines[short.line_index].sku
-        raise NotEnoughStock(f"Not enough stock of {sku} for a {found.platform} order.") from short
+        message = f"Not enough stock of {sku} for a {found.platform} order."
+        raise Oversold(message, [sku]) from short
     return order
 
 
@@ -187,8 +204,86 @@ def order_status_changed(social: Social, connection: Connection, event: OrderSta
     connection), so the status applied is always the current one, whatever order the
     notifications arrive in."""
     found = _platform_order(social, connection, event.order_id)
-    if found is not None:
+    if found is None:
+        return
+    try:
         import_or_update(social.sales, connection.merchant_id, found)
+    except Oversold as short:
+        oversold(social, connection, found, short.skus)
+
+
+def oversold(social: Social, connection: Connection, found: PlatformOrder, skus: list[str]) -> None:
+    """A platform order for stock already sold elsewhere (on the storefront, on another
+    channel) follows the merchant's `platform_oversell`: cancelled on the platform with its
+    out-of-stock reason, or placed as a backorder. Either way the merchant hears of it once
+    (an inbox notice and a `platform_order.oversold` event, written together, keyed on the
+    platform's order): never a silent dead letter."""
+    merchant_id = connection.merchant_id
+    policy = social.merchant_settings.get(merchant_id).platform_oversell
+    order_id = None
+    reason = None
+    action: OversoldAction
+    if policy == OversellPolicy.BACKORDER:
+        order = import_or_update(social.sales, merchant_id, found, backorder=True)
+        order_id = order.id if order else None
+        action = "backordered"
+    else:
+        try:
+            social.platforms.order_lookup(connection).cancel_out_of_stock(found.external_id, skus)
+            action = "cancelled"
+        except PlatformError as error:
+            if error.retryable:
+                raise
+            action, reason = "cancel_refused", error.message
+    count("PlatformOrdersOversold", platform=str(found.platform), action=action)
+    _tell_merchant(social, connection, found, skus, action, order_id, reason)
+
+
+OversoldAction = Literal["cancelled", "backordered", "cancel_refused"]
+_NOTICES = {
+    "cancelled": "{platform} order {external} was cancelled on {platform}: {skus} sold out.",
+    "backordered": "{platform} order {external} was accepted as a backorder: {skus} sold out.",
+    "cancel_refused": "{platform} order {external} is for {skus}, sold out, and {platform} "
+    "refused to cancel it ({reason}): cancel it in the seller center.",
+}
+
+
+def _tell_merchant(
+    social: Social,
+    connection: Connection,
+    found: PlatformOrder,
+    skus: list[str],
+    action: "OversoldAction",
+    order_id: str | None,
+    reason: str | None,
+) -> None:
+    external = found.external_id
+    item_id = inbox_item_id(found.platform, connection.account_id, f"oversold:{external}")
+    now = social.clock.now()
+    text = _NOTICES[action].format(
+        platform=found.platform, external=external, skus=", ".join(skus), reason=reason
+    )
+    item = InboxItem(
+        id=item_id,
+        merchant_id=connection.merchant_id,
+        platform=found.platform,
+        account_id=connection.account_id,
+        kind=EngagementKind.NOTICE,
+        external_id=f"oversold:{external}",
+        text=text,
+        occurred_at=now,
+    )
+    data = PlatformOrderOversoldData(
+        platform=found.platform, external_order_id=external, action=action,
+        skus=skus, order_id=order_id, reason=reason, inbox_item_id=item_id,
+    )  # fmt: skip
+    event = new_event(
+        social.clock.new_id(Prefix.EVENT), EventType.PLATFORM_ORDER_OVERSOLD,
+        connection.merchant_id, item_id, data, now,
+    )  # fmt: skip
+    if social.inbox.add(item, None, event):
+        logger.warning("platform order oversold", extra={"platform": found.platform,
+                                                        "action": action})  # fmt: skip
 
 
 def cancellation_changed(

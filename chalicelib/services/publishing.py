@@ -11,6 +11,8 @@ platform's error. A job repeated after success finds the platform `published` an
 nothing.
 """
 
+from ..domain.catalog import Product
+from ..domain.channels import Channel, ChannelListing, ListingStatus
 from ..domain.connections import Connection, Platform
 from ..domain.errors import PlatformError
 from ..domain.events import Message
@@ -20,6 +22,7 @@ from ..domain.posts import Post, PostListing, PostView, checkout_link, post_view
 from ..domain.publications import Publication, PublicationStatus, PublishRequest, retry_delay
 from ..errors import ValidationFailed
 from ..observability import logger
+from . import channels
 from .access import owned
 from .connections import connection_for
 from .social import Social
@@ -125,11 +128,65 @@ def _listing(social: Social, post: Post, connection: Connection) -> PostListing:
     products = social.products.products([t.product_id for t in post.tags])
     variants = social.products.variants([v for p in products for v in p.variant_ids])
     first = post.tags[0].product_id if post.tags else ""
+    settings = social.merchant_settings.get(post.merchant_id)
+    catalog_ids: tuple[str, ...] = ()
+    if connection.platform == Platform.INSTAGRAM and post.tags:
+        catalog_ids = _catalog_products(social, post, products, settings.meta_catalog_id)
     return PostListing(
         post=post,
         products=products,
         variants=variants,
         link=checkout_link(social.settings.storefront_url, post.id, first),
         account_id=connection.account_id,
-        board_id=social.merchant_settings.get(post.merchant_id).pinterest_board_id,
+        board_id=settings.pinterest_board_id,
+        catalog_product_ids=catalog_ids,
     )
+
+
+def _catalog_products(
+    social: Social, post: Post, products: list[Product], catalog_id: str | None
+) -> tuple[str, ...]:
+    """Instagram product tags take the merchant's Meta catalog product ids: each tag's
+    variant (or its product's first variant live in the catalog), from the product's Meta
+    listing. A product not listed there yet is listed now; one that is not live fails the
+    publication with the reason (retried while Meta's review is pending)."""
+    if not catalog_id:
+        raise PlatformError(
+            "instagram", 0,
+            "Instagram product tags take your Meta catalog's products: set meta_catalog_id "
+            "with PATCH /v1/settings", retryable=False,
+        )  # fmt: skip
+    by_id = {p.id: p for p in products}
+    listings: dict[str, ChannelListing | None] = {}
+    for product in products:
+        listings[product.id] = _meta_listing(social, product.id, catalog_id)
+        if listings[product.id] is None:
+            channels.list_product(social.channels, product, only=Channel.META)
+            listings[product.id] = _meta_listing(social, product.id, catalog_id)
+    found: list[str] = []
+    for tag in post.tags:
+        tagged = by_id.get(tag.product_id)
+        listing = listings.get(tag.product_id)
+        title = tagged.title if tagged else tag.product_id
+        wanted = [tag.variant_id] if tag.variant_id else (tagged.variant_ids if tagged else [])
+        listed = [listing.variants[v] for v in wanted if listing and v in listing.variants]
+        live = [v for v in listed if v.status == ListingStatus.LIVE and v.catalog_product_id]
+        if live:
+            found.append(str(live[0].catalog_product_id))
+            continue
+        status = listed[0].status if listed else "not listed"
+        reason = f" ({listed[0].reason})" if listed and listed[0].reason else ""
+        raise PlatformError(
+            "instagram", 0,
+            f"'{title}' is not live in your Meta catalog {catalog_id}: {status}{reason}",
+            retryable=status == ListingStatus.PENDING,
+        )  # fmt: skip
+    return tuple(found)
+
+
+def _meta_listing(social: Social, product_id: str, catalog_id: str) -> ChannelListing | None:
+    return next(
+        (x for x in social.channels.listings.of_product(product_id)
+         if x.channel == Channel.META and x.account_id == catalog_id),
+        None,
+    )  # fmt: skip

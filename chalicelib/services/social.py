@@ -51,6 +51,7 @@ from ..domain.posts import PostListing
 from ..errors import InvalidRequest, InvalidSignature
 from ..observability import count, logger
 from .catalog import ProductStore
+from .channels import Channels
 from .orders import Sales
 from .ports import (
     RECEIPT_DAYS,
@@ -139,6 +140,11 @@ class OrderLookup(Protocol):
         self, cancel_id: str, reason: str, comment: str | None, idempotency_key: str
     ) -> None: ...
 
+    def cancel_out_of_stock(self, order_id: str, skus: list[str]) -> None:
+        """The seller cancels the order for want of stock, with the platform's own reason;
+        one cancelled already counts as done."""
+        ...
+
 
 class OrderFeed(Protocol):
     def new_orders(self, account_id: str, platform: Platform) -> list[PlatformOrder]: ...
@@ -181,6 +187,7 @@ class Social:
     vault: CustomerVault
     sales: Sales
     clock: Clock
+    channels: Channels  # Instagram's product tags take the Meta catalog's product ids
     settings: SocialSettings
 
 

@@ -27,7 +27,11 @@ def test_publish_queues_one_job_per_platform_and_each_gets_its_request(
 ):
     for platform in ("instagram", "pinterest", "tiktok"):
         connect(api, platforms, merchant, platform)
-    settings = api.patch("/v1/settings", {"pinterest_board_id": "board1"}, key=merchant.secret)
+    settings = api.patch(
+        "/v1/settings",
+        {"pinterest_board_id": "board1", "meta_catalog_id": "cat1"},
+        key=merchant.secret,
+    )
     assert settings.status_code == 200, settings.body
     body = {"platforms": ["instagram", "pinterest", "tiktok"]}
     response = api.post(f"/v1/posts/{post['id']}/publish", body, key=merchant.secret)
@@ -40,12 +44,18 @@ def test_publish_queues_one_job_per_platform_and_each_gets_its_request(
     drain(api, rt)
 
     link = f"https://shop.test/posts/{post['id']}?product={product['id']}"
+    # the tagged product, not in the Meta catalog yet, was listed there first: the tag
+    # takes its catalog product id (its first variant's)
+    meta = api.get(f"/v1/products/{product['id']}", key=merchant.secret).json["channels"]
+    (listed,) = [c for c in meta if c["channel"] == "meta"]
+    catalog_product = listed["variants"][0]["catalog_product_id"]
+    assert catalog_product and catalog_product != product["id"]
     container = platforms.calls("meta", "POST", f"/{IG_ACCOUNT}/media")[0]
     assert container.body == {
         "image_url": "https://cdn.example.com/look.jpg",
         "caption": "Summer linen",
         "product_tags": json.dumps(
-            [{"product_id": product["id"], "x": 0.4, "y": 0.6}], separators=(",", ":")
+            [{"product_id": catalog_product, "x": 0.4, "y": 0.6}], separators=(",", ":")
         ),
     }
     published = platforms.calls("meta", "POST", f"/{IG_ACCOUNT}/media_publish")[0]
@@ -131,6 +141,7 @@ def test_published_and_finally_failed_publications_are_announced(
     outbox = Outbox(api, rt)
     connect(api, platforms, merchant, "instagram")
     connect(api, platforms, merchant, "x")
+    api.patch("/v1/settings", {"meta_catalog_id": "cat1"}, key=merchant.secret)
     platforms.fail("x", "/2/tweets", status=403)
     body = {"platforms": ["instagram", "x"]}
     assert api.post(f"/v1/posts/{post['id']}/publish", body, key=merchant.secret).status_code == 202
@@ -139,3 +150,27 @@ def test_published_and_finally_failed_publications_are_announced(
     events = api.get("/v1/events", key=merchant.secret).json["data"]
     outcomes = {(e["type"], e["data"]["platform"]) for e in events}
     assert outcomes == {("post.published", "instagram"), ("post.publish_failed", "x")}
+
+
+def test_instagram_tags_need_products_live_in_the_meta_catalog(
+    api, rt, merchant, product, post, platforms
+):
+    connect(api, platforms, merchant, "instagram")
+    api.post(f"/v1/posts/{post['id']}/publish", {"platforms": ["instagram"]}, key=merchant.secret)
+    drain(api, rt)
+    got = api.get(f"/v1/posts/{post['id']}", key=merchant.secret).json["publications"]
+    assert got["instagram"]["status"] == "failed"
+    assert "set meta_catalog_id" in got["instagram"]["error"]
+
+    api.patch("/v1/settings", {"meta_catalog_id": "cat1"}, key=merchant.secret)
+    platforms.refuse_item("meta", "SHIRT-S", "Product image is too small.")
+    platforms.refuse_item("meta", "SHIRT-M", "Product image is too small.")
+    api.post(f"/v1/posts/{post['id']}/publish", {"platforms": ["instagram"]}, key=merchant.secret)
+    drain(api, rt)
+    got = api.get(f"/v1/posts/{post['id']}", key=merchant.secret).json["publications"]
+    assert got["instagram"]["status"] == "failed"
+    assert got["instagram"]["error"] == (
+        "'Linen shirt' is not live in your Meta catalog cat1: rejected "
+        "(Product image is too small.)"
+    )
+    assert platforms.calls("meta", "POST", f"/{IG_ACCOUNT}/media") == []  # nothing published

@@ -13,6 +13,8 @@ def test_a_new_merchant_has_the_defaults(api, merchant):
         "reply_template": "Thanks for asking! {title} is here: {link}",
         "pinterest_board_id": None,
         "meta_commerce_account_id": None,
+        "meta_catalog_id": None,
+        "platform_oversell": "cancel",
         "posts": {},
         "updated_at": None,
         "checkout": {
@@ -23,6 +25,15 @@ def test_a_new_merchant_has_the_defaults(api, merchant):
             "hold_minutes": None,
         },
     }
+
+
+def test_the_oversell_policy_is_one_of_cancel_and_backorder(api, merchant):
+    done = api.patch("/v1/settings", {"platform_oversell": "backorder"}, key=merchant.secret)
+    assert done.status_code == 200 and done.json["platform_oversell"] == "backorder"
+    refused = api.patch("/v1/settings", {"platform_oversell": "ignore"}, key=merchant.secret)
+    assert refused.status_code == 422
+    assert refused.json["error"]["param"] == "platform_oversell"
+    assert api.get("/v1/settings", key=merchant.secret).json["platform_oversell"] == "backorder"
 
 
 def test_one_patch_changes_comment_to_buy_and_checkout_limits_or_neither(api, merchant, post):

@@ -72,6 +72,7 @@ class CatalogRepository:
                 keys.variant(variant.id),
                 "SET sku = :sku, price = :price, options = :options, on_hand = :on_hand,"
                 " available = :on_hand - reserved, low_stock_threshold = :low,"
+                " stock_version = if_not_exists(stock_version, :zero) + :one,"
                 " product_title = :title",
                 "attribute_exists(pk) AND product_id = :pid AND reserved <= :on_hand",
                 values={
@@ -81,6 +82,8 @@ class CatalogRepository:
                     ":on_hand": variant.on_hand,
                     ":low": variant.low_stock_threshold,
                     ":pid": product.id,
+                    ":zero": 0,
+                    ":one": 1,
                     ":title": product.title,
                 },
             )

@@ -185,6 +185,53 @@ def listing_entry(merchant_id: str, kind: str, created_at: str, object_id: str) 
     return {"gsi1pk": merchant_listing(merchant_id, kind), "gsi1sk": f"{created_at}#{object_id}"}
 
 
+PRODUCT_PREFIX = "PROD#"
+CONNECTION_PREFIX = "CONN#"
+MERCHANT_PREFIX = "MER#"
+
+
+def listings_of_product(product_id: str) -> str:
+    """The partition holding a product's listings on every channel and their variants."""
+    return f"LISTING#{product_id}"
+
+
+def channel_listing(product_id: str, channel: str, account_id: str) -> dict:
+    return {"pk": listings_of_product(product_id), "sk": f"CHANNEL#{channel}#{account_id}"}
+
+
+# Every listing on GSI2, spread over a few partitions, for the reconciliation schedule.
+LISTED_SHARDS = 4
+
+
+def reconcile_due(product_id: str, channel: str, account_id: str, due_at: str) -> dict:
+    """A listing in the reconciliation's queue, by when it is due to be read back."""
+    shard = sum(product_id.encode()) % LISTED_SHARDS
+    return {"gsi2pk": f"LISTED#{shard}", "gsi2sk": f"{due_at}#{product_id}#{channel}#{account_id}"}
+
+
+def listed_partitions() -> list[str]:
+    return [f"LISTED#{n}" for n in range(LISTED_SHARDS)]
+
+
+def listed_variant(product_id: str, channel: str, account_id: str, variant_id: str) -> dict:
+    """One variant's item on one channel: written apart from its listing, so that a stock
+    push records its version with a condition on this item alone."""
+    return {
+        "pk": listings_of_product(product_id),
+        "sk": f"CHANNEL#{channel}#{account_id}#VAR#{variant_id}",
+    }
+
+
+def stock_push_lease(variant_id: str) -> dict:
+    """Held while one worker pushes a variant's stock to its channels (one at a time)."""
+    return {"pk": f"STOCKSYNC#{variant_id}", "sk": "LEASE"}
+
+
+def oversold(platform: str, external_order_id: str) -> dict:
+    """Written once per platform order refused or backordered for want of stock."""
+    return {"pk": f"OVERSOLD#{platform}#{external_order_id}", "sk": "OVERSOLD"}
+
+
 # Creators, their referrals and their commissions
 
 

@@ -44,14 +44,20 @@ ORDERS = "ORDERS"
 SECRET_DIGEST = "client_secret_sha256"  # noqa: S105 (an attribute name)
 
 
-def _move_stock(tx: Transaction, lines: list[OrderLine], move: StockMove) -> None:
-    """One update per line, in line order: item `first + n` of the transaction is line n."""
+def _move_stock(
+    tx: Transaction, lines: list[OrderLine], move: StockMove, backorder: bool = False
+) -> None:
+    """One update per line, in line order: item `first + n` of the transaction is line n.
+    Each raises the variant's `stock_version` (channels order their pushes by it).
+    `backorder`: take the units even if they are not available (available goes below zero)."""
     for line in lines:
         deltas = counter_deltas(move, line.quantity)
         update = "SET " + ", ".join(f"{name} = {name} + :{name}" for name in deltas)
+        update += ", stock_version = if_not_exists(stock_version, :zero) + :one"
         condition = "attribute_exists(pk)"
         values: dict[str, Any] = {f":{name}": delta for name, delta in deltas.items()}
-        if STOCK_CHANGES[move].needs_available:
+        values.update({":zero": 0, ":one": 1})
+        if STOCK_CHANGES[move].needs_available and not backorder:
             condition += " AND available >= :q"
             values[":q"] = line.quantity
         tx.update(keys.variant(line.variant_id), update, condition, values=values)
@@ -100,10 +106,14 @@ class OrderRepository:
         self.table = table
 
     def place(
-        self, order: Order, holds: list[Hold] | None = None, event: Event | None = None
+        self,
+        order: Order,
+        holds: list[Hold] | None = None,
+        event: Event | None = None,
+        backorder: bool = False,
     ) -> None:
         """Write the order, reserve every line's stock and count it in each hold, all or
-        nothing (with `event`)."""
+        nothing (with `event`); `backorder`: even the units no longer available."""
         holds = holds or []
         assert [h.key for h in holds] == order.holds, "the order names the holds it takes"
         tx = self.table.transaction()
@@ -113,7 +123,7 @@ class OrderRepository:
         item = model_item(order, {**keys.order(order.id), **listing, **due})
         item["refundable"] = order.refundable
         tx.put(item, "attribute_not_exists(pk)")
-        _move_stock(tx, order.lines, StockMove.RESERVE)
+        _move_stock(tx, order.lines, StockMove.RESERVE, backorder)
         _take_holds(tx, holds, int(order.created_at.timestamp()))
         if event is not None:  # last: the failure positions above stay as they were
             add_event(tx, event)

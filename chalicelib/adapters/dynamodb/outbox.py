@@ -16,6 +16,7 @@ import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
+from ...domain.channels import CatalogChange, ChannelsChanged, ProductChanged, StockChanged
 from ...domain.ids import Prefix
 from ...domain.outbound import (
     Event,
@@ -78,3 +79,37 @@ def _inventory_low(record: dict[str, Any], variant: dict[str, Any]) -> Event:
         ),
         at,
     )
+
+
+def catalog_changes(record: dict[str, Any]) -> list[CatalogChange]:
+    """What one stream record tells the channels: a product created or changed (its
+    `version` moved), a variant whose available stock moved, or a merchant's channels that
+    changed (an account connected, a Meta catalog named)."""
+    change = record.get("dynamodb") or {}
+    if record.get("eventName") not in ("INSERT", "MODIFY") or "NewImage" not in change:
+        return []
+    new = from_attributes(change["NewImage"])
+    old = from_attributes(change["OldImage"]) if "OldImage" in change else {}
+    pk = str(new.get("pk", ""))
+    if pk.startswith(keys.PRODUCT_PREFIX) and new.get("sk") == "PRODUCT":
+        if old and old.get("version") == new.get("version"):
+            return []
+        return [
+            ProductChanged(product_id=new["id"], merchant_id=new["merchant_id"], created=not old)
+        ]
+    if pk.startswith(keys.CONNECTION_PREFIX) and not old and new.get("merchant_id"):
+        return [ChannelsChanged(merchant_id=new["merchant_id"])]
+    if pk.startswith(keys.MERCHANT_PREFIX) and new.get("sk") == "SETTINGS":
+        if new.get("meta_catalog_id") and new.get("meta_catalog_id") != old.get("meta_catalog_id"):
+            return [ChannelsChanged(merchant_id=new["merchant_id"])]
+        return []
+    if pk.startswith(keys.VARIANT_PREFIX) and old and old.get("available") != new.get("available"):
+        return [
+            StockChanged(
+                variant_id=new["id"],
+                product_id=new["product_id"],
+                merchant_id=new["merchant_id"],
+                version=int(new.get("stock_version") or 0),
+            )
+        ]
+    return []

@@ -285,6 +285,22 @@ class MainTable:
         with self._translated():
             self.client.delete_item(**op)
 
+    def index_partition(self, gsi2pk: str) -> Iterator[dict[str, Any]]:
+        """Every item of one GSI2 partition, page after page."""
+        request: dict[str, Any] = {
+            "TableName": self.name,
+            "IndexName": schema.GSI2,
+            "KeyConditionExpression": "gsi2pk = :p",
+            "ExpressionAttributeValues": to_attributes({":p": gsi2pk}),
+        }
+        while True:
+            with self._translated():
+                response = self.client.query(**request)
+            yield from (from_attributes(i) for i in response.get("Items", []))
+            if not response.get("LastEvaluatedKey"):
+                return
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
     def due(self, gsi2pk: str, until: str, limit: int = 100) -> list[dict[str, Any]]:
         """Keys of the items in a GSI2 partition whose sort key is at or before `until`."""
         with self._translated():

@@ -84,3 +84,7 @@ class PlatformDirectory:
 
     def order_feed(self, connection: Connection) -> Any:
         return self.acting_as(connection)
+
+    def channel(self, connection: Connection) -> Any:
+        """The platform's catalog and stock (services/channels.py), as the connection."""
+        return self.acting_as(connection)

@@ -35,6 +35,16 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ...config import Settings
 from ...domain.base import Model
+from ...domain.catalog import Product, Variant
+from ...domain.channels import (
+    ChannelItemState,
+    ChannelListing,
+    ListedVariant,
+    ListingOutcome,
+    ListingStatus,
+    StockLevel,
+    shown_available,
+)
 from ...domain.connections import (
     AccountAccess,
     Authorization,
@@ -59,7 +69,7 @@ from ...domain.inbound import (
     SubscriptionTest,
     entry_digest,
 )
-from ...domain.money import from_decimal_string
+from ...domain.money import from_decimal_string, price_label
 from ...domain.orders import OrderStatus
 from ...domain.platform_orders import PlatformLine, PlatformOrder
 from ...domain.posts import PostListing
@@ -357,6 +367,34 @@ def parse_order(order: dict[str, Any], platform: Platform = Platform.FACEBOOK) -
     )
 
 
+# A catalog product's `review_status`, and ours.
+REVIEW_STATUSES = {
+    "approved": ListingStatus.LIVE,
+    "pending": ListingStatus.PENDING,
+    "outdated": ListingStatus.PENDING,
+    "rejected": ListingStatus.REJECTED,
+}
+
+
+def stock_fields(available: int) -> dict[str, Any]:
+    shown = shown_available(available)
+    return {"availability": "in stock" if shown > 0 else "out of stock", "inventory": shown}
+
+
+def catalog_item(product: Product, variant: Variant, link: str, with_stock: bool) -> dict:
+    """A variant as a Catalog Batch item; prices as Meta writes them ("49.00 EUR")."""
+    item: dict[str, Any] = {
+        "id": variant.sku,
+        "title": product.title,
+        "description": product.description or product.title,
+        "price": price_label(variant.price),
+        "link": link,
+        "image_link": product.images[0] if product.images else "",
+        "item_group_id": product.id,
+    }
+    return {**item, **stock_fields(variant.available)} if with_stock else item
+
+
 class Meta:
     name = "meta"
     platforms = (Platform.INSTAGRAM, Platform.FACEBOOK)
@@ -466,7 +504,10 @@ class Meta:
             raise PlatformError(str(platform), 0, f"no {platform} account connected", False)
         post = listing.post
         if platform == Platform.INSTAGRAM:
-            tags = [{"product_id": t.product_id, "x": t.x, "y": t.y} for t in post.tags]
+            if len(listing.catalog_product_ids) != len(post.tags):
+                raise PlatformError("instagram", 0, "tags without Meta catalog products", False)
+            pairs = zip(post.tags, listing.catalog_product_ids, strict=True)
+            tags = [{"product_id": catalog_id, "x": t.x, "y": t.y} for t, catalog_id in pairs]
             return self._publish_instagram(listing.account_id, post.media.url, post.caption, tags)
         published = self._call(
             "POST",
@@ -492,6 +533,124 @@ class Meta:
             "POST", f"/{ig_user_id}/media_publish", body={"creation_id": container["id"]}
         )
         return str(published["id"])
+
+    # The Commerce Manager catalog (Catalog Batch API: asynchronous, polled by handle)
+
+    def list_product(
+        self,
+        catalog_id: str,
+        product: Product,
+        variants: list[Variant],
+        existing: ChannelListing | None,
+        link: str,
+    ) -> ListingOutcome:
+        """Each variant as a catalog item (`retailer_id` = its SKU). A variant new to the
+        catalog is sent with its stock; one listed already without it (stock is written only
+        by the ordered pushes). Then the batch's status, with per-item errors, and the
+        catalog product ids Instagram product tags take."""
+        known = existing.variants if existing is not None else {}
+        requests = [
+            {"method": "UPDATE",
+             "data": catalog_item(product, v, link, with_stock=v.id not in known)}
+            for v in variants
+        ]  # fmt: skip
+        handle = self._items_batch(catalog_id, requests)
+        listed = {
+            v.id: (
+                known[v.id] if v.id in known else ListedVariant(variant_id=v.id, sku=v.sku)
+            ).model_copy(update={"sku": v.sku, "external_id": v.sku})
+            for v in variants
+        }
+        return self.batch_outcome(catalog_id, handle, listed)
+
+    def batch_outcome(
+        self, catalog_id: str, handle: str, listed: dict[str, ListedVariant]
+    ) -> ListingOutcome:
+        """The verdict on each item: an item the batch refused is rejected with Meta's
+        message; the others are looked up in the catalog by retailer id, for their product
+        id and review status. A batch still running leaves them pending, handle kept."""
+        answer = self._call(
+            "GET", f"/{catalog_id}/check_batch_request_status", query={"handle": handle}
+        )
+        status = (_list(_dict(answer).get("data")) or [{}])[0]
+        if str(status.get("status")) != "finished":
+            return ListingOutcome(batch_handle=handle, variants=listed)
+        errors = {str(e.get("id")): str(e.get("message") or "refused by Meta")
+                  for e in _list(status.get("errors")) if isinstance(e, dict)}  # fmt: skip
+        found = self._call(
+            "GET",
+            f"/{catalog_id}/products",
+            query={
+                "filter": json.dumps({"retailer_id": {"is_any": [v.sku for v in listed.values()]}}),
+                "fields": "id,retailer_id,review_status",
+            },
+        )
+        products = {str(p.get("retailer_id")): p for p in _list(_dict(found).get("data"))
+                    if isinstance(p, dict)}  # fmt: skip
+        verdicts: dict[str, ListedVariant] = {}
+        for variant_id, item in listed.items():
+            if item.sku in errors:
+                verdicts[variant_id] = item.model_copy(
+                    update={"status": ListingStatus.REJECTED, "reason": errors[item.sku]}
+                )
+                continue
+            product = products.get(item.sku) or {}
+            review = REVIEW_STATUSES.get(str(product.get("review_status")), ListingStatus.PENDING)
+            verdicts[variant_id] = item.model_copy(
+                update={
+                    "catalog_product_id": _id(product.get("id")) or item.catalog_product_id,
+                    "status": review,
+                    "reason": "rejected by Meta's review" if review == "rejected" else None,
+                }
+            )
+        return ListingOutcome(variants=verdicts)
+
+    def push_stock(self, listing: ChannelListing, levels: list[StockLevel]) -> None:
+        """One batch of UPDATEs carrying only availability and quantity (not polled: a
+        stock update is fire and forget; reconciliation reads the catalog back)."""
+        self._items_batch(
+            listing.account_id,
+            [{"method": "UPDATE",
+              "data": {"id": level.external_id, **stock_fields(level.available)}}
+             for level in levels],
+        )  # fmt: skip
+
+    def listed_state(self, listing: ChannelListing) -> dict[str, ChannelItemState]:
+        """The catalog's items by retailer id: availability and quantity. Prices are left
+        out: the Graph API answers them formatted for a locale, not as they were sent."""
+        retailer_ids = [v.external_id for v in listing.variants.values() if v.external_id]
+        found = self._call(
+            "GET",
+            f"/{listing.account_id}/products",
+            query={
+                "filter": json.dumps({"retailer_id": {"is_any": retailer_ids}}),
+                "fields": "retailer_id,availability,inventory",
+            },
+        )
+        items = {str(p.get("retailer_id")): p for p in _list(_dict(found).get("data"))
+                 if isinstance(p, dict)}  # fmt: skip
+        shown = {}
+        for variant_id, listed in listing.variants.items():
+            item = items.get(str(listed.external_id))
+            if item is None:
+                continue
+            inventory = item.get("inventory")
+            shown[variant_id] = ChannelItemState(
+                in_stock=item.get("availability") == "in stock",
+                quantity=int(inventory) if isinstance(inventory, int) else None,
+            )
+        return shown
+
+    def _items_batch(self, catalog_id: str, requests: list[dict[str, Any]]) -> str:
+        answer = self._call(
+            "POST",
+            f"/{catalog_id}/items_batch",
+            body={"item_type": "PRODUCT_ITEM", "allow_upsert": True, "requests": requests},
+        )
+        handles = _list(_dict(answer).get("handles"))
+        if not handles:
+            raise PlatformError("meta", 200, "items_batch answered no handle", retryable=True)
+        return str(handles[0])
 
     # Shops orders (no webhook: pulled, then acknowledged)
 

@@ -11,6 +11,15 @@ from urllib.parse import urlencode
 
 from ...config import Settings
 from ...domain.catalog import Product, Variant
+from ...domain.channels import (
+    ChannelItemState,
+    ChannelListing,
+    ListedVariant,
+    ListingOutcome,
+    ListingStatus,
+    StockLevel,
+    shown_available,
+)
 from ...domain.connections import AccountAccess, Authorization, GrantedAccount, Platform, Tokens
 from ...domain.errors import PlatformError
 from ...domain.money import price_label
@@ -18,19 +27,31 @@ from ...domain.posts import PostListing
 from .http import JsonHttp, basic_auth, bearer
 
 
-def catalog_item(product: Product, variant: Variant, link: str) -> dict[str, Any]:
-    return {
-        "item_id": variant.sku,
-        "attributes": {
-            "title": product.title,
-            "description": product.description or product.title,
-            "link": link,
-            "image_link": list(product.images[:1]),
-            "price": price_label(variant.price),
-            "availability": "in stock" if variant.available > 0 else "out of stock",
-            "item_group_id": product.id,
-        },
+def availability(available: int) -> str:
+    return "in stock" if shown_available(available) > 0 else "out of stock"
+
+
+def catalog_item(
+    product: Product, variant: Variant, link: str, with_stock: bool = True
+) -> dict[str, Any]:
+    attributes = {
+        "title": product.title,
+        "description": product.description or product.title,
+        "link": link,
+        "image_link": list(product.images[:1]),
+        "price": price_label(variant.price),
+        "availability": availability(variant.available),
+        "item_group_id": product.id,
     }
+    if not with_stock:
+        attributes.pop("availability")
+        return {"item_id": variant.sku, "attributes": attributes,
+                "update_mask": list(attributes)}  # fmt: skip
+    return {"item_id": variant.sku, "attributes": attributes}
+
+
+# A catalogs items batch's per-item `status`, and ours.
+ITEM_STATUSES = {"SUCCESS": ListingStatus.LIVE, "FAILURE": ListingStatus.REJECTED}
 
 
 class Pinterest:
@@ -58,13 +79,102 @@ class Pinterest:
 
     def upsert_catalog_items(self, items: list[dict[str, Any]], country: str = "US") -> str:
         """`items`: `[{"item_id", "attributes": {...}}]`; returns the batch id to poll."""
+        return self._batch("UPSERT", items, country)
+
+    def _batch(self, operation: str, items: list[dict[str, Any]], country: str = "US") -> str:
         batch = self.http.request(
             "POST",
             "/v5/catalogs/items/batch",
-            body={"country": country, "language": "EN", "operation": "UPSERT", "items": items},
+            body={"country": country, "language": "EN", "operation": operation, "items": items},
             headers=self._headers,
         )
         return str(batch["batch_id"])
+
+    # The catalog (items batches: asynchronous, polled by batch id)
+
+    def list_product(
+        self,
+        account_id: str,
+        product: Product,
+        variants: list[Variant],
+        existing: ChannelListing | None,
+        link: str,
+    ) -> ListingOutcome:
+        """New variants are upserted with their availability; listed ones are updated
+        without it (stock is written only by the ordered pushes)."""
+        known = existing.variants if existing is not None else {}
+        new = [catalog_item(product, v, link) for v in variants if v.id not in known]
+        old = [catalog_item(product, v, link, with_stock=False) for v in variants if v.id in known]
+        listed = {
+            v.id: (
+                known[v.id] if v.id in known else ListedVariant(variant_id=v.id, sku=v.sku)
+            ).model_copy(update={"sku": v.sku, "external_id": v.sku})
+            for v in variants
+        }
+        outcome = ListingOutcome(variants=listed)
+        for operation, items in (("UPSERT", new), ("UPDATE", old)):
+            if items:
+                outcome = self.batch_outcome(self._batch(operation, items), outcome.variants)
+        return outcome
+
+    def batch_outcome(self, batch_id: str, listed: dict[str, ListedVariant]) -> ListingOutcome:
+        """The batch's per-item verdicts; a batch still processing leaves them pending."""
+        batch = self.http.request(
+            "GET", f"/v5/catalogs/items/batch/{batch_id}", headers=self._headers
+        )
+        if batch.get("status") not in ("COMPLETED", "FAILED"):
+            return ListingOutcome(batch_handle=batch_id, variants=listed)
+        records = {str(r.get("item_id")): r for r in batch.get("items") or []
+                   if isinstance(r, dict)}  # fmt: skip
+        verdicts = {}
+        for variant_id, item in listed.items():
+            record = records.get(item.sku)
+            if record is None:
+                verdicts[variant_id] = item
+                continue
+            errors = [e for e in record.get("errors") or [] if isinstance(e, dict)]
+            status = ITEM_STATUSES.get(str(record.get("status")), ListingStatus.PENDING)
+            reason = (
+                "; ".join(str(e.get("message") or e.get("code")) for e in errors) or None
+                if status == ListingStatus.REJECTED else None
+            )  # fmt: skip
+            verdicts[variant_id] = item.model_copy(update={"status": status, "reason": reason})
+        return ListingOutcome(variants=verdicts)
+
+    def listed_state(self, listing: ChannelListing) -> dict[str, ChannelItemState]:
+        """Get catalogs items by item id: availability and price."""
+        item_ids = [v.external_id for v in listing.variants.values() if v.external_id]
+        found = self.http.request(
+            "GET",
+            "/v5/catalogs/items",
+            query={"item_ids": ",".join(item_ids), "country": "US", "language": "EN"},
+            headers=self._headers,
+        )
+        items = {str(i.get("item_id")): i for i in found.get("items") or []
+                 if isinstance(i, dict)}  # fmt: skip
+        shown = {}
+        for variant_id, listed in listing.variants.items():
+            item = items.get(str(listed.external_id))
+            if item is None:
+                continue
+            attributes = item.get("attributes") or {}
+            shown[variant_id] = ChannelItemState(
+                in_stock=attributes.get("availability") == "in stock"
+                if attributes.get("availability")
+                else None,
+                price=attributes.get("price"),
+            )
+        return shown
+
+    def push_stock(self, listing: ChannelListing, levels: list[StockLevel]) -> None:
+        """One UPDATE batch carrying only availability (not polled)."""
+        self._batch(
+            "UPDATE",
+            [{"item_id": level.external_id,
+              "attributes": {"availability": availability(level.available)},
+              "update_mask": ["availability"]}
+             for level in levels],
+        )  # fmt: skip
 
     def publish(self, platform: Platform, listing: PostListing) -> str:
         """The tagged products' variants as catalog items, then a product Pin."""

@@ -25,6 +25,16 @@ from urllib.parse import urlencode
 from pydantic import BaseModel
 
 from ...config import Settings
+from ...domain.catalog import Product, Variant
+from ...domain.channels import (
+    ChannelItemState,
+    ChannelListing,
+    ListedVariant,
+    ListingOutcome,
+    ListingStatus,
+    StockLevel,
+    shown_available,
+)
 from ...domain.claims import CancellationStatus, Requester
 from ...domain.connections import AccountAccess, Authorization, GrantedAccount, Platform, Tokens
 from ...domain.errors import PlatformError
@@ -84,6 +94,10 @@ CANCEL_STATUSES = {
     "CANCELLATION_REQUEST_COMPLETE": CancellationStatus.COMPLETED,  # cancelled and refunded
 }
 CANCEL_ROLES: dict[str, Requester] = {"BUYER": "buyer", "SELLER": "seller", "SYSTEM": "platform"}
+
+# Cancel Order's reason when the seller has no stock left (TikTok's documented reason list).
+OUT_OF_STOCK_REASON = "seller_cancel_reason_out_of_stock"
+ALREADY_CANCELLED_CODES = (25001011,)  # the order is cancelled or cancelling already
 
 # Error codes worth trying again (TikTok answers errors as a non-zero `code` in a 200 body).
 RETRYABLE_CODES = {36009003}  # internal error
@@ -193,25 +207,57 @@ def parse_order(order: dict[str, Any]) -> PlatformOrder:
 
 def product_payload(listing: PostListing) -> list[dict[str, Any]]:
     """The tagged products as TikTok Shop products, prices as decimal strings."""
-    return [
-        {
-            "title": product.title,
-            "description": product.description or product.title,
-            "main_images": [{"uri": url} for url in product.images[:9]],
-            "skus": [
-                {
-                    "seller_sku": v.sku,
-                    "price": {
-                        "amount": to_decimal_string(v.price.amount, v.price.currency),
-                        "currency": v.price.currency,
-                    },
-                    "inventory": [{"quantity": v.available}],
-                }
-                for v in listing.variants_of(product)
-            ],
-        }
-        for product in listing.products
-    ]
+    return [catalog_product(p, listing.variants_of(p)) for p in listing.products]
+
+
+def _price(variant: Variant) -> dict[str, str]:
+    return {
+        "amount": to_decimal_string(variant.price.amount, variant.price.currency),
+        "currency": variant.price.currency,
+    }
+
+
+def catalog_product(
+    product: Product, variants: list[Variant], warehouse_id: str | None = None
+) -> dict[str, Any]:
+    """A product as Create Product takes it, with each SKU's stock (in the shop's warehouse
+    where it is known)."""
+    place = {"warehouse_id": warehouse_id} if warehouse_id else {}
+    return {
+        "title": product.title,
+        "description": product.description or product.title,
+        "main_images": [{"uri": url} for url in product.images[:9]],
+        "skus": [
+            {
+                "seller_sku": v.sku,
+                "price": _price(v),
+                "inventory": [{**place, "quantity": shown_available(v.available)}],
+            }
+            for v in variants
+        ],
+    }
+
+
+def product_edit(product: Product, listed: list[tuple[Variant, str]]) -> dict[str, Any]:
+    """Partial Edit Product: title, description and prices; never the stock, which only the
+    ordered stock pushes write."""
+    return {
+        "title": product.title,
+        "description": product.description or product.title,
+        "skus": [{"id": sku_id, "seller_sku": v.sku, "price": _price(v)} for v, sku_id in listed],
+    }
+
+
+def inventory_update(levels: list[StockLevel], warehouse_id: str | None) -> dict[str, Any]:
+    """Update Inventory's body: each SKU's quantity, in the shop's warehouse where known."""
+    place = {"warehouse_id": warehouse_id} if warehouse_id else {}
+    return {
+        "skus": [
+            {"id": level.external_id,
+             "inventory": [{**place, "quantity": shown_available(level.available)}]}
+            for level in levels
+        ]
+    }  # fmt: skip
 
 
 class TikTokShop:
@@ -303,6 +349,91 @@ class TikTokShop:
             query={"idempotency_key": idempotency_key[:255]},
             body=body,
         )
+
+    # Catalog and stock (the shop's products; stock per SKU and warehouse)
+
+    def list_product(
+        self,
+        account_id: str,
+        product: Product,
+        variants: list[Variant],
+        existing: ChannelListing | None,
+        link: str,
+    ) -> ListingOutcome:
+        """Create the product with its SKUs and their stock, or, listed already, edit its
+        title, description and prices (Partial Edit: the stock is left to `push_stock`).
+        TikTok answers the product's and each SKU's ids at once."""
+        if existing is not None and existing.external_product_id:
+            listed = [
+                (v, existing.variants[v.id].external_id)
+                for v in variants
+                if v.id in existing.variants and existing.variants[v.id].external_id
+            ]
+            self._call(
+                "POST",
+                f"/product/202309/products/{existing.external_product_id}/partial_edit",
+                body=product_edit(product, [(v, str(sku)) for v, sku in listed]),
+            )  # fmt: skip
+            return ListingOutcome(
+                external_product_id=existing.external_product_id,
+                variants={v.id: existing.variants[v.id].model_copy(update={"sku": v.sku})
+                          for v, _ in listed},
+            )  # fmt: skip
+        created = self._call(
+            "POST", "/product/202309/products", body=catalog_product(product, variants)
+        )
+        sku_ids = {str(s.get("seller_sku")): str(s["id"]) for s in created.get("skus") or []
+                   if s.get("id")}  # fmt: skip
+        return ListingOutcome(
+            external_product_id=str(created["product_id"]),
+            variants={
+                v.id: ListedVariant(
+                    variant_id=v.id, sku=v.sku, external_id=sku_ids.get(v.sku),
+                    status=ListingStatus.LIVE if v.sku in sku_ids else ListingStatus.REJECTED,
+                    reason=None if v.sku in sku_ids else "TikTok Shop answered no SKU id",
+                )
+                for v in variants
+            },
+        )  # fmt: skip
+
+    def push_stock(self, listing: ChannelListing, levels: list[StockLevel]) -> None:
+        """One Update Inventory call for the product's SKUs that changed."""
+        self._call(
+            "POST",
+            f"/product/202309/products/{listing.external_product_id}/inventory/update",
+            body=inventory_update(levels, None),
+        )
+
+    def listed_state(self, listing: ChannelListing) -> dict[str, ChannelItemState]:
+        """Get Product: each listed SKU's quantity (over its warehouses) and price."""
+        found = self._call("GET", f"/product/202309/products/{listing.external_product_id}")
+        skus = {str(s.get("id")): s for s in found.get("skus") or [] if isinstance(s, dict)}
+        shown = {}
+        for variant_id, listed in listing.variants.items():
+            sku = skus.get(str(listed.external_id))
+            if sku is None:
+                continue
+            quantity = sum(int(i.get("quantity") or 0) for i in sku.get("inventory") or [])
+            price = sku.get("price") or {}
+            shown[variant_id] = ChannelItemState(
+                in_stock=quantity > 0,
+                quantity=quantity,
+                price=f"{price['amount']} {price['currency']}" if price.get("amount") else None,
+            )
+        return shown
+
+    def cancel_out_of_stock(self, order_id: str, skus: list[str]) -> None:
+        """The seller cancels the order (Return & Refund API, Cancel Order) for want of
+        stock; an order cancelled already counts as done."""
+        try:
+            self._call(
+                "POST",
+                "/return_refund/202309/cancellations",
+                body={"order_id": order_id, "cancel_reason": OUT_OF_STOCK_REASON},
+            )
+        except PlatformError as error:
+            if not any(str(code) in error.message for code in ALREADY_CANCELLED_CODES):
+                raise
 
     def publish(self, platform: Platform, listing: PostListing) -> str:
         """The tagged products as TikTok Shop products; the first one's id stands for the
