@@ -21,7 +21,7 @@ from pydantic import Field
 from .base import Model
 
 
-class Channel(StrEnum):
+class CatalogChannel(StrEnum):
     """The platforms that keep a catalog of ours (X has none)."""
 
     TIKTOK = "tiktok"
@@ -61,7 +61,7 @@ class ListedVariant(Model):
 class ChannelListing(Model):
     product_id: str
     merchant_id: str
-    channel: Channel
+    channel: CatalogChannel
     account_id: str
     connection_id: str
     external_product_id: str | None = None
@@ -105,7 +105,7 @@ class ChannelVariantView(Model):
 
 class ChannelView(Model):
     object: Literal["channel_listing"] = "channel_listing"
-    channel: Channel
+    channel: CatalogChannel
     account_id: str
     status: ListingStatus
     reason: str | None = None
@@ -200,7 +200,7 @@ class ChannelItemState(Model):
 
 
 class Drift(Model):
-    channel: Channel
+    channel: CatalogChannel
     account_id: str
     variant_id: str
     field: Literal["availability", "quantity", "price", "missing"]

@@ -25,7 +25,7 @@ from typing import Any, Protocol
 from ..domain.catalog import Product, Variant
 from ..domain.channels import (
     CatalogChange,
-    Channel,
+    CatalogChannel,
     ChannelItemState,
     ChannelListing,
     ChannelsChanged,
@@ -135,7 +135,7 @@ class Channels:
 
 @dataclass(frozen=True)
 class ChannelAccount:
-    channel: Channel
+    channel: CatalogChannel
     account_id: str
     connection: Connection
 
@@ -151,7 +151,7 @@ def channel_accounts(channels: Channels, merchant_id: str) -> list[ChannelAccoun
         if cursor is None:
             break
     found = [
-        ChannelAccount(Channel(c.platform.value), c.account_id, c)
+        ChannelAccount(CatalogChannel(c.platform.value), c.account_id, c)
         for c in connected
         if c.platform in (Platform.TIKTOK, Platform.PINTEREST)
     ]
@@ -161,7 +161,7 @@ def channel_accounts(channels: Channels, merchant_id: str) -> list[ChannelAccoun
         key=lambda c: (c.platform != Platform.INSTAGRAM, c.created_at),
     )
     if catalog_id and meta:
-        found.append(ChannelAccount(Channel.META, catalog_id, meta[0]))
+        found.append(ChannelAccount(CatalogChannel.META, catalog_id, meta[0]))
     return found
 
 
@@ -235,7 +235,7 @@ def list_catalog_job(channels: Channels, message: Message) -> None:
 
 
 def list_product(
-    channels: Channels, product: Product, only: Channel | None = None, new_only: bool = False
+    channels: Channels, product: Product, only: CatalogChannel | None = None, new_only: bool = False
 ) -> list[ChannelListing]:
     """Create or edit the product on each of its merchant's channels and keep the
     platforms' verdicts. A temporary platform failure is raised (the job is delivered

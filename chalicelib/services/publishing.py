@@ -12,7 +12,7 @@ nothing.
 """
 
 from ..domain.catalog import Product
-from ..domain.channels import Channel, ChannelListing, ListingStatus
+from ..domain.channels import CatalogChannel, ChannelListing, ListingStatus
 from ..domain.connections import Connection, Platform
 from ..domain.errors import PlatformError
 from ..domain.events import Message
@@ -161,7 +161,7 @@ def _catalog_products(
     for product in products:
         listings[product.id] = _meta_listing(social, product.id, catalog_id)
         if listings[product.id] is None:
-            channels.list_product(social.channels, product, only=Channel.META)
+            channels.list_product(social.channels, product, only=CatalogChannel.META)
             listings[product.id] = _meta_listing(social, product.id, catalog_id)
     found: list[str] = []
     for tag in post.tags:
@@ -187,6 +187,6 @@ def _catalog_products(
 def _meta_listing(social: Social, product_id: str, catalog_id: str) -> ChannelListing | None:
     return next(
         (x for x in social.channels.listings.of_product(product_id)
-         if x.channel == Channel.META and x.account_id == catalog_id),
+         if x.channel == CatalogChannel.META and x.account_id == catalog_id),
         None,
     )  # fmt: skip

@@ -2,7 +2,7 @@
 what a channel is told of a backordered variant, and how drift is read."""
 
 from chalicelib.domain.channels import (
-    Channel,
+    CatalogChannel,
     ChannelItemState,
     ChannelListing,
     ListedVariant,
@@ -20,7 +20,7 @@ def listed(status=ListingStatus.LIVE, reason=None, sku="A", version=3, external=
 
 
 def listing(**variants):
-    return ChannelListing(product_id="prod_1", merchant_id="mer_1", channel=Channel.META,
+    return ChannelListing(product_id="prod_1", merchant_id="mer_1", channel=CatalogChannel.META,
                           account_id="cat1", connection_id="conn_1", variants=variants)  # fmt: skip
 
 

@@ -1,4 +1,4 @@
-"""Channel listings: per product, one item per channel account and one per listed variant,
+"""CatalogChannel listings: per product, one item per channel account and one per listed variant,
 all in the product's own partition (`LISTING#<product>`), read with one query.
 
 A variant's item is written apart from its listing: catalog sync sets its ids and verdict,
