@@ -203,7 +203,8 @@ def _errors(op: Operation, has_path_params: bool) -> dict:
         codes.append("410")
     if op.method == "POST" and op.path.startswith(("/v1/checkouts", "/v1/orders/")):
         codes.append("402")
-    if has_path_params or not op.public:
+    names_an_object = op.body is not None and any(n.endswith("_id") for n in op.body.model_fields)
+    if has_path_params or not op.public or names_an_object:  # e.g. the beacon's post_id
         codes.append("404")
     if op.body is not None:
         codes += ["415", "422"]

@@ -223,4 +223,9 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    # Everything the stack started is stopped by now; a handler still running on a worker
+    # thread (a platform call timing out, a retried job) must not keep Ctrl-C from returning.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

@@ -340,8 +340,14 @@ def test_after_erasure_no_value_of_the_person_is_left_anywhere(devstack, http, s
     demo_key = info["api_key"]
 
     def filed():
-        items = http.get("/v1/inbox?limit=100", key=demo_key).json()["data"]
-        return next((i for i in items if i["text"] == comment_text), None)
+        cursor = None
+        while True:  # every page: the shared stack's inbox holds other tests' items too
+            query = f"limit=100&cursor={cursor}" if cursor else "limit=100"
+            page = http.get(f"/v1/inbox?{query}", key=demo_key).json()
+            found = next((i for i in page["data"] if i["text"] == comment_text), None)
+            if found is not None or not page["has_more"]:
+                return found
+            cursor = page["next_cursor"]
 
     item = wait_for(filed, "the comment in the inbox")
     commenter = item["author"]["token"]
