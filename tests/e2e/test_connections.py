@@ -101,3 +101,12 @@ def test_connect_publish_claim_and_disconnect_on_the_running_stack(api, devstack
         assert time.monotonic() < deadline, devstack.output()[-4000:]
         time.sleep(0.3)
     assert api.get("/v1/inbox", key=key).json()["data"] == inbox_before
+
+    # Connecting it again through the redirect flow routes its webhooks again (and leaves the
+    # shared stack as the other tests expect it).
+    again = cli(devstack, "connect", "instagram", "--key", key)
+    assert again.returncode == 0, again.stdout + again.stderr
+    relisted = api.get("/v1/connections?limit=100", key=key).json()["data"]
+    assert ("instagram", "17841400000000000") in {
+        (c["platform"], c["account_id"]) for c in relisted
+    }
